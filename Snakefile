@@ -1,0 +1,27 @@
+# glmstack: one negative-binomial GLM per feature, DESeq2's method, sharded.
+# Run: snakemake --cores N [--configfile study.yaml]
+
+
+from snakemake.utils import min_version
+
+min_version("9.6")
+
+
+# A study given with --configfile replaces the bundled example instead of merging into it.
+if not workflow.overwrite_configfiles:
+
+    configfile: "config/config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/validate.smk"
+include: "rules/genewise.smk"
+include: "rules/trend.smk"
+include: "rules/fit.smk"
+include: "rules/merge.smk"
+
+
+rule all:
+    input:
+        all_outputs(),
+    default_target: True

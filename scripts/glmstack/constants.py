@@ -1,0 +1,37 @@
+"""Numerical constants of the method, each with its source in DESeq2 1.38."""
+
+MIN_DISP = 1e-8  # DESeq2 minDisp (estimateDispersionsGeneEst/Fit/MAP)
+MIN_MU = 0.5  # DESeq2 minmu: fitted means are bounded below in weights and dispersion fits
+KAPPA_0 = 1.0  # DESeq2 kappa_0: initial step of the log-dispersion line search
+DISP_TOL = 1e-6  # DESeq2 dispTol: line search stops when the log posterior gains less
+DISP_MAXIT = 100  # DESeq2 maxit for the dispersion line search
+ARMIJO_EPSILON = 1e-4  # DESeq2.cpp fitDisp: sufficient-increase constant of the Armijo rule
+LOG_ALPHA_LOWER = -30.0  # DESeq2.cpp fitDisp: lgamma is unstable below this log dispersion
+LOG_ALPHA_UPPER = 10.0  # DESeq2.cpp fitDisp: upper bound of a proposed log dispersion
+GRID_POINTS = 20  # DESeq2 fitDispGridWrapper: points of the coarse and fine grids
+NO_INCREASE_RTOL = 1e-6  # DESeq2: gene-wise moves gaining less than this share are undone
+
+BETA_TOL = 1e-8  # DESeq2 betaTol: relative deviance change that ends IRLS
+BETA_MAXIT = 100  # DESeq2 maxit for IRLS
+LARGE_BETA = 30.0  # DESeq2.cpp fitBeta "large": |beta| above this aborts IRLS (natural log)
+RIDGE_LOG2 = 1e-6  # DESeq2 lambda: ridge on log2-scale coefficients (wide prior, sd 1e3)
+
+TREND_MIN_RATIO = 1e-4  # DESeq2 parametricDispersionFit: residual ratios kept for the Gamma fit
+TREND_MAX_RATIO = 15.0
+TREND_MAXIT = 10  # DESeq2 parametricDispersionFit: more refits than this is a failure
+TREND_COEF_TOL = 1e-6  # DESeq2 parametricDispersionFit: sum of squared log coefficient ratios
+MEAN_TREND_TRIM = 0.001  # DESeq2 fitType="mean": trimmed mean of gene-wise estimates
+
+OUTLIER_SD = 2.0  # DESeq2 outlierSD: gene-wise estimates this many SDs above the trend are kept
+PRIOR_VAR_MIN = 0.25  # DESeq2 estimateDispersionsPriorVar: floor of the prior variance
+
+COOKS_QUANTILE = 0.99  # DESeq2: Cook's cutoff is qf(0.99, p, m - p)
+COOKS_MIN_DISP = 0.04  # DESeq2 robustMethodOfMomentsDisp: floor of the robust dispersion
+COOKS_MIN_CELL = 3  # DESeq2 recordMaxCooks: samples in cells with >= 3 replicates count
+MIN_REPLICATES_FOR_REPLACE = 7  # DESeq2 minReplicatesForReplace
+REPLACE_TRIM = 0.2  # DESeq2 replaceOutliers: trimmed mean used as replacement
+
+FILTER_THETA_POINTS = 50  # DESeq2 pvalueAdjustment: quantiles tried
+FILTER_UPPER_QUANTILE = 0.95
+FILTER_LOWESS_FRAC = 0.2  # DESeq2 pvalueAdjustment: lowess(numRej ~ theta, f = 1/5)
+FILTER_MIN_REJECTIONS = 10  # DESeq2: no filtering when the best threshold rejects <= 10
