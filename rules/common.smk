@@ -105,7 +105,7 @@ def validate_params():
     }
 
 
-def size_factor_input():
+def size_factor_input(wildcards):
     path = config.get("size_factors_file")
     return {"size_factors_file": path} if path else {}
 

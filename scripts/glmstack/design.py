@@ -37,10 +37,16 @@ def r_make_names(name: str) -> str:
 
 def r_column_name(formulaic_name: str) -> str:
     """R model.matrix name of a formulaic column: `a[T.x]:b[y]` -> `ax:by`."""
+    from .splines import r_column_name as spline_r_name
+
     if formulaic_name == "Intercept":
         return "(Intercept)"
     parts = []
     for part in formulaic_name.split(":"):
+        spline = spline_r_name(part)
+        if spline != part:
+            parts.append(spline)
+            continue
         match = _LEVEL_PART.match(part)
         parts.append(match["var"] + match["level"] if match else part)
     return ":".join(parts)

@@ -49,7 +49,7 @@ def log_posterior(
         axis=1,
     )
     w = 1.0 / (1.0 / mu + alpha)
-    xtwx = np.einsum("np,gn,nq->gpq", design, w, design, optimize=True)
+    xtwx = np.einsum("np,gn,nq->gpq", design, w, design)
     with np.errstate(divide="ignore", invalid="ignore"):
         cr = -0.5 * np.log(np.linalg.det(xtwx))
     out = ll + cr
@@ -72,10 +72,10 @@ def dlog_posterior(
     ) / alpha1**2
     w = 1.0 / (1.0 / mu + alpha)
     dw = -(w**2)
-    xtwx = np.einsum("np,gn,nq->gpq", design, w, design, optimize=True)
+    xtwx = np.einsum("np,gn,nq->gpq", design, w, design)
     # trace(B^-1 dB) = sum_n dw_n x_n' B^-1 x_n
     b_inv = np.linalg.inv(xtwx)
-    lev = np.einsum("np,gpq,nq->gn", design, b_inv, design, optimize=True)
+    lev = np.einsum("np,gpq,nq->gn", design, b_inv, design)
     cr = -0.5 * np.sum(dw * lev, axis=1)
     out = (ll + cr) * alpha1
     if prior is not None:

@@ -27,7 +27,7 @@ def is_groups_only(design: np.ndarray) -> bool:
 def linear_model_mu(normalized: np.ndarray, design: np.ndarray) -> np.ndarray:
     """Least-squares fitted values of normalised counts on the design, (G, N)."""
     hat = design @ np.linalg.pinv(design)
-    return normalized @ hat.T
+    return np.einsum("gn,mn->gm", normalized, hat)  # row by row, see irls.linear_predictor
 
 
 def rough_dispersion(normalized: np.ndarray, design: np.ndarray) -> np.ndarray:

@@ -85,3 +85,37 @@ def read_size_factors(path: str | Path) -> pd.Series:
 
 def read_shard(path: str | Path) -> dict[str, np.ndarray]:
     return read_npz(path)
+
+
+def aligned_samples(samples_path: str | Path, samples: list[str]) -> pd.DataFrame:
+    """The sample sheet with rows in count-column order (checked before any job ran)."""
+    sheet = read_samples(samples_path)
+    return sheet.set_index(sheet["sample"].astype(str)).loc[samples].reset_index(drop=True)
+
+
+class ShardData:
+    """One shard's counts with the study-wide sample sheet and size factors."""
+
+    def __init__(self, gene_id, counts, size_factors, samples):
+        self.gene_id = gene_id
+        self.counts = counts
+        self.size_factors = size_factors
+        self.samples = samples
+
+
+def load_shard_inputs(shard_path, manifest_path, size_factors_path, samples_path) -> ShardData:
+    """Counts of one shard, size factors (exact, from the manifest) and the aligned sheet."""
+    shard = read_npz(shard_path)
+    manifest = read_json(manifest_path)
+    sf = np.asarray(manifest["size_factors"], dtype=float)
+    return ShardData(shard["gene_id"], shard["counts"], sf, aligned_samples(samples_path, manifest["samples"]))
+
+
+def concat_npz(paths: list[str]) -> dict[str, np.ndarray]:
+    """Concatenate per-shard arrays along genes; scalars (per-shard counts) are summed."""
+    parts = [read_npz(p) for p in paths]
+    out: dict[str, np.ndarray] = {}
+    for key in parts[0]:
+        values = [p[key] for p in parts]
+        out[key] = np.sum(values) if values[0].ndim == 0 else np.concatenate(values)
+    return out

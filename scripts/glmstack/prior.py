@@ -319,9 +319,14 @@ def dispersion_prior_variance(log_residuals: np.ndarray, m: int, p: int, *, seed
 
     Notes
     -----
-    In the simulation branch the result matches R's only in distribution: the
-    estimator's Monte Carlo standard deviation (over seeds) is a few hundredths
-    for typical residual sets, so ours and R's differ by that order.
+    In the simulation branch the result matches R's only in distribution. Every
+    deterministic step is R's: histogram bins and fuzz of ``hist``, the divergence,
+    and ``loess`` with its default interpolated surface (reproduced to ~1e-14; a
+    direct local fit would shift the estimate by 0.03-0.08, more than the noise).
+    Over seeds, the estimate's standard deviation is 0.005 (true variance 0.5,
+    m - p = 2, 4000 genes) to 0.06 (variance 1.5-2.5) in R and here alike, and the
+    means over seeds agree within their standard errors; a single draw (ours with
+    seed 2 vs R's ``set.seed(2)``) differs by up to about 4 * sqrt(2) of that sd.
 
     Raises
     ------
@@ -331,7 +336,9 @@ def dispersion_prior_variance(log_residuals: np.ndarray, m: int, p: int, *, seed
     """
     x = np.asarray(log_residuals, dtype=float).reshape(-1)
     if not np.any(~np.isnan(x)):
-        raise ValueError("no gene-wise dispersion estimate above the minimum (all residuals missing)")
+        raise ValueError(
+            "no gene-wise dispersion estimate above the minimum (all residuals missing)"
+        )
     df_resid = int(m) - int(p)
     if 1 <= df_resid <= 3:
         return _simulated_prior_variance(x, df_resid, seed)

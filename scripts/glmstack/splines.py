@@ -20,8 +20,18 @@ basis matrices (to rounding, ~1e-15) from the method:
 ``formulaic.model_matrix("~ mouseID + ns(relativeTime, df = 3)", data,
 context=FORMULA_CONTEXT)`` evaluates them with these R-compatible functions (the
 context layer takes precedence over formulaic's own ``bs``). The knots found on the
-training data are kept in the model spec's ``transform_state`` and reused for new
-data, as R's ``makepredictcall`` does.
+training data are kept in the model spec's ``transform_state`` (e.g.
+``{"ns(relativeTime, df=3)": {"knots": [28.0, 56.0], "boundary_knots": [0.0, 77.0]}}``)
+and reused for new data, as R's ``makepredictcall`` does; pass the context again
+there: ``mm.model_spec.get_model_matrix(new_data, context=FORMULA_CONTEXT)``.
+Arguments are Python's: ``intercept=True``, ``knots=[28, 56]``,
+``boundary_knots=[0, 77]`` (R's ``Boundary.knots``).
+
+formulaic's own ``bs`` gives the same numbers as R inside the boundary knots
+(checked to 2e-16), but raises for points outside them by default, refuses
+``df = degree + 1`` with ``include_intercept=True``, numbers intercept columns from
+0 and drops one when the model has an intercept; R does none of these, hence our
+``bs_transform``.
 
 Column names produced by formulaic (v1.2) for these terms are
 ``"<expr>[<j>]"`` with ``<expr>`` formulaic's normalised (``ast.unparse``) text of
@@ -37,15 +47,14 @@ import ast
 import math
 import re
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Optional, Union
 
 import numpy as np
+from numpy.typing import ArrayLike
 from formulaic.materializers.types import FactorValues
 from formulaic.utils.stateful_transforms import stateful_transform
-
-ArrayLike = Union[np.ndarray, Sequence[float], Any]
 
 __all__ = [
     "SplineBasis",
@@ -147,7 +156,9 @@ def spline_design(
     -------
     (n, m - order) matrix; row i holds the ``m - order`` basis functions (or their
     ``derivs[i]``-th derivatives) at ``x[i]``. At the right boundary knot the limit
-    from the left is used, as in R.
+    from the left is used, except that the (piecewise constant) derivative of order
+    ``order - 1`` is 0 there, as in R; at interior knots derivatives are taken from
+    the right.
     """
     t = np.asarray(knots, dtype=float)
     xv = np.atleast_1d(np.asarray(x, dtype=float))
@@ -203,6 +214,9 @@ def spline_design(
                     acc -= np.where(den > 0, vals[:, r] / np.where(den > 0, den, 1.0), 0.0)
                 new[:, r] = (qq - 1) * acc
             vals = new
+        if dd == order - 1:
+            # R sets the piecewise-constant top derivative to 0 at the right end knot
+            vals[xi == t[n_basis]] = 0.0
         cols = ii[:, None] - order + 1 + np.arange(order)[None, :]
         out[rows[:, None], cols] = vals
     return out
@@ -334,7 +348,10 @@ def ns(
     Notes
     -----
     Deviation from R: interior knots outside the boundary knots and a constant ``x``
-    raise ``ValueError`` (R builds a degenerate basis or fails later).
+    raise ``ValueError`` (R builds a degenerate basis or fails later). An interior
+    knot equal to the upper boundary knot (heavy ties at ``max(x)``) raises
+    ``ValueError``, where R stops with an error from ``qr``; one equal to the lower
+    boundary knot is allowed and matches R.
     """
     xv, missing = _prepare_x(x)
     bk, left, right = _boundary(xv, boundary_knots, single_point_rule=True)
@@ -342,6 +359,12 @@ def ns(
         xv, ~(left | right), df, knots, lambda d: d - 1 - int(intercept), 1 + int(intercept)
     )
     _check_knots(interior, bk)
+    if np.any(interior == bk[1]):
+        # R: the boundary constraint is NaN there and qr() stops
+        raise ValueError(
+            "an interior knot equals the upper boundary knot (heavily tied x); "
+            "R's ns() fails here too: use fewer df or explicit knots"
+        )
     aknots = np.sort(np.concatenate([np.repeat(bk, 4), interior]))
     n_basis = aknots.size - 4
     basis = np.zeros((xv.size, n_basis))

@@ -14,6 +14,7 @@ import pandas as pd
 from . import cooks as cooks_mod
 from .constants import MIN_DISP, MIN_REPLICATES_FOR_REPLACE
 from .design import Design, build_design, resolve_contrast
+from .errors import StudyError, preview
 from .genewise import genewise_dispersion
 from .irls import GlmFit, fit_nb_glm
 from .lrt import likelihood_ratio_test
@@ -67,6 +68,8 @@ def genewise_shard(counts: np.ndarray, size_factors: np.ndarray, design: np.ndar
 
     All-zero genes get NaN estimates; `mu` (G, N) is NaN on their rows.
     """
+    # C order: row reductions then round the same way whatever the caller's layout
+    counts = np.ascontiguousarray(counts, dtype=float)
     n_genes, n_samples = counts.shape
     base_mean, base_var = base_mean_var(counts, size_factors)
     all_zero = counts.sum(axis=1) == 0
@@ -185,6 +188,7 @@ def fit_shard(
     prior; p-values of genes whose max Cook's distance exceeds the cutoff become NaN.
     """
     trend = trend_from_dict(trend_json["trend"])
+    counts = np.ascontiguousarray(counts, dtype=float)
     design = model.full.matrix
     n_samples, n_coef = design.shape
     n_genes = counts.shape[0]
@@ -361,3 +365,167 @@ def dispersion_table(fit: dict[str, np.ndarray]) -> pd.DataFrame:
             "maxCooks": fit["max_cooks"],
         }
     )
+
+
+# ---------------------------------------------------------------- validate
+
+
+def shard_bounds(n_genes: int, genes_per_shard: int) -> list[dict]:
+    """Contiguous gene ranges; ids zero-padded so name order is numeric order."""
+    n_shards = max(1, -(-n_genes // genes_per_shard))
+    return [
+        {"id": f"{i:04d}", "start": i * genes_per_shard, "stop": min(n_genes, (i + 1) * genes_per_shard)}
+        for i in range(n_shards)
+    ]
+
+
+def study_size_factors(counts: np.ndarray, samples: list[str], method: str, given: pd.Series | None, where: str) -> np.ndarray:
+    """Size factors from the counts, or the user's table aligned to the count columns."""
+    from .size_factors import size_factors
+
+    if given is None:
+        return size_factors(counts, method)
+    missing = [s for s in samples if s not in given.index]
+    if missing:
+        raise StudyError(f"{where}: no size factor for samples {preview(missing)}. Fix: add a row per sample.")
+    values = given.loc[samples].to_numpy(dtype=float)
+    bad = [s for s, v in zip(samples, values) if not np.isfinite(v) or v <= 0]
+    if bad:
+        raise StudyError(f"{where}: size factors must be positive numbers; check samples {preview(bad)}.")
+    return values
+
+
+def zero_samples(counts: np.ndarray, samples: list[str], where: str) -> None:
+    """Refuse samples whose counts are all zero (no size factor can be estimated)."""
+    empty = [s for s, total in zip(samples, counts.sum(axis=0)) if total == 0]
+    if empty:
+        raise StudyError(
+            f"{where}: sample(s) {preview(empty)} have zero counts for every feature. "
+            "Fix: remove them from the count matrix and the sample sheet."
+        )
+    if counts.shape[0] == 0 or not counts.any():
+        raise StudyError(f"{where}: every count is zero (or there are no features); nothing to fit.")
+
+
+def settings_from(analysis: dict) -> TestSettings:
+    """Test settings of one analysis (schema defaults already filled in)."""
+    return TestSettings(
+        test=analysis.get("test", "wald"),
+        alpha=analysis.get("alpha", 0.1),
+        lfc_threshold=float(analysis.get("lfc_threshold", 0.0)),
+        alt_hypothesis=analysis.get("alt_hypothesis", "greaterAbs"),
+        cooks_cutoff=analysis.get("cooks_cutoff", True),
+        min_replicates_for_replace=analysis.get("min_replicates_for_replace", MIN_REPLICATES_FOR_REPLACE),
+    )
+
+
+def results_table(fit: dict[str, np.ndarray], params: dict) -> tuple[pd.DataFrame, dict]:
+    """Rule results_table: the table named params["table"] (a contrast, or "lrt").
+
+    For an LRT the statistic and p-value are the LRT's; log2FoldChange and lfcSE are the
+    first contrast's, and further contrasts add log2FoldChange_<name>, lfcSE_<name> columns.
+    """
+    names = params["contrasts"]
+    k = 0 if params["table"] == "lrt" else names.index(params["table"])
+    table, summary = merge_contrast(fit, k, params["alpha"])
+    if params["table"] == "lrt":
+        summary["log2FoldChange_refers_to"] = names[0]
+        for j, name in enumerate(names[1:], start=1):
+            table[f"log2FoldChange_{name}"] = fit[f"lfc_{j}"]
+            table[f"lfcSE_{name}"] = fit[f"lfc_se_{j}"]
+    summary["table"] = params["table"]
+    return table, summary
+
+
+def model_summary(samples: pd.DataFrame, analysis: dict, fit: dict, trend_json: dict, manifest: dict, summaries: list) -> dict:
+    """model.json: formulas, design columns (both namings), size factors, trend, prior, counts."""
+    import platform
+
+    import numpy
+    import scipy
+    import statsmodels
+
+    from . import __version__
+
+    model = build_model(samples, analysis)
+
+    def columns(design: Design) -> list[dict]:
+        return [
+            {"formula_name": c, "r_name": r, "deseq2_name": d}
+            for c, r, d in zip(design.columns, design.r_names, design.results_names)
+        ]
+
+    return {
+        "design": analysis["design"],
+        "reduced": analysis.get("reduced"),
+        "test": analysis.get("test", "wald"),
+        "design_columns": columns(model.full),
+        "reduced_columns": columns(model.reduced) if model.reduced is not None else None,
+        "contrasts": [
+            {"name": c.name, "description": c.description, "vector": c.vector.tolist()} for c in model.contrasts
+        ],
+        "size_factors": dict(zip(manifest["samples"], manifest["size_factors"])),
+        "trend": {
+            "fit_type_requested": trend_json["trend"]["requested"],
+            "fit_type": trend_json["trend"]["fit_type"],
+            "coefficients": trend_json["trend"]["coefficients"],
+        },
+        "prior_variance": trend_json["prior_var"],
+        "var_log_disp_ests": trend_json["var_log_disp_ests"],
+        "n_genes": int(len(fit["gene_id"])),
+        "n_all_zero": int(np.sum(fit["base_mean"] == 0)),
+        "n_dispersion_outliers": int(np.nansum(fit["disp_outlier"])),
+        "n_not_converged": int(np.sum(fit["beta_conv"] == 0)),
+        "n_cooks_replaced_genes": int(np.nansum(fit["replaced"])),
+        "n_counts_replaced": int(fit["n_counts_replaced"]),
+        "results": summaries,
+        "settings": {k: v for k, v in analysis.items() if k not in ("design", "reduced", "contrasts")},
+        "versions": {
+            "glmstack": __version__,
+            "python": platform.python_version(),
+            "numpy": numpy.__version__,
+            "scipy": scipy.__version__,
+            "statsmodels": statsmodels.__version__,
+            "pandas": pd.__version__,
+        },
+    }
+
+
+# ---------------------------------------------------------------- in memory
+
+
+def run_analysis(
+    gene_id: np.ndarray,
+    counts: np.ndarray,
+    size_factors: np.ndarray,
+    samples: pd.DataFrame,
+    analysis: dict,
+    genes_per_shard: int | None = None,
+) -> dict:
+    """The workflow's steps for one analysis, in this process (for notebooks and tests).
+
+    Runs genewise and fit shard by shard exactly as the Snakemake jobs do, so the numbers
+    are those of the workflow. Returns {"tables": {name: DataFrame}, "dispersions":
+    DataFrame, "trend": dict, "fit": dict of concatenated per-gene arrays}.
+    """
+    analysis = {"test": "wald", "fit_type": "parametric", "alpha": 0.1, **analysis}
+    model = build_model(samples, analysis)
+    design = model.full.matrix
+    bounds = shard_bounds(len(gene_id), genes_per_shard or max(1, len(gene_id)))
+    genewise = [genewise_shard(counts[b["start"] : b["stop"]], size_factors, design) for b in bounds]
+    base_mean = np.concatenate([g["base_mean"] for g in genewise])
+    disp = np.concatenate([g["disp_gene_est"] for g in genewise])
+    trend_json = trend_and_prior(base_mean, disp, analysis["fit_type"], *design.shape)
+    settings = settings_from(analysis)
+    parts = [
+        fit_shard(counts[b["start"] : b["stop"]], size_factors, model, g, trend_json, settings)
+        for b, g in zip(bounds, genewise)
+    ]
+    fit = {k: (np.sum([p[k] for p in parts]) if parts[0][k].ndim == 0 else np.concatenate([p[k] for p in parts])) for k in parts[0]}
+    fit["gene_id"] = np.asarray(gene_id)
+    names = [c.name for c in model.contrasts]
+    params = {"alpha": analysis["alpha"], "contrasts": names}
+    tables = {}
+    for table in (["lrt"] if analysis["test"] == "lrt" else names):
+        tables[table], _ = results_table(fit, {**params, "table": table})
+    return {"tables": tables, "dispersions": dispersion_table(fit), "trend": trend_json, "fit": fit}

@@ -96,7 +96,7 @@ def read_counts(path: str | Path) -> Counts:
             f"{path}: {bad.sum()} cells are blank or not numbers, e.g. {', '.join(where)}. "
             "Fix: every cell must be a non-negative integer count."
         )
-    counts = numbers.to_numpy(dtype=float)
+    counts = np.ascontiguousarray(numbers.to_numpy(dtype=float))
     if (counts < 0).any():
         rows, cols = np.nonzero(counts < 0)
         where = [f"{gene_id[r]}/{values.columns[c]}" for r, c in zip(rows[:5], cols[:5])]

@@ -21,7 +21,7 @@ def contrast_estimate(beta: np.ndarray, covariance: np.ndarray, contrast: np.nda
     -------
     lfc, lfc_se : (G,) on the log2 scale.
     """
-    lfc = beta @ contrast * LOG2E
+    lfc = np.einsum("gp,p->g", beta, contrast) * LOG2E
     var = np.einsum("p,gpq,q->g", contrast, covariance, contrast)
     return lfc, np.sqrt(np.maximum(var, 0.0)) * LOG2E
 

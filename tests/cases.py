@@ -1,0 +1,62 @@
+"""The reference cases in tests/data: real public count matrices with R DESeq2 1.38 output."""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from glmstack import io, validate
+
+DATA = Path(__file__).parent / "data"
+
+
+def case_names() -> list[str]:
+    return sorted(p.name for p in DATA.iterdir() if (p / "study.yaml").exists())
+
+
+def analyses() -> list[tuple[str, str]]:
+    """(case, analysis) for every analysis with a reference."""
+    out = []
+    for case in case_names():
+        study = yaml.safe_load((DATA / case / "study.yaml").read_text())
+        out += [(case, name) for name in study["analyses"] if (DATA / case / "reference" / name).exists()]
+    return out
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    study: dict
+    gene_id: np.ndarray
+    counts: np.ndarray
+    samples: pd.DataFrame
+    sample_ids: list[str]
+
+    def reference(self, analysis: str, table: str = "results") -> pd.DataFrame:
+        return read_table(DATA / self.name / "reference" / analysis / f"{table}.tsv.gz")
+
+    def meta(self, analysis: str) -> dict:
+        return json.loads((DATA / self.name / "reference" / analysis / "meta.json").read_text())
+
+    def reference_size_factors(self) -> np.ndarray:
+        sf = read_table(DATA / self.name / "reference" / "size_factors.tsv.gz").set_index("sample")
+        return sf.loc[self.sample_ids, "size_factor"].to_numpy()
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, sep="\t", dtype={"gene_id": str, "sample": str}, na_values=["NA"])
+
+
+@functools.lru_cache(maxsize=2)
+def load(name: str) -> Case:
+    root = DATA / name
+    study = yaml.safe_load((root / "study.yaml").read_text())
+    counts = validate.read_counts(root / study["counts"])
+    samples = validate.check_samples(io.read_samples(root / study["samples"]), study["samples"], counts.samples)
+    return Case(name, study, counts.gene_id, counts.counts, samples, counts.samples)

@@ -1,0 +1,104 @@
+"""The workflow end to end: snakemake on a real study in a temporary directory."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from cases import DATA, load
+from glmstack import size_factors, stages
+
+ROOT = Path(__file__).resolve().parents[2]
+
+STUDY = {
+    "counts": "counts.tsv.gz",
+    "samples": "samples.tsv.gz",
+    "outdir": "out",
+    "genes_per_shard": 1500,
+    "analyses": {
+        "tissue": {
+            "design": "~ run + tissue",
+            "levels": {"run": ["R1", "R2"], "tissue": ["Kidney", "Liver"]},
+            "contrasts": {"liver_vs_kidney": ["tissue", "Liver", "Kidney"]},
+        },
+        "tissue_lrt": {
+            "design": "~ run + tissue",
+            "test": "lrt",
+            "reduced": "~ run",
+            "levels": {"run": ["R1", "R2"], "tissue": ["Kidney", "Liver"]},
+            "contrasts": {"liver_vs_kidney": {"coef": "tissue_Liver_vs_Kidney"}},
+        },
+    },
+}
+
+
+def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir), *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    work = tmp_path_factory.mktemp("study")
+    for name in ("counts.tsv.gz", "samples.tsv.gz"):
+        shutil.copy(DATA / "marioni" / name, work / name)
+    (work / "study.yaml").write_text(yaml.safe_dump(STUDY))
+    done = snakemake(work, "--cores", "2", "--configfile", str(work / "study.yaml"))
+    assert done.returncode == 0, done.stderr[-3000:]
+    return work
+
+
+def test_outputs_match_the_in_process_pipeline(run_dir):
+    case = load("marioni")
+    sf = size_factors.size_factors(case.counts, "ratio")
+    out = run_dir / "out"
+    written = pd.read_csv(out / "normalization" / "size_factors.tsv", sep="\t")
+    np.testing.assert_allclose(written["size_factor"], sf, rtol=1e-14)
+    for name, analysis in STUDY["analyses"].items():
+        expected = stages.run_analysis(case.gene_id, case.counts, sf, case.samples, analysis, genes_per_shard=1500)
+        table_name = "lrt" if analysis.get("test") == "lrt" else "liver_vs_kidney"
+        ours = pd.read_csv(out / name / f"{table_name}.tsv", sep="\t", dtype={"gene_id": str})
+        exp = expected["tables"][table_name]
+        assert list(ours.columns) == ["gene_id", "baseMean", "log2FoldChange", "lfcSE", "stat", "pvalue", "padj"]
+        assert list(ours["gene_id"]) == list(case.gene_id)
+        for col in ours.columns[1:]:
+            np.testing.assert_allclose(ours[col], exp[col], rtol=1e-14, equal_nan=True)
+        disp = pd.read_csv(out / name / "dispersions.tsv", sep="\t", dtype={"gene_id": str})
+        assert list(disp.columns) == ["gene_id", "baseMean", "dispGeneEst", "dispFit", "dispersion", "dispOutlier", "maxCooks"]
+        np.testing.assert_allclose(disp["dispersion"], expected["dispersions"]["dispersion"], rtol=1e-14)
+        model = json.loads((out / name / "model.json").read_text())
+        assert [c["deseq2_name"] for c in model["design_columns"]] == ["Intercept", "run_R2_vs_R1", "tissue_Liver_vs_Kidney"]
+        assert model["trend"]["fit_type"] == "parametric"
+        assert model["results"][0]["n_significant"] == int((exp["padj"] < 0.1).sum())
+
+
+def test_manifest_shards_cover_every_gene_once(run_dir):
+    manifest = json.loads((run_dir / "out" / "manifest.json").read_text())
+    bounds = [(s["start"], s["stop"]) for s in manifest["shards"]]
+    assert bounds == [(0, 1500), (1500, 3000), (3000, 4500), (4500, 5088)]
+    assert [s["id"] for s in manifest["shards"]] == ["0000", "0001", "0002", "0003"]
+
+
+def test_rerun_does_nothing(run_dir):
+    done = snakemake(run_dir, "--cores", "1", "--configfile", str(run_dir / "study.yaml"), "-n")
+    assert done.returncode == 0
+    assert "Nothing to be done" in done.stdout + done.stderr
+
+
+def test_bundled_example_plans_and_lints(tmp_path):
+    dry = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "--quiet"], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert dry.returncode == 0, dry.stderr[-2000:]
+    lint = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--lint"], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert lint.returncode == 0, lint.stdout[-3000:] + lint.stderr[-3000:]

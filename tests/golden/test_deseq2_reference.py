@@ -1,0 +1,114 @@
+"""Every analysis of every reference case against R DESeq2 1.38 (tests/data/*/reference).
+
+Each analysis runs through the same stage functions as the workflow's jobs (in this process,
+one shard) and is compared with DESeq2's results and dispersions with the thresholds of
+tests/tolerances.py. NA positions must agree exactly before values are compared.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import spearmanr
+
+import tolerances as tol
+from cases import analyses, load
+from glmstack import size_factors, stages
+
+# Analyses where DESeq2 itself sits on a numerical knife edge; the reason is in the test below.
+DISPERSION_MEDIAN_EXCEPTIONS = {
+    # One gene (ENSG00000189229) decides it: its gene-wise line search gains ~5e-10 in a log
+    # likelihood of -173 on the first step, below the rounding of the lgamma sums. DESeq2
+    # rejected that step (2 iterations, estimate kept at the start 3.6e-5); we accept it
+    # (1 iteration), and DESeq2's rule counts a 1-iteration search as unconverged, so the grid
+    # search moves it to 1e-8 and out of the trend's fitting set. The trend here is DESeq2's
+    # local-fit fallback, whose nearest-neighbour bandwidth depends on the number of points,
+    # so the whole trend moves by up to 9 % (median final dispersion |log ratio| 6.5e-3).
+    # test_tissue_noint_trend_is_exact_given_the_genewise_estimates shows that with DESeq2's
+    # gene-wise estimates the trend matches to 1e-8.
+    ("marioni", "tissue_noint"): 0.01,
+}
+
+_RUNS: dict = {}
+
+
+def run(case_name: str, analysis: str) -> dict:
+    key = (case_name, analysis)
+    if key not in _RUNS:
+        case = load(case_name)
+        method = case.study.get("size_factors_method", "ratio")
+        sf = size_factors.size_factors(case.counts, method)
+        _RUNS.clear()
+        _RUNS[key] = stages.run_analysis(case.gene_id, case.counts, sf, case.samples, case.study["analyses"][analysis])
+    return _RUNS[key]
+
+
+def reference_tables(case_name: str, analysis: str) -> dict[str, str]:
+    """Our table name -> reference file stem."""
+    a = load(case_name).study["analyses"][analysis]
+    if a.get("test") == "lrt":
+        return {"lrt": "results"}
+    names = list(a["contrasts"])
+    return {name: ("results" if i == 0 else f"results.{name}") for i, name in enumerate(names)}
+
+
+@pytest.mark.parametrize("case_name", sorted({c for c, _ in analyses()}))
+def test_size_factors(case_name):
+    case = load(case_name)
+    ours = size_factors.size_factors(case.counts, case.study.get("size_factors_method", "ratio"))
+    np.testing.assert_allclose(ours, case.reference_size_factors(), rtol=tol.SIZE_FACTOR_RTOL)
+
+
+@pytest.mark.parametrize(("case_name", "analysis"), analyses())
+def test_dispersions(case_name, analysis):
+    case = load(case_name)
+    ours = run(case_name, analysis)["dispersions"]
+    ref = case.reference(analysis, "dispersions")
+    assert list(ours["gene_id"]) == list(ref["gene_id"])
+    np.testing.assert_array_equal(ours["dispersion"].isna(), ref["dispersion"].isna())
+    ok = ref["dispersion"].notna().to_numpy()
+    d = np.abs(np.log(ours["dispersion"].to_numpy()[ok]) - np.log(ref["dispersion"].to_numpy()[ok]))
+    median_limit = DISPERSION_MEDIAN_EXCEPTIONS.get((case_name, analysis), tol.DISPERSION_LOG_MEDIAN)
+    assert np.median(d) <= median_limit
+    assert np.quantile(d, 0.99) <= tol.DISPERSION_LOG_P99
+    meta = case.meta(analysis)
+    assert run(case_name, analysis)["trend"]["trend"]["fit_type"] == meta["fitType_used"]
+
+
+@pytest.mark.parametrize(("case_name", "analysis"), analyses())
+def test_results(case_name, analysis):
+    case = load(case_name)
+    result = run(case_name, analysis)
+    for table, stem in reference_tables(case_name, analysis).items():
+        ours = result["tables"][table]
+        ref = case.reference(analysis, stem)
+        assert list(ours["gene_id"]) == list(ref["gene_id"])
+        # NA positions: all-zero genes, Cook's outliers (p-value), filtered genes (padj)
+        np.testing.assert_array_equal(ours["pvalue"].isna().to_numpy(), ref["pvalue"].isna().to_numpy())
+        expressed = (ref["baseMean"] >= tol.LFC_MIN_BASEMEAN).to_numpy() & ref["log2FoldChange"].notna().to_numpy()
+        r = np.corrcoef(ours["log2FoldChange"].to_numpy()[expressed], ref["log2FoldChange"].to_numpy()[expressed])[0, 1]
+        assert r >= tol.LFC_PEARSON
+        both = ours["pvalue"].notna().to_numpy() & ref["pvalue"].notna().to_numpy()
+        # tables carry 15 significant digits, as R writes them, so exact ties stay ties
+        p15 = np.array([float(f"{x:.15g}") for x in ours["pvalue"].to_numpy()[both]])
+        rho = spearmanr(p15, ref["pvalue"].to_numpy()[both]).statistic
+        assert rho >= tol.PVALUE_SPEARMAN
+        ours_sig = set(np.flatnonzero((ours["padj"] < tol.ALPHA).to_numpy()))
+        ref_sig = set(np.flatnonzero((ref["padj"] < tol.ALPHA).to_numpy()))
+        jaccard = len(ours_sig & ref_sig) / max(1, len(ours_sig | ref_sig))
+        assert jaccard >= tol.PADJ_JACCARD
+
+
+def test_tissue_noint_trend_is_exact_given_the_genewise_estimates():
+    """The one documented deviation: feed DESeq2's gene-wise estimates to our trend step."""
+    case = load("marioni")
+    ref = case.reference("tissue_noint", "dispersions")
+    ours = run("marioni", "tissue_noint")["dispersions"]
+    differ = np.flatnonzero(np.abs(np.log(ours["dispGeneEst"]) - np.log(ref["dispGeneEst"])) > 1e-3)
+    assert set(case.gene_id[differ]) <= {"ENSG00000189229", "ENSG00000114279"}
+    trend = stages.trend_and_prior(ref["baseMean"].to_numpy(), ref["dispGeneEst"].to_numpy(), "parametric", 10, 2)
+    fitted = stages.trend_from_dict(trend["trend"]).evaluate(ref["baseMean"].to_numpy())
+    ok = ref["dispFit"].notna().to_numpy()
+    assert trend["trend"]["fit_type"] == "local"
+    np.testing.assert_allclose(fitted[ok], ref["dispFit"].to_numpy()[ok], rtol=1e-7)
+    assert trend["prior_var"] == pytest.approx(case.meta("tissue_noint")["dispPriorVar"], rel=1e-6)

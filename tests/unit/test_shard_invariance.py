@@ -1,0 +1,31 @@
+"""Shard count changes nothing: the same study with 50, 500 and one shard gives the same tables."""
+
+import numpy as np
+import pytest
+
+from cases import load
+from glmstack import size_factors, stages
+
+ANALYSES = {
+    "wald": {"design": "~ run + tissue", "levels": {"run": ["R1", "R2"], "tissue": ["Kidney", "Liver"]},
+             "contrasts": {"liver_vs_kidney": ["tissue", "Liver", "Kidney"]}},
+    "lrt": {"design": "~ run + tissue", "test": "lrt", "reduced": "~ run",
+            "levels": {"run": ["R1", "R2"], "tissue": ["Kidney", "Liver"]},
+            "contrasts": {"liver_vs_kidney": {"coef": "tissue_Liver_vs_Kidney"}}},
+}
+
+
+@pytest.mark.parametrize("kind", sorted(ANALYSES))
+def test_tables_do_not_depend_on_shard_size(kind):
+    case = load("marioni")
+    sf = size_factors.size_factors(case.counts, "ratio")
+    runs = [
+        stages.run_analysis(case.gene_id, case.counts, sf, case.samples, ANALYSES[kind], genes_per_shard=n)
+        for n in (50, 500, 10**6)
+    ]
+    for other in runs[1:]:
+        for name, table in runs[0]["tables"].items():
+            for col in ("baseMean", "log2FoldChange", "lfcSE", "stat", "pvalue", "padj"):
+                np.testing.assert_allclose(other["tables"][name][col], table[col], rtol=1e-12, atol=0)
+        for col in ("dispGeneEst", "dispFit", "dispersion", "maxCooks"):
+            np.testing.assert_allclose(other["dispersions"][col], runs[0]["dispersions"][col], rtol=1e-12, atol=0)
