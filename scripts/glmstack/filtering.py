@@ -33,6 +33,25 @@ def bh_adjust(pvalues: np.ndarray) -> np.ndarray:
     return out
 
 
+def r_lowess(x: np.ndarray, y: np.ndarray, frac: float, iterations: int = 3) -> np.ndarray:
+    """R's lowess(x, y, f=frac): statsmodels' lowess with R's early stop.
+
+    R stops the robustness iterations when the residual MAD is effectively zero (below
+    1e-7 of the mean absolute residual) and returns the fit it has. The rejection curves
+    of independent filtering are often flat, so this is the usual case there; statsmodels
+    would instead give every non-zero residual weight zero.
+    """
+    delta = 0.01 * (np.max(x) - np.min(x))
+    for k in range(iterations + 1):
+        fitted = lowess(y, x, frac=frac, it=k, delta=delta, return_sorted=False)
+        if k == iterations:
+            break
+        residual = np.abs(y - fitted)
+        if 6.0 * np.median(residual) < 1e-7 * np.mean(residual):
+            break
+    return fitted
+
+
 @dataclass(frozen=True)
 class FilterResult:
     """padj (G,); the chosen quantile `theta`, its baseMean `threshold`, and the curve."""
@@ -65,8 +84,7 @@ def independent_filtering(base_mean: np.ndarray, pvalues: np.ndarray, alpha: flo
     if rejections.max() <= FILTER_MIN_REJECTIONS:
         j = 0
     else:
-        fitted = lowess(rejections.astype(float), thetas, frac=FILTER_LOWESS_FRAC, it=3,
-                        delta=0.01 * (thetas[-1] - thetas[0]), return_sorted=False)
+        fitted = r_lowess(thetas, rejections.astype(float), FILTER_LOWESS_FRAC)
         positive = rejections > 0
         residual = rejections[positive] - fitted[positive]
         threshold = fitted.max() - np.sqrt(np.mean(residual**2))

@@ -199,9 +199,14 @@ def fit_nb_glm(
         log.info("%d genes did not converge in IRLS; refitting them with L-BFGS-B", for_optim.size)
         starts = initial_beta(counts[for_optim], size_factors, design)
         for k, g in enumerate(for_optim):
-            # DESeq2 restarts from the initial estimate when IRLS diverged or broke down
-            keep = stable[g] and not failed[g] and np.all(np.abs(beta[g]) < LARGE_BETA)
-            res = _optim_one(counts[g], size_factors, design, disp[g], ridge, beta[g] if keep else starts[k])
+            # DESeq2 restarts from the initial estimate when IRLS diverged or broke down, or
+            # when a coefficient exceeds 30 on the log2 scale
+            keep = stable[g] and not failed[g] and np.all(np.abs(beta[g] / LOG2) < LARGE_BETA)
+            # DESeq2 hands the restart values to optim unconverted: natural-log coefficients
+            # read as log2 ones. We do the same, since where optim starts decides where it
+            # stops on these flat likelihoods.
+            start_log2 = beta[g] / LOG2 if keep else starts[k]
+            res = _optim_one(counts[g], size_factors, design, disp[g], ridge, start_log2)
             beta[g] = res.x
             converged[g] = bool(res.success)
         sub_mu = size_factors * np.exp(linear_predictor(beta[for_optim], design))
@@ -224,22 +229,41 @@ def fit_nb_glm(
     )
 
 
-def _optim_one(y, size_factors, design, disp, ridge, start):
-    """Penalised NB likelihood maximised by L-BFGS-B on the log2 scale, bounds +-30."""
+def _optim_one(y, size_factors, design, disp, ridge, start_log2):
+    """Penalised NB likelihood maximised by L-BFGS-B on the log2 scale, bounds +-30.
+
+    Set up as DESeq2 calls R's optim: 5 correction pairs, factr 1e7, pgtol 0, at most 100
+    iterations, and the gradient by central differences with step 1e-3 (shortened at the
+    bounds), because R is given no analytic gradient. These genes sit on flat likelihood
+    ridges (a group of zeros), where the optimiser's settings decide where it stops.
+    """
     lam_log2 = ridge * LOG2**2  # ridge on log2 coefficients
+    lower, upper = -LARGE_BETA, LARGE_BETA
+    step = 1e-3
 
     def objective(p_log2: np.ndarray) -> float:
-        mu = size_factors * np.exp2(design @ p_log2)
-        ll = nb_log_likelihood(y[None, :], mu[None, :], np.array([disp])).sum()
-        log_prior = -0.5 * np.sum(lam_log2 * p_log2**2)
-        val = -(ll + log_prior)
+        with np.errstate(over="ignore", invalid="ignore"):
+            mu = size_factors * np.exp2(design @ p_log2)
+            ll = nb_log_likelihood(y[None, :], mu[None, :], np.array([disp])).sum()
+        val = -(ll - 0.5 * np.sum(lam_log2 * p_log2**2))
         return float(val) if np.isfinite(val) else 1e300
+
+    def gradient(p_log2: np.ndarray) -> np.ndarray:
+        grad = np.empty_like(p_log2)
+        for i in range(p_log2.size):
+            up, down = p_log2.copy(), p_log2.copy()
+            up[i] = min(p_log2[i] + step, upper)
+            down[i] = max(p_log2[i] - step, lower)
+            grad[i] = (objective(up) - objective(down)) / (up[i] - down[i])
+        return grad
 
     res = optimize.minimize(
         objective,
-        start / LOG2,
+        np.clip(start_log2, lower, upper),
+        jac=gradient,
         method="L-BFGS-B",
-        bounds=[(-LARGE_BETA, LARGE_BETA)] * design.shape[1],
+        bounds=[(lower, upper)] * design.shape[1],
+        options={"maxcor": 5, "ftol": 1e7 * np.finfo(float).eps, "gtol": 0.0, "maxiter": 100},
     )
     res.x = res.x * LOG2
     return res

@@ -198,7 +198,10 @@ def fit_shard(
     fits = _fit_genes(c_nz, size_factors, model, trend, trend_json, genewise["mu"][nz], genewise["disp_gene_est"][nz])
 
     normalized = c_nz / size_factors
-    cooks = cooks_mod.cooks_distance(c_nz, fits.full.mu, fits.full.hat, normalized, design)
+    # DESeq2's nbinomLRT computes Cook's distances before it stores the full model's mu, so
+    # an LRT uses the gene-wise step's mu (bounded at 0.5); the Wald test uses the fit's mu
+    cooks_mu = genewise["mu"][nz] if model.reduced is not None else fits.full.mu
+    cooks = cooks_mod.cooks_distance(c_nz, cooks_mu, fits.full.hat, normalized, design)
     max_cooks = cooks_mod.max_cooks(cooks, design)
     cutoff = cooks_mod.cooks_cutoff(n_samples, n_coef) if n_samples > n_coef else np.inf
 

@@ -78,7 +78,13 @@ def parametric_trend(base_mean: np.ndarray, disp: np.ndarray) -> dict[str, float
             warnings.simplefilter("ignore")
             try:
                 family = sm.families.Gamma(link=sm.families.links.Identity())
-                result = sm.GLM(disp[good], exog, family=family).fit(start_params=coefs, tol=1e-8, maxiter=25)
+                # R glm.fit's stopping rule |dev - dev_old| < 1e-8 (|dev| + 0.1), at most 25
+                # iterations, on the unscaled deviance (scale=1; the coefficients do not
+                # depend on it): the outer loop stops at a 1e-3 coefficient change, so where
+                # each inner fit stops shows in the result
+                result = sm.GLM(disp[good], exog, family=family).fit(
+                    start_params=coefs, maxiter=25, atol=1e-9, rtol=1e-8, scale=1.0
+                )
             except (ValueError, np.linalg.LinAlgError, FloatingPointError) as exc:
                 raise TrendFitError(str(exc)) from exc
         old, coefs = coefs, np.asarray(result.params, dtype=float)
