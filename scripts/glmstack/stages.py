@@ -59,8 +59,11 @@ def build_model(samples: pd.DataFrame, analysis: dict) -> Model:
 
 
 def base_mean_var(counts: np.ndarray, size_factors: np.ndarray):
+    """baseMean (rounded as R's rowMeans) and variance of normalised counts per gene."""
+    from .size_factors import base_means
+
     normalized = counts / size_factors
-    return normalized.mean(axis=1), normalized.var(axis=1, ddof=1) if counts.shape[1] > 1 else np.zeros(len(counts))
+    return base_means(counts, size_factors), normalized.var(axis=1, ddof=1)
 
 
 def genewise_shard(counts: np.ndarray, size_factors: np.ndarray, design: np.ndarray) -> dict[str, np.ndarray]:
