@@ -12,6 +12,7 @@ import numpy as np
 from scipy import optimize
 from scipy.special import gammaln
 
+from .summation import row_sums
 from .constants import BETA_MAXIT, BETA_TOL, LARGE_BETA, MIN_MU, RIDGE_LOG2
 
 log = logging.getLogger(__name__)
@@ -191,7 +192,7 @@ def fit_nb_glm(
     covariance, hat = sandwich(design, w, ridge)
     variances = np.diagonal(covariance, axis1=1, axis2=2)
     stable = np.all(np.isfinite(beta), axis=1) & np.all(variances > 0, axis=1)
-    log_like = nb_log_likelihood(counts, fit_mu, disp).sum(axis=1)
+    log_like = row_sums(nb_log_likelihood(counts, fit_mu, disp))
     beta_se = np.sqrt(np.maximum(variances, 0.0))
 
     for_optim = np.flatnonzero(~converged | ~stable)
@@ -216,7 +217,7 @@ def fit_nb_glm(
         sub_cov, _ = sandwich(design, _weights(bounded, disp[for_optim]), ridge)
         covariance[for_optim] = sub_cov
         beta_se[for_optim] = np.sqrt(np.maximum(np.diagonal(sub_cov, axis1=1, axis2=2), 0.0))
-        log_like[for_optim] = nb_log_likelihood(counts[for_optim], bounded, disp[for_optim]).sum(axis=1)
+        log_like[for_optim] = row_sums(nb_log_likelihood(counts[for_optim], bounded, disp[for_optim]))
     return GlmFit(
         beta=beta,
         beta_se=beta_se,
@@ -284,7 +285,7 @@ def _fit_intercept_only(counts: np.ndarray, size_factors: np.ndarray, disp: np.n
         covariance=covariance,
         mu=mu,
         hat=w / xtwx[:, None],
-        log_like=nb_log_likelihood(counts, mu, disp).sum(axis=1),
+        log_like=row_sums(nb_log_likelihood(counts, mu, disp)),
         converged=np.ones(n_genes, dtype=bool),
         iterations=np.ones(n_genes, dtype=int),
     )

@@ -85,13 +85,9 @@ def size_factors(counts: np.ndarray, method: str = "ratio") -> np.ndarray:
 def base_means(counts: np.ndarray, size_factors: np.ndarray) -> np.ndarray:
     """Mean of normalised counts per gene, rounded as R's rowMeans (DESeq2 baseMean).
 
-    R sums each row in 80-bit extended precision, column by column, and divides before
-    rounding to double. Genes with different counts often have baseMeans one rounding
-    apart, and independent filtering keeps genes with baseMean >= a quantile of them,
-    so the last bit decides which of such genes are kept: we round as R does.
+    Independent filtering keeps genes with baseMean >= a quantile of the baseMeans, so the
+    last bit decides which of two nearly tied genes is kept: we round as R does.
     """
-    normalized = counts / size_factors
-    total = np.zeros(normalized.shape[0], dtype=np.longdouble)
-    for column in normalized.T:
-        total += column
-    return (total / normalized.shape[1]).astype(float)
+    from .summation import row_means
+
+    return row_means(counts / size_factors)

@@ -13,7 +13,7 @@ import pandas as pd
 
 from . import cooks as cooks_mod
 from .constants import MIN_DISP, MIN_REPLICATES_FOR_REPLACE
-from .design import Design, build_design, resolve_contrast
+from .design import Design, add_bins, build_design, resolve_contrast
 from .errors import StudyError, preview
 from .genewise import genewise_dispersion
 from .irls import GlmFit, fit_nb_glm
@@ -41,7 +41,8 @@ class Model:
 
 def build_model(samples: pd.DataFrame, analysis: dict) -> Model:
     """Design(s) and resolved contrasts of one analysis (samples in count-column order)."""
-    levels = analysis.get("levels") or {}
+    samples, bin_levels = add_bins(samples, analysis.get("bins") or {}, "analysis")
+    levels = {**bin_levels, **(analysis.get("levels") or {})}
     full = build_design(samples, analysis["design"], levels)
     reduced = build_design(samples, analysis["reduced"], levels) if analysis.get("test") == "lrt" else None
     contrasts = [

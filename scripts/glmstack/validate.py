@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from . import io
-from .design import build_design, check_estimable, check_nested, formula_variables, resolve_contrast
+from .design import add_bins, build_design, check_estimable, check_nested, formula_variables, resolve_contrast
 from .errors import StudyError, preview
 
 
@@ -114,8 +114,10 @@ def read_counts(path: str | Path) -> Counts:
 
 def check_analyses(config: dict, samples: pd.DataFrame, samples_path: str) -> None:
     """Every analysis: variables exist, designs estimable, reduced nested, contrasts valid."""
+    sheet = samples
     for name, analysis in config["analyses"].items():
         where = f"analyses.{name}"
+        samples, bin_levels = add_bins(sheet, analysis.get("bins") or {}, where)
         formulas = [("design", analysis["design"])]
         if analysis.get("test", "wald") == "lrt":
             if not analysis.get("reduced"):
@@ -142,10 +144,10 @@ def check_analyses(config: dict, samples: pd.DataFrame, samples_path: str) -> No
                     f"{samples_path}, and values {preview(unlisted) if unlisted else 'none'} are not listed. "
                     f"Fix: list exactly the values of {var!r}."
                 )
-        design = build_design(samples, analysis["design"], levels)
+        design = build_design(samples, analysis["design"], {**bin_levels, **levels})
         check_estimable(design, where)
         if analysis.get("test", "wald") == "lrt":
-            reduced = build_design(samples, analysis["reduced"], levels)
+            reduced = build_design(samples, analysis["reduced"], {**bin_levels, **levels})
             check_nested(design, reduced, where)
         for cname, spec in (analysis.get("contrasts") or {}).items():
             resolve_contrast(design, cname, spec, samples, where)

@@ -29,6 +29,16 @@ DISPERSION_MEDIAN_EXCEPTIONS = {
     ("marioni", "tissue_noint"): 0.01,
 }
 
+# Where p-values tie in R but differ in the last bits here, Spearman's rho measures rounding.
+SPEARMAN_EXCEPTIONS = {
+    # 2,900 genes with a single count of 1 (dispersion at the 139 ceiling) have LRT p-values
+    # 0.97254051407898 / 0.97254051407903 / 0.98601086102298 in R: 3 groups of ties whose
+    # membership is decided by the last bit of R's saddle-point NB density (dnbinom), which
+    # we compute from lgamma instead. Every p-value agrees with R to 2.4e-11 relative, which
+    # the test checks instead; rho is 0.99984.
+    ("mouse_diet", "arm_phase_interaction_lrt"): 1e-9,
+}
+
 _RUNS: dict = {}
 
 
@@ -92,7 +102,13 @@ def test_results(case_name, analysis):
         # tables carry 15 significant digits, as R writes them, so exact ties stay ties
         p15 = np.array([float(f"{x:.15g}") for x in ours["pvalue"].to_numpy()[both]])
         rho = spearmanr(p15, ref["pvalue"].to_numpy()[both]).statistic
-        assert rho >= tol.PVALUE_SPEARMAN
+        if (case_name, analysis) in SPEARMAN_EXCEPTIONS:
+            positive = ref["pvalue"].to_numpy()[both] > 0
+            rel = np.abs(p15[positive] / ref["pvalue"].to_numpy()[both][positive] - 1)
+            assert rel.max() <= SPEARMAN_EXCEPTIONS[(case_name, analysis)]
+            assert rho >= 0.999
+        else:
+            assert rho >= tol.PVALUE_SPEARMAN
         ours_sig = set(np.flatnonzero((ours["padj"] < tol.ALPHA).to_numpy()))
         ref_sig = set(np.flatnonzero((ref["padj"] < tol.ALPHA).to_numpy()))
         jaccard = len(ours_sig & ref_sig) / max(1, len(ours_sig | ref_sig))

@@ -1,0 +1,44 @@
+"""Size factors against hand calculations."""
+
+import numpy as np
+import pytest
+
+from glmstack.errors import StudyError
+from glmstack.size_factors import base_means, size_factors
+
+
+def test_ratio_by_hand():
+    counts = np.array([[10.0, 20.0, 40.0], [5.0, 10.0, 20.0], [3.0, 3.0, 3.0]])
+    # per gene: ratios to the geometric mean; sample 1 ratios: 10/20, 5/10, 3/3
+    geo = np.exp(np.log(counts).mean(axis=1))
+    expected = np.median(counts / geo[:, None], axis=0)
+    np.testing.assert_allclose(size_factors(counts, "ratio"), expected, rtol=1e-15)
+    assert expected[1] == pytest.approx(1.0)
+
+
+def test_ratio_ignores_genes_with_a_zero():
+    counts = np.array([[10.0, 20.0], [0.0, 7.0], [4.0, 8.0]])
+    np.testing.assert_allclose(size_factors(counts, "ratio"), np.sqrt([0.5, 2.0]), rtol=1e-15)
+
+
+def test_poscounts_scaled_to_geometric_mean_one():
+    counts = np.array([[0.0, 4.0, 8.0], [2.0, 0.0, 6.0], [1.0, 3.0, 9.0]])
+    sf = size_factors(counts, "poscounts")
+    assert np.exp(np.mean(np.log(sf))) == pytest.approx(1.0)
+    # gene 1's pseudo-reference: product of positive counts, n-th root over all n samples
+    log_geo = np.array([np.log(32.0) / 3, np.log(12.0) / 3, np.log(27.0) / 3])
+    ratios = np.where(counts > 0, np.log(np.where(counts > 0, counts, 1)) - log_geo[:, None], np.nan)
+    raw = np.exp(np.nanmedian(ratios, axis=0))
+    np.testing.assert_allclose(sf, raw / np.exp(np.mean(np.log(raw))), rtol=1e-14)
+
+
+def test_every_gene_with_a_zero_suggests_poscounts():
+    counts = np.array([[0.0, 1.0], [1.0, 0.0]])
+    with pytest.raises(StudyError, match="size_factors_method: poscounts"):
+        size_factors(counts, "ratio")
+
+
+def test_base_means_are_means_of_normalised_counts():
+    counts = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
+    sf = np.array([0.5, 1.0, 2.0])
+    np.testing.assert_allclose(base_means(counts, sf), [(2.0 + 2.0 + 1.5) / 3, 0.0], rtol=1e-15)
