@@ -5,6 +5,8 @@ import hashlib
 import sys
 from pathlib import Path
 
+from snakemake.common.configfile import load_configfile
+from snakemake.logging import logger
 from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
@@ -13,6 +15,7 @@ from glmstack import validate as study_checks  # noqa: E402
 from glmstack.errors import StudyError  # noqa: E402
 from glmstack.io import read_json, read_samples  # noqa: E402
 
+study_checks.check_config(config, load_configfile(Path(workflow.basedir) / "config" / "schema.yaml"))
 validate(config, schema="../config/schema.yaml")
 
 OUTDIR = config["outdir"].rstrip("/")
@@ -29,8 +32,11 @@ def _check_study():
                 f"to the directory snakemake runs in, {Path.cwd()}). Fix: correct the path."
             )
     header = study_checks.read_count_header(config["counts"])
-    sheet = study_checks.check_samples(read_samples(config["samples"]), config["samples"], header)
-    study_checks.check_analyses(config, sheet, config["samples"])
+    sheet = study_checks.check_samples(
+        read_samples(config["samples"]), config["samples"], header, config["exclude_samples"]
+    )
+    for warning in study_checks.check_analyses(config, sheet, config["samples"]):
+        logger.warning(f"glmstack: {warning}")
 
 
 _check_study()
@@ -102,6 +108,8 @@ def validate_params():
     return {
         "genes_per_shard": config["genes_per_shard"],
         "size_factors_method": config["size_factors_method"],
+        "exclude_samples": config["exclude_samples"],
+        "round_counts": config["round_counts"],
     }
 
 

@@ -9,7 +9,9 @@ from glmstack.logs import log_to
 def main(smk) -> None:
     log = log_to(smk.log[0])
     settings = smk.params.settings
-    counts = validate.read_counts(smk.input.counts)
+    counts = validate.read_counts(smk.input.counts, settings["exclude_samples"], settings["round_counts"])
+    if counts.n_rounded:
+        log.warning("%d non-integer counts rounded (round_counts: true)", counts.n_rounded)
     stages.zero_samples(counts.counts, counts.samples, smk.input.counts)
     given = io.read_size_factors(smk.input.size_factors_file) if "size_factors_file" in smk.input.keys() else None
     sf = stages.study_size_factors(

@@ -6,8 +6,7 @@ class StudyError(ValueError):
 
 
 def preview(values, limit: int = 5) -> str:
-    """First `limit` values and a count, for error messages: "'a', 'b' (2 in all)"."""
-    values = list(values)
+    """The first `limit` values, and how many there are when that is more: "'a', 'b', ... (7 in all)"."""
+    values = [v.item() if hasattr(v, "item") else v for v in values]
     shown = ", ".join(repr(v) for v in values[:limit])
-    more = f", ... ({len(values)} in all)" if len(values) > limit else f" ({len(values)} in all)"
-    return shown + more
+    return shown + (f", ... ({len(values)} in all)" if len(values) > limit else "")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -73,8 +74,28 @@ def table_separator(path: str | Path) -> str:
 
 
 def read_samples(path: str | Path) -> pd.DataFrame:
-    """Sample sheet as strings (types are decided by the design), with `sample` kept as text."""
-    return pd.read_csv(path, sep=table_separator(path), dtype=str, keep_default_na=False, na_values=["", "NA"])
+    """Sample sheet as strings (types are decided by the design); "" and NA are missing."""
+    from .errors import StudyError
+
+    try:
+        with warnings.catch_warnings():
+            # rows longer than the header would otherwise shift into the index or be cut
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            sheet = pd.read_csv(
+                path, sep=table_separator(path), dtype=str, keep_default_na=False, na_values=["", "NA"], index_col=False
+            )
+    except pd.errors.EmptyDataError:
+        raise StudyError(f"{path}: the sample sheet is empty. Fix: one header line, then one row per sample.") from None
+    except (pd.errors.ParserError, pd.errors.ParserWarning, UnicodeDecodeError) as exc:
+        raise StudyError(
+            f"{path}: the sample sheet cannot be read as a {'comma' if table_separator(path) == ',' else 'tab'}"
+            f"-separated table ({str(exc).strip()}). Fix: one row per sample, the same number of fields "
+            "in every row, no unbalanced quotes."
+        ) from None
+    mangled = [c for c in sheet.columns if str(c).startswith("Unnamed:")]
+    if mangled:
+        raise StudyError(f"{path}: the header has empty column names. Fix: name every column.")
+    return sheet
 
 
 def read_size_factors(path: str | Path) -> pd.Series:

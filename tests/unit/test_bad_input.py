@@ -1,0 +1,286 @@
+"""Every kind of bad input gets one clear StudyError naming the file, the field and the fix."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from glmstack import io, stages, validate
+from glmstack.errors import StudyError
+from glmstack.size_factors import size_factors
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = yaml.safe_load((ROOT / "config" / "schema.yaml").read_text())
+
+SHEET = pd.DataFrame(
+    {
+        "sample": ["a1", "a2", "a3", "b1", "b2", "b3"],
+        "condition": ["ctl", "ctl", "ctl", "trt", "trt", "trt"],
+        "batch": ["x", "y", "x", "y", "x", "y"],
+        "dose": ["1", "2", "1", "3", "2", "3"],
+    }
+)
+
+
+def study(**analysis) -> dict:
+    base = {"design": "~ condition", "test": "wald", "contrasts": {"t": ["condition", "trt", "ctl"]}}
+    return {"counts": "c.tsv", "samples": "s.tsv", "analyses": {"main": {**base, **analysis}}}
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    if name.endswith(".gz"):
+        with gzip.open(path, "wt") as fh:
+            fh.write(text)
+    else:
+        path.write_text(text)
+    return path
+
+
+GOOD = "gene\ta1\ta2\ta3\tb1\tb2\tb3\ng1\t10\t12\t9\t30\t28\t35\ng2\t0\t1\t0\t4\t2\t3\n"
+
+
+# ---------------------------------------------------------------- config
+
+
+def test_unknown_key_suggests_the_closest():
+    config = study()
+    config["size_factor_method"] = "ratio"
+    with pytest.raises(StudyError, match="unknown key 'size_factor_method' \\(did you mean 'size_factors_method'\\?\\)"):
+        validate.check_config(config, SCHEMA)
+
+
+def test_unknown_analysis_key_suggests():
+    with pytest.raises(StudyError, match="analyses.main: unknown key 'contrast' \\(did you mean 'contrasts'\\?\\)"):
+        validate.check_config(study(contrast={}), SCHEMA)
+
+
+@pytest.mark.parametrize("key", ["counts", "samples", "analyses"])
+def test_missing_required_key(key):
+    config = study()
+    del config[key]
+    with pytest.raises(StudyError, match=f"missing key '{key}'"):
+        validate.check_config(config, SCHEMA)
+
+
+def test_unsafe_analysis_name():
+    config = study()
+    config["analyses"]["../evil"] = config["analyses"].pop("main")
+    with pytest.raises(StudyError, match="'../evil' is not a safe file name"):
+        validate.check_config(config, SCHEMA)
+
+
+@pytest.mark.parametrize(("key", "value"), [("fit_type", "parametic"), ("alt_hypothesis", "greater_abs"), ("test", "LRT")])
+def test_unknown_enumerated_value(key, value):
+    with pytest.raises(StudyError, match=f"analyses.main.{key}: '{value}' is not one of"):
+        validate.check_config(study(**{key: value}), SCHEMA)
+
+
+def test_reserved_contrast_name():
+    with pytest.raises(StudyError, match="'dispersions' cannot name a results file"):
+        validate.check_config(study(contrasts={"dispersions": ["condition", "trt", "ctl"]}), SCHEMA)
+
+
+def test_lrt_without_reduced():
+    with pytest.raises(StudyError, match="analyses.main: test: lrt needs `reduced:`"):
+        validate.check_analyses(study(test="lrt"), SHEET, "s.tsv")
+
+
+def test_reduced_not_nested():
+    with pytest.raises(StudyError, match="reduced design '~ batch' is not nested"):
+        validate.check_analyses(study(test="lrt", reduced="~ batch"), SHEET, "s.tsv")
+
+
+def test_contrast_factor_missing():
+    with pytest.raises(StudyError, match="contrast 't' names factor 'tissue'"):
+        validate.check_analyses(study(contrasts={"t": ["tissue", "a", "b"]}), SHEET, "s.tsv")
+
+
+def test_contrast_level_missing():
+    with pytest.raises(StudyError, match="level\\(s\\) 'treated' of 'condition', which has levels ctl, trt"):
+        validate.check_analyses(study(contrasts={"t": ["condition", "treated", "ctl"]}), SHEET, "s.tsv")
+
+
+def test_contrast_vector_unknown_names():
+    with pytest.raises(StudyError, match="weights for 'conditionTRT'"):
+        validate.check_analyses(study(contrasts={"t": {"vector": {"conditionTRT": 1}}}), SHEET, "s.tsv")
+
+
+def test_contrast_coef_unknown():
+    with pytest.raises(StudyError, match="coefficient 'condition_treated_vs_ctl'.*condition_trt_vs_ctl"):
+        validate.check_analyses(study(contrasts={"t": {"coef": "condition_treated_vs_ctl"}}), SHEET, "s.tsv")
+
+
+def test_levels_not_matching_the_data():
+    with pytest.raises(StudyError, match="levels.condition: levels 'treated'.*values 'trt'"):
+        validate.check_analyses(study(levels={"condition": ["ctl", "treated"]}), SHEET, "s.tsv")
+
+
+# ---------------------------------------------------------------- sample sheet
+
+
+def test_no_sample_column():
+    with pytest.raises(StudyError, match="s.tsv: no column 'sample'. Columns present: id, condition"):
+        validate.check_samples(SHEET.rename(columns={"sample": "id"}), "s.tsv", list(SHEET["sample"]))
+
+
+def test_duplicated_sample_ids():
+    sheet = SHEET.assign(sample=["a1", "a1", "a3", "b1", "b2", "b3"])
+    with pytest.raises(StudyError, match="duplicated sample ids 'a1'"):
+        validate.check_samples(sheet, "s.tsv", list(SHEET["sample"]))
+
+
+def test_design_variable_missing():
+    with pytest.raises(StudyError, match="s.tsv: column\\(s\\) 'genotype' used in analyses.main.design"):
+        validate.check_analyses(study(design="~ genotype + condition"), SHEET, "s.tsv")
+
+
+def test_factor_with_one_level():
+    sheet = SHEET.assign(batch="x")
+    with pytest.raises(StudyError, match="factor 'batch' .* has a single level \\('x'\\)"):
+        validate.check_analyses(study(design="~ batch + condition"), sheet, "s.tsv")
+
+
+def test_na_in_design_variable():
+    sheet = SHEET.assign(batch=["x", None, "x", "y", None, "y"])
+    with pytest.raises(StudyError, match="column 'batch' .* empty or NA for samples 'a2', 'b2'"):
+        validate.check_analyses(study(design="~ batch + condition"), sheet, "s.tsv")
+
+
+def test_numeric_codes_warn_and_say_how_to_force_a_factor():
+    warnings = validate.check_analyses(study(design="~ dose + condition"), SHEET, "s.tsv")
+    assert any("'dose'" in w and "levels: {dose: [...]}" in w for w in warnings)
+
+
+def test_samples_missing_from_counts_and_sheet_are_named():
+    with pytest.raises(StudyError, match="in s.tsv but not in the count matrix: 'b3'.*count-matrix columns not in s.tsv: 'c1'"):
+        validate.check_samples(SHEET, "s.tsv", ["a1", "a2", "a3", "b1", "b2", "c1"])
+
+
+def test_exclude_samples_is_the_explicit_way_out():
+    sheet = validate.check_samples(SHEET, "s.tsv", ["a1", "a2", "a3", "b1", "b2", "c1"], exclude=["b3", "c1"])
+    assert list(sheet["sample"]) == ["a1", "a2", "a3", "b1", "b2"]
+    with pytest.raises(StudyError, match="exclude_samples names 'zz'"):
+        validate.check_samples(SHEET, "s.tsv", list(SHEET["sample"]), exclude=["zz"])
+
+
+# ---------------------------------------------------------------- count matrix
+
+
+def test_empty_file(tmp_path):
+    with pytest.raises(StudyError, match="c.tsv: the count matrix is empty"):
+        validate.read_counts(write(tmp_path, "c.tsv", ""))
+
+
+def test_wrong_delimiter(tmp_path):
+    with pytest.raises(StudyError, match="c.csv: the header has one column.*comma-separated.*contains tabs"):
+        validate.read_counts(write(tmp_path, "c.csv", GOOD))
+
+
+def test_duplicated_gene_ids(tmp_path):
+    text = GOOD + "g1\t1\t1\t1\t1\t1\t1\n"
+    with pytest.raises(StudyError, match="duplicated feature ids in column 'gene': 'g1'"):
+        validate.read_counts(write(tmp_path, "c.tsv", text))
+
+
+def test_duplicated_column_names(tmp_path):
+    text = GOOD.replace("\tb3", "\tb2", 1)
+    with pytest.raises(StudyError, match="duplicated column names 'b2'"):
+        validate.read_counts(write(tmp_path, "c.tsv", text))
+
+
+def test_non_integer_counts_offer_round_counts(tmp_path):
+    path = write(tmp_path, "c.tsv", GOOD.replace("\t12\t", "\t12.4\t"))
+    with pytest.raises(StudyError, match="1 counts are not integers, e.g. g1/a2=12.4.*round_counts: true"):
+        validate.read_counts(path)
+    counts = validate.read_counts(path, round_counts=True)
+    assert counts.counts[0, 1] == 12 and counts.n_rounded == 1
+
+
+def test_negative_counts(tmp_path):
+    with pytest.raises(StudyError, match="1 negative counts, e.g. g2/b1"):
+        validate.read_counts(write(tmp_path, "c.tsv", GOOD.replace("\t4\t", "\t-4\t")))
+
+
+@pytest.mark.parametrize("cell", ["", "NA"])
+def test_blank_or_na_cells(tmp_path, cell):
+    with pytest.raises(StudyError, match="1 cells are blank or NA, e.g. g2/a2"):
+        validate.read_counts(write(tmp_path, "c.tsv", GOOD.replace("\t1\t0\t4", f"\t{cell}\t0\t4")))
+
+
+def test_text_cells(tmp_path):
+    with pytest.raises(StudyError, match="1 cells are not numbers, e.g. g1/b2='twenty'"):
+        validate.read_counts(write(tmp_path, "c.tsv", GOOD.replace("\t28\t", "\ttwenty\t")))
+
+
+def test_ragged_rows(tmp_path):
+    with pytest.raises(StudyError, match="rows do not all have the header's 7 fields"):
+        validate.read_counts(write(tmp_path, "c.tsv", GOOD + "g3\t1\t2\t3\t4\t5\t6\t7\t8\n"))
+
+
+def test_featurecounts_output_is_read_properly(tmp_path):
+    text = (
+        "# Program:featureCounts v2.0.3; Command:\"featureCounts\" -a genes.gtf -o counts.txt a1.bam a2.bam\n"
+        "Geneid\tChr\tStart\tEnd\tStrand\tLength\t/data/a1.sorted.bam\t/data/a2.bam\n"
+        "g1\tchr1\t100\t200\t+\t101\t5\t7\n"
+        "g2\tchr1\t300\t400\t-\t101\t0\t3\n"
+    )
+    counts = validate.read_counts(write(tmp_path, "fc.txt", text))
+    assert counts.samples == ["a1", "a2"]
+    np.testing.assert_array_equal(counts.counts, [[5, 7], [0, 3]])
+
+
+def test_gzip_and_csv_inputs(tmp_path):
+    counts = validate.read_counts(write(tmp_path, "c.csv.gz", GOOD.replace("\t", ",")))
+    assert counts.samples == list(SHEET["sample"]) and counts.counts.shape == (2, 6)
+
+
+# ---------------------------------------------------------------- design and data
+
+
+def test_design_not_full_rank_names_the_columns():
+    sheet = SHEET.assign(site=SHEET["condition"].map({"ctl": "s1", "trt": "s2"}))
+    with pytest.raises(StudyError, match="not full rank: column\\(s\\) 'site\\[T.s2\\]'"):
+        validate.check_analyses(study(design="~ condition + site"), sheet, "s.tsv")
+
+
+def test_no_residual_degrees_of_freedom():
+    sheet = SHEET.iloc[[0, 3]].reset_index(drop=True)
+    with pytest.raises(StudyError, match="no residual degrees of freedom"):
+        validate.check_analyses(study(), sheet, "s.tsv")
+
+
+def test_all_genes_zero():
+    with pytest.raises(StudyError, match="every count is zero"):
+        stages.zero_samples(np.zeros((3, 6)) + np.eye(3, 6) * 0, list(SHEET["sample"]), "c.tsv")
+
+
+def test_sample_with_all_zeros_is_refused():
+    counts = np.array([[1.0, 0, 3], [2, 0, 1]])
+    with pytest.raises(StudyError, match="sample\\(s\\) 'a2' have zero counts for every feature"):
+        stages.zero_samples(counts, ["a1", "a2", "a3"], "c.tsv")
+
+
+def test_every_gene_with_a_zero_suggests_poscounts():
+    counts = np.array([[0.0, 1, 2], [3, 0, 1]])
+    with pytest.raises(StudyError, match="every gene has a zero.*size_factors_method: poscounts"):
+        size_factors(counts, "ratio")
+
+
+def test_size_factor_file_must_cover_every_sample():
+    given = pd.Series({"a1": 1.0, "a2": 0.9})
+    with pytest.raises(StudyError, match="sf.tsv: no size factor for samples 'a3'"):
+        stages.study_size_factors(np.ones((2, 3)), ["a1", "a2", "a3"], "ratio", given, "sf.tsv")
+    with pytest.raises(StudyError, match="must be positive numbers; check samples 'a2'"):
+        stages.study_size_factors(np.ones((2, 2)), ["a1", "a2"], "ratio", pd.Series({"a1": 1.0, "a2": -1.0}), "sf.tsv")
+
+
+def test_reader_roundtrip_of_the_sample_sheet(tmp_path):
+    path = tmp_path / "s.csv"
+    SHEET.to_csv(path, index=False)
+    assert io.read_samples(path)["dose"].tolist() == ["1", "2", "1", "3", "2", "3"]
