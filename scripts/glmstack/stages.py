@@ -414,6 +414,90 @@ def zero_samples(counts: np.ndarray, samples: list[str], where: str) -> None:
         )
 
 
+def settings_from(analysis: dict) -> TestSettings:
+    """Test settings of one analysis (schema defaults already filled in)."""
+    return TestSettings(
+        test=analysis.get("test", "wald"),
+        alpha=analysis.get("alpha", 0.1),
+        lfc_threshold=float(analysis.get("lfc_threshold", 0.0)),
+        alt_hypothesis=analysis.get("alt_hypothesis", "greaterAbs"),
+        cooks_cutoff=analysis.get("cooks_cutoff", True),
+        min_replicates_for_replace=analysis.get("min_replicates_for_replace", MIN_REPLICATES_FOR_REPLACE),
+    )
+
+
+def results_table(fit: dict[str, np.ndarray], params: dict) -> tuple[pd.DataFrame, dict]:
+    """Rule results_table: the table named params["table"] (a contrast, or "lrt").
+
+    For an LRT the statistic and p-value are the LRT's; log2FoldChange and lfcSE are the
+    first contrast's, and further contrasts add log2FoldChange_<name>, lfcSE_<name> columns.
+    """
+    names = params["contrasts"]
+    k = 0 if params["table"] == "lrt" else names.index(params["table"])
+    table, summary = merge_contrast(fit, k, params["alpha"])
+    if params["table"] == "lrt":
+        summary["log2FoldChange_refers_to"] = names[0]
+        for j, name in enumerate(names[1:], start=1):
+            table[f"log2FoldChange_{name}"] = fit[f"lfc_{j}"]
+            table[f"lfcSE_{name}"] = fit[f"lfc_se_{j}"]
+    summary["table"] = params["table"]
+    return table, summary
+
+
+def model_summary(samples: pd.DataFrame, analysis: dict, fit: dict, trend_json: dict, manifest: dict, summaries: list) -> dict:
+    """model.json: formulas, design columns (both namings), size factors, trend, prior, counts."""
+    import platform
+
+    import numpy
+    import scipy
+    import statsmodels
+
+    from . import __version__
+
+    model = build_model(samples, analysis)
+
+    def columns(design: Design) -> list[dict]:
+        return [
+            {"formula_name": c, "r_name": r, "deseq2_name": d}
+            for c, r, d in zip(design.columns, design.r_names, design.results_names)
+        ]
+
+    return {
+        "design": analysis["design"],
+        "reduced": analysis.get("reduced"),
+        "test": analysis.get("test", "wald"),
+        "design_columns": columns(model.full),
+        "reduced_columns": columns(model.reduced) if model.reduced is not None else None,
+        "contrasts": [
+            {"name": c.name, "description": c.description, "vector": c.vector.tolist()} for c in model.contrasts
+        ],
+        "size_factors": dict(zip(manifest["samples"], manifest["size_factors"])),
+        "trend": {
+            "fit_type_requested": trend_json["trend"]["requested"],
+            "fit_type": trend_json["trend"]["fit_type"],
+            "coefficients": trend_json["trend"]["coefficients"],
+        },
+        "prior_variance": trend_json["prior_var"],
+        "var_log_disp_ests": trend_json["var_log_disp_ests"],
+        "n_genes": int(len(fit["gene_id"])),
+        "n_all_zero": int(np.sum(fit["base_mean"] == 0)),
+        "n_dispersion_outliers": int(np.nansum(fit["disp_outlier"])),
+        "n_not_converged": int(np.sum(fit["beta_conv"] == 0)),
+        "n_cooks_replaced_genes": int(np.nansum(fit["replaced"])),
+        "n_counts_replaced": int(fit["n_counts_replaced"]),
+        "results": summaries,
+        "settings": {k: v for k, v in analysis.items() if k not in ("design", "reduced", "contrasts")},
+        "versions": {
+            "glmstack": __version__,
+            "python": platform.python_version(),
+            "numpy": numpy.__version__,
+            "scipy": scipy.__version__,
+            "statsmodels": statsmodels.__version__,
+            "pandas": pd.__version__,
+        },
+    }
+
+
 # ---------------------------------------------------------------- in memory
 
 
