@@ -256,6 +256,7 @@ def fit_shard(
     out["dispersion"] = full_length(fits.dispersion)
     out["disp_outlier"] = full_length(fits.disp_outlier.astype(float))
     out["max_cooks"] = full_length(max_cooks)
+    out["cooks"] = full_length(cooks)  # (G, N) of the first full fit; NaN rows for all-zero genes
     out["replaced"] = full_length(replaced.astype(float))
     out["beta"] = full_length(fits.full.beta * LOG2E)
     out["beta_se"] = full_length(fits.full.beta_se * LOG2E)
@@ -483,6 +484,7 @@ def model_summary(samples: pd.DataFrame, analysis: dict, fit: dict, trend_json: 
         "n_all_zero": int(np.sum(fit["base_mean"] == 0)),
         "n_dispersion_outliers": int(np.nansum(fit["disp_outlier"])),
         "n_not_converged": int(np.sum(fit["beta_conv"] == 0)),
+        "not_converged_genes": [str(g) for g in fit["gene_id"][fit["beta_conv"] == 0][:100]],
         "n_cooks_replaced_genes": int(np.nansum(fit["replaced"])),
         "n_counts_replaced": int(fit["n_counts_replaced"]),
         "results": summaries,
