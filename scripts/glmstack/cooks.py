@@ -4,7 +4,7 @@ recordMaxCooks, replaceOutliers)."""
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import f as f_dist
+from scipy.special import fdtri
 
 from .constants import COOKS_MIN_CELL, COOKS_MIN_DISP, COOKS_QUANTILE, REPLACE_TRIM
 
@@ -84,7 +84,7 @@ def cooks_distance(
 
 def cooks_cutoff(n_samples: int, n_coef: int) -> float:
     """DESeq2's default cutoff: the 0.99 quantile of F(p, m - p)."""
-    return float(f_dist.ppf(COOKS_QUANTILE, n_coef, n_samples - n_coef))
+    return float(fdtri(n_coef, n_samples - n_coef, COOKS_QUANTILE))
 
 
 def max_cooks(cooks: np.ndarray, design: np.ndarray) -> np.ndarray:
