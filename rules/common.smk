@@ -120,8 +120,9 @@ def size_factor_input(wildcards):
 
 def shard_mem_mb(wildcards, attempt):
     """Memory of one shard job: a few (genes x samples) float arrays, plus headroom."""
-    n_samples = len(read_json(f"{OUTDIR}/manifest.json")["samples"])
-    genes = config["genes_per_shard"]
+    manifest = read_json(f"{OUTDIR}/manifest.json")
+    n_samples = len(manifest["samples"])
+    genes = max(s["stop"] - s["start"] for s in manifest["shards"])
     return int(500 + genes * n_samples * 8 * 40 / 1e6) * attempt
 
 
@@ -161,4 +162,121 @@ def all_outputs():
     for analysis in ANALYSES:
         out += result_tables(analysis)
         out += [f"{OUTDIR}/{analysis}/dispersions.tsv", f"{OUTDIR}/{analysis}/model.json"]
+    out.append(f"{OUTDIR}/report.html")  # needs every plot, so the plots are made too
     return out
+
+
+# ---------------------------------------------------------------- plots and report
+
+
+def report_plot_titles():
+    """Plot name -> heading in the HTML report; the names are the PNG and caption file names."""
+    return {
+        "study": {"size_factors": "Size factors and library sizes", "pca": "PCA of VST counts",
+                  "sample_distances": "Sample-to-sample distances"},
+        "analysis": {"dispersion": "Dispersion estimates", "cooks": "Cook's distances per sample"},
+        "table": {"ma": "MA plot", "volcano": "Volcano plot", "pvalues": "p-value histogram",
+                  "counts": "Normalised counts of the top genes"},
+    }
+
+
+def study_plot(name):
+    return f"{OUTDIR}/qc/{name}.png"
+
+
+def analysis_plot(name, analysis="{analysis}"):
+    return f"{OUTDIR}/{analysis}/plots/{name}.png"
+
+
+def table_plot(name, analysis="{analysis}", table="{table}"):
+    return f"{OUTDIR}/{analysis}/plots/{table}.{name}.png"
+
+
+def summary_table(analysis="{analysis}"):
+    return f"{OUTDIR}/{analysis}/report/summary.tsv"
+
+
+def top_genes_table(analysis="{analysis}", table="{table}"):
+    return f"{OUTDIR}/{analysis}/report/{table}.top_genes.tsv"
+
+
+def caption_file(name):
+    return str(Path(workflow.basedir) / "rules" / "captions" / f"{name}.rst")
+
+
+def all_shard_files(wildcards):
+    return expand(f"{OUTDIR}/shards/{{shard}}.npz", shard=shard_ids(wildcards))
+
+
+def report_settings():
+    """The study's report: block, checked: the colour column exists, vst_analysis is an analysis."""
+    settings = dict(config["report"])
+    columns = list(read_samples(config["samples"]).columns)
+    if settings["color_by"] is None:
+        variables = study_checks.formula_variables(next(iter(config["analyses"].values()))["design"])
+        present = [v for v in variables if v in columns]
+        settings["color_by"] = present[0] if present else next((c for c in columns if c != "sample"), "sample")
+    elif settings["color_by"] not in columns:
+        raise StudyError(
+            f"study config: report.color_by names {settings['color_by']!r}, which is not a column of "
+            f"{config['samples']} (columns: {', '.join(columns)}). Fix: name one of these columns, or "
+            "set report.color_by: null to colour by the first design variable."
+        )
+    if settings["vst_analysis"] is not None and settings["vst_analysis"] not in config["analyses"]:
+        raise StudyError(
+            f"study config: report.vst_analysis names {settings['vst_analysis']!r}, which is not an "
+            f"analysis (analyses: {', '.join(ANALYSES)}). Fix: name an analysis, or null for a VST "
+            "blind to the design."
+        )
+    return settings
+
+
+def study_plot_params():
+    settings = report_settings()
+    vst_analysis = settings["vst_analysis"]
+    return {
+        "color_by": settings["color_by"],
+        "pca_genes": settings["pca_genes"],
+        "vst_design": dict(config["analyses"][vst_analysis]) if vst_analysis else None,
+    }
+
+
+def table_plot_params(wildcards):
+    return {**table_params(wildcards), "top_genes": config["report"]["top_genes"]}
+
+
+def report_layout():
+    """What the HTML report shows, in order: titles, PNG, caption and table files."""
+    titles = report_plot_titles()
+
+    def plots(kind, path):
+        return [{"title": t, "png": path(n), "caption": caption_file(n)} for n, t in titles[kind].items()]
+
+    return {
+        "outdir": OUTDIR,
+        "study": plots("study", study_plot),
+        "analyses": [
+            {
+                "name": a,
+                "model": f"{OUTDIR}/{a}/model.json",
+                "plots": plots("analysis", lambda n, a=a: analysis_plot(n, a)),
+                "tables": [
+                    {"name": t, "top": top_genes_table(a, t),
+                     "plots": plots("table", lambda n, a=a, t=t: table_plot(n, a, t))}
+                    for t in table_names(a)
+                ],
+            }
+            for a in ANALYSES
+        ],
+    }
+
+
+def report_inputs(wildcards):
+    """Every file the HTML report reads (from report_layout)."""
+    layout = report_layout()
+    files = [p["png"] for p in layout["study"]] + [p["caption"] for p in layout["study"]]
+    for a in layout["analyses"]:
+        files += [a["model"]] + [p["png"] for p in a["plots"]] + [p["caption"] for p in a["plots"]]
+        for t in a["tables"]:
+            files += [t["top"]] + [p["png"] for p in t["plots"]] + [p["caption"] for p in t["plots"]]
+    return list(dict.fromkeys(files))

@@ -17,7 +17,10 @@ def main(smk) -> None:
     sf = stages.study_size_factors(
         counts.counts, counts.samples, settings["size_factors_method"], given, str(smk.input.get("size_factors_file", ""))
     )
-    shards = stages.shard_bounds(len(counts.gene_id), settings["genes_per_shard"])
+    size = settings["genes_per_shard"]
+    if size == "auto":
+        size = stages.auto_genes_per_shard(*counts.counts.shape)
+    shards = stages.shard_bounds(len(counts.gene_id), size)
     for shard in shards:
         rows = slice(shard["start"], shard["stop"])
         io.write_npz(

@@ -378,6 +378,19 @@ def dispersion_table(fit: dict[str, np.ndarray]) -> pd.DataFrame:
 # ---------------------------------------------------------------- validate
 
 
+AUTO_SHARD_COUNTS = 3_000_000  # counts per shard: seconds of work per job, ~1 GB of memory
+
+
+def auto_genes_per_shard(n_genes: int, n_samples: int) -> int:
+    """Shard size from the matrix alone (never from the cores, so reruns plan the same jobs).
+
+    About 3 million counts per shard, so each job's work outweighs its start-up, and at
+    least two shards for matrices of 1000 genes or more, so two cores share the work.
+    """
+    n_shards = max(-(-n_genes * n_samples // AUTO_SHARD_COUNTS), 2 if n_genes >= 1000 else 1)
+    return max(1, -(-n_genes // n_shards))
+
+
 def shard_bounds(n_genes: int, genes_per_shard: int) -> list[dict]:
     """Contiguous gene ranges; ids zero-padded so name order is numeric order."""
     n_shards = max(1, -(-n_genes // genes_per_shard))
