@@ -15,7 +15,9 @@ from glmstack import validate as study_checks  # noqa: E402
 from glmstack.errors import StudyError  # noqa: E402
 from glmstack.io import read_json, read_samples  # noqa: E402
 
-study_checks.check_config(config, load_configfile(Path(workflow.basedir) / "config" / "schema.yaml"))
+study_checks.check_config(
+    config, load_configfile(Path(workflow.basedir) / "config" / "schema.yaml")
+)
 validate(config, schema="../config/schema.yaml")
 
 OUTDIR = config["outdir"].rstrip("/")
@@ -33,7 +35,10 @@ def _check_study():
             )
     header = study_checks.read_count_header(config["counts"])
     sheet = study_checks.check_samples(
-        read_samples(config["samples"]), config["samples"], header, config["exclude_samples"]
+        read_samples(config["samples"]),
+        config["samples"],
+        header,
+        config["exclude_samples"],
     )
     for warning in study_checks.check_analyses(config, sheet, config["samples"]):
         logger.warning(f"glmstack: {warning}")
@@ -74,7 +79,8 @@ def shard_ids(wildcards):
 
 def genewise_files(wildcards):
     return expand(
-        f"{OUTDIR}/{wildcards.analysis}/genewise/{{shard}}.npz", shard=shard_ids(wildcards)
+        f"{OUTDIR}/{wildcards.analysis}/genewise/{{shard}}.npz",
+        shard=shard_ids(wildcards),
     )
 
 
@@ -101,7 +107,10 @@ def design_params(wildcards):
 
 
 def trend_params(wildcards):
-    return {**design_params(wildcards), "fit_type": config["analyses"][wildcards.analysis]["fit_type"]}
+    return {
+        **design_params(wildcards),
+        "fit_type": config["analyses"][wildcards.analysis]["fit_type"],
+    }
 
 
 def validate_params():
@@ -154,14 +163,22 @@ def fit_params(wildcards):
 
 def table_params(wildcards):
     a = config["analyses"][wildcards.analysis]
-    return {"alpha": a["alpha"], "test": a["test"], "contrasts": list(a.get("contrasts") or {}) or ["results"], "table": wildcards.table}
+    return {
+        "alpha": a["alpha"],
+        "test": a["test"],
+        "contrasts": list(a.get("contrasts") or {}) or ["results"],
+        "table": wildcards.table,
+    }
 
 
 def all_outputs():
     out = [f"{OUTDIR}/normalization/size_factors.tsv"]
     for analysis in ANALYSES:
         out += result_tables(analysis)
-        out += [f"{OUTDIR}/{analysis}/dispersions.tsv", f"{OUTDIR}/{analysis}/model.json"]
+        out += [
+            f"{OUTDIR}/{analysis}/dispersions.tsv",
+            f"{OUTDIR}/{analysis}/model.json",
+        ]
     out.append(f"{OUTDIR}/report.html")  # needs every plot, so the plots are made too
     return out
 
@@ -172,11 +189,21 @@ def all_outputs():
 def report_plot_titles():
     """Plot name -> heading in the HTML report; the names are the PNG and caption file names."""
     return {
-        "study": {"size_factors": "Size factors and library sizes", "pca": "PCA of VST counts",
-                  "sample_distances": "Sample-to-sample distances"},
-        "analysis": {"dispersion": "Dispersion estimates", "cooks": "Cook's distances per sample"},
-        "table": {"ma": "MA plot", "volcano": "Volcano plot", "pvalues": "p-value histogram",
-                  "counts": "Normalised counts of the top genes"},
+        "study": {
+            "size_factors": "Size factors and library sizes",
+            "pca": "PCA of VST counts",
+            "sample_distances": "Sample-to-sample distances",
+        },
+        "analysis": {
+            "dispersion": "Dispersion estimates",
+            "cooks": "Cook's distances per sample",
+        },
+        "table": {
+            "ma": "MA plot",
+            "volcano": "Volcano plot",
+            "pvalues": "p-value histogram",
+            "counts": "Normalised counts of the top genes",
+        },
     }
 
 
@@ -213,16 +240,25 @@ def report_settings():
     settings = dict(config["report"])
     columns = list(read_samples(config["samples"]).columns)
     if settings["color_by"] is None:
-        variables = study_checks.formula_variables(next(iter(config["analyses"].values()))["design"])
+        from glmstack.design import formula_variables
+
+        variables = formula_variables(next(iter(config["analyses"].values()))["design"])
         present = [v for v in variables if v in columns]
-        settings["color_by"] = present[0] if present else next((c for c in columns if c != "sample"), "sample")
+        settings["color_by"] = (
+            present[0]
+            if present
+            else next((c for c in columns if c != "sample"), "sample")
+        )
     elif settings["color_by"] not in columns:
         raise StudyError(
             f"study config: report.color_by names {settings['color_by']!r}, which is not a column of "
             f"{config['samples']} (columns: {', '.join(columns)}). Fix: name one of these columns, or "
             "set report.color_by: null to colour by the first design variable."
         )
-    if settings["vst_analysis"] is not None and settings["vst_analysis"] not in config["analyses"]:
+    if (
+        settings["vst_analysis"] is not None
+        and settings["vst_analysis"] not in config["analyses"]
+    ):
         raise StudyError(
             f"study config: report.vst_analysis names {settings['vst_analysis']!r}, which is not an "
             f"analysis (analyses: {', '.join(ANALYSES)}). Fix: name an analysis, or null for a VST "
@@ -249,20 +285,29 @@ def report_layout():
     """What the HTML report shows, in order: titles, PNG, caption and table files."""
     titles = report_plot_titles()
 
-    def plots(kind, path):
-        return [{"title": t, "png": path(n), "caption": caption_file(n)} for n, t in titles[kind].items()]
+    def plots(kind, **where):
+        path = {"study": study_plot, "analysis": analysis_plot, "table": table_plot}[
+            kind
+        ]
+        return [
+            {"title": t, "png": path(n, **where), "caption": caption_file(n)}
+            for n, t in titles[kind].items()
+        ]
 
     return {
         "outdir": OUTDIR,
-        "study": plots("study", study_plot),
+        "study": plots("study"),
         "analyses": [
             {
                 "name": a,
                 "model": f"{OUTDIR}/{a}/model.json",
-                "plots": plots("analysis", lambda n, a=a: analysis_plot(n, a)),
+                "plots": plots("analysis", analysis=a),
                 "tables": [
-                    {"name": t, "top": top_genes_table(a, t),
-                     "plots": plots("table", lambda n, a=a, t=t: table_plot(n, a, t))}
+                    {
+                        "name": t,
+                        "top": top_genes_table(a, t),
+                        "plots": plots("table", analysis=a, table=t),
+                    }
                     for t in table_names(a)
                 ],
             }
@@ -274,9 +319,19 @@ def report_layout():
 def report_inputs(wildcards):
     """Every file the HTML report reads (from report_layout)."""
     layout = report_layout()
-    files = [p["png"] for p in layout["study"]] + [p["caption"] for p in layout["study"]]
+    files = [p["png"] for p in layout["study"]] + [
+        p["caption"] for p in layout["study"]
+    ]
     for a in layout["analyses"]:
-        files += [a["model"]] + [p["png"] for p in a["plots"]] + [p["caption"] for p in a["plots"]]
+        files += (
+            [a["model"]]
+            + [p["png"] for p in a["plots"]]
+            + [p["caption"] for p in a["plots"]]
+        )
         for t in a["tables"]:
-            files += [t["top"]] + [p["png"] for p in t["plots"]] + [p["caption"] for p in t["plots"]]
+            files += (
+                [t["top"]]
+                + [p["png"] for p in t["plots"]]
+                + [p["caption"] for p in t["plots"]]
+            )
     return list(dict.fromkeys(files))

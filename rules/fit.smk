@@ -8,16 +8,16 @@ rule fit:
         samples=config["samples"],
     output:
         f"{OUTDIR}/{{analysis}}/fit/{{shard}}.npz",
-    params:
-        analysis=fit_params,
-        code=GLMSTACK_CODE_HASH,
     log:
         f"{OUTDIR}/logs/{{analysis}}/fit/{{shard}}.log",
     benchmark:
         f"{OUTDIR}/benchmarks/{{analysis}}/fit/{{shard}}.tsv"
-    resources:
-        mem_mb=shard_mem_mb,
     conda:
         "../envs/glmstack.yaml"
+    resources:
+        mem_mb=shard_mem_mb,
+    params:
+        analysis=fit_params,
+        code=GLMSTACK_CODE_HASH,
     script:
         "../scripts/fit_shard.py"

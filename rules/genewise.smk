@@ -6,16 +6,16 @@ rule genewise:
         samples=config["samples"],
     output:
         f"{OUTDIR}/{{analysis}}/genewise/{{shard}}.npz",
-    params:
-        model=design_params,
-        code=GLMSTACK_CODE_HASH,
     log:
         f"{OUTDIR}/logs/{{analysis}}/genewise/{{shard}}.log",
     benchmark:
         f"{OUTDIR}/benchmarks/{{analysis}}/genewise/{{shard}}.tsv"
-    resources:
-        mem_mb=shard_mem_mb,
     conda:
         "../envs/glmstack.yaml"
+    resources:
+        mem_mb=shard_mem_mb,
+    params:
+        model=design_params,
+        code=GLMSTACK_CODE_HASH,
     script:
         "../scripts/genewise.py"

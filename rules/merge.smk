@@ -4,13 +4,13 @@ rule results_table:
     output:
         table=f"{OUTDIR}/{{analysis}}/{{table}}.tsv",
         summary=f"{OUTDIR}/{{analysis}}/summaries/{{table}}.json",
-    params:
-        table=table_params,
-        code=GLMSTACK_CODE_HASH,
     log:
         f"{OUTDIR}/logs/{{analysis}}/table_{{table}}.log",
     conda:
         "../envs/glmstack.yaml"
+    params:
+        table=table_params,
+        code=GLMSTACK_CODE_HASH,
     script:
         "../scripts/results_table.py"
 
@@ -25,14 +25,14 @@ rule merge:
     output:
         dispersions=f"{OUTDIR}/{{analysis}}/dispersions.tsv",
         model=f"{OUTDIR}/{{analysis}}/model.json",
-    params:
-        analysis=analysis_config,
-        code=GLMSTACK_CODE_HASH,
     log:
         f"{OUTDIR}/logs/{{analysis}}/merge.log",
     benchmark:
         f"{OUTDIR}/benchmarks/{{analysis}}/merge.tsv"
     conda:
         "../envs/glmstack.yaml"
+    params:
+        analysis=analysis_config,
+        code=GLMSTACK_CODE_HASH,
     script:
         "../scripts/merge.py"

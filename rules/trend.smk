@@ -5,14 +5,14 @@ rule trend:
         samples=config["samples"],
     output:
         f"{OUTDIR}/{{analysis}}/trend.json",
-    params:
-        model=trend_params,
-        code=GLMSTACK_CODE_HASH,
     log:
         f"{OUTDIR}/logs/{{analysis}}/trend.log",
     benchmark:
         f"{OUTDIR}/benchmarks/{{analysis}}/trend.tsv"
     conda:
         "../envs/glmstack.yaml"
+    params:
+        model=trend_params,
+        code=GLMSTACK_CODE_HASH,
     script:
         "../scripts/trend.py"

@@ -7,14 +7,14 @@ checkpoint validate:
         manifest=f"{OUTDIR}/manifest.json",
         shards=directory(f"{OUTDIR}/shards"),
         size_factors=f"{OUTDIR}/normalization/size_factors.tsv",
-    params:
-        settings=validate_params(),
-        code=GLMSTACK_CODE_HASH,
     log:
         f"{OUTDIR}/logs/validate.log",
     benchmark:
         f"{OUTDIR}/benchmarks/validate.tsv"
     conda:
         "../envs/glmstack.yaml"
+    params:
+        settings=validate_params(),
+        code=GLMSTACK_CODE_HASH,
     script:
         "../scripts/validate.py"
