@@ -19,6 +19,7 @@ include: "rules/genewise.smk"
 include: "rules/trend.smk"
 include: "rules/fit.smk"
 include: "rules/merge.smk"
+include: "rules/report.smk"
 
 
 rule all:

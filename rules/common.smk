@@ -242,10 +242,11 @@ def report_settings():
     if settings["color_by"] is None:
         from glmstack.design import formula_variables
 
+        # DESeq2's convention: the variable of interest comes last in the design
         variables = formula_variables(next(iter(config["analyses"].values()))["design"])
         present = [v for v in variables if v in columns]
         settings["color_by"] = (
-            present[0]
+            present[-1]
             if present
             else next((c for c in columns if c != "sample"), "sample")
         )
@@ -253,7 +254,7 @@ def report_settings():
         raise StudyError(
             f"study config: report.color_by names {settings['color_by']!r}, which is not a column of "
             f"{config['samples']} (columns: {', '.join(columns)}). Fix: name one of these columns, or "
-            "set report.color_by: null to colour by the first design variable."
+            "set report.color_by: null to colour by the last design variable."
         )
     if (
         settings["vst_analysis"] is not None
@@ -267,13 +268,21 @@ def report_settings():
     return settings
 
 
+def _vst_design(analysis):
+    """Only the keys that shape the design of the VST's trend (None: blind, design ~ 1)."""
+    if analysis is None:
+        return None
+    a = config["analyses"][analysis]
+    return {k: a[k] for k in ("design", "levels", "bins") if k in a}
+
+
 def study_plot_params():
     settings = report_settings()
     vst_analysis = settings["vst_analysis"]
     return {
         "color_by": settings["color_by"],
         "pca_genes": settings["pca_genes"],
-        "vst_design": dict(config["analyses"][vst_analysis]) if vst_analysis else None,
+        "vst_design": _vst_design(vst_analysis),
     }
 
 

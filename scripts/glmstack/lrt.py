@@ -37,7 +37,8 @@ def chi2_upper_tail(stat: np.ndarray, df: int) -> np.ndarray:
     """P(chi2_df > stat), carried into the subnormal range as R's pchisq(lower.tail=FALSE)."""
     stat = np.asarray(stat, dtype=float)
     with np.errstate(invalid="ignore"):
-        p = chdtrc(df, stat)
+        # a statistic a rounding error below zero is a p-value of 1, as R's pchisq gives
+        p = np.where(stat < 0, 1.0, chdtrc(df, stat))
     under = (p == 0) & np.isfinite(stat) & (stat > df + 2.0)
     if under.any():
         with np.errstate(under="ignore"):

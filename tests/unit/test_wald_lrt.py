@@ -54,6 +54,11 @@ def test_lrt_statistic_and_p_value():
     np.testing.assert_allclose(p, chi2.sf([5.0, 0.0], 2))
 
 
+def test_lrt_statistic_just_below_zero_is_p_one():
+    _, p = likelihood_ratio_test(np.array([-10.0]), np.array([-10.0 + 1e-12]), 1)
+    assert p[0] == 1.0
+
+
 def test_lrt_p_values_reach_the_subnormal_range_like_r():
     # R 4.2: pchisq(c(1450, 1480, 1490), 3, lower.tail = FALSE)
     r_values = np.array([4.16316752324202e-314, 1.28654694177061e-320, 8.89318162514244e-323])

@@ -1,0 +1,161 @@
+# Plots (PNG) and the study report. Every plot is a report() output, so
+# `snakemake --report report.html` gathers them; rule report writes the standalone
+# <outdir>/report.html at the end of every run.
+
+
+rule plot_study:
+    input:
+        shards=all_shard_files,
+        manifest=f"{OUTDIR}/manifest.json",
+        samples=config["samples"],
+    output:
+        size_factors=report(
+            study_plot("size_factors"),
+            caption="captions/size_factors.rst",
+            category="Study",
+            labels={"figure": "size factors and library sizes"},
+        ),
+        pca=report(
+            study_plot("pca"),
+            caption="captions/pca.rst",
+            category="Study",
+            labels={"figure": "PCA of VST counts"},
+        ),
+        distances=report(
+            study_plot("sample_distances"),
+            caption="captions/sample_distances.rst",
+            category="Study",
+            labels={"figure": "sample-to-sample distances"},
+        ),
+        pca_table=f"{OUTDIR}/qc/pca.tsv",
+    log:
+        f"{OUTDIR}/logs/plot_study.log",
+    benchmark:
+        f"{OUTDIR}/benchmarks/plot_study.tsv"
+    conda:
+        "../envs/glmstack.yaml"
+    params:
+        plot=study_plot_params(),
+        code=GLMSTACK_CODE_HASH,
+    script:
+        "../scripts/plot_study.py"
+
+
+rule plot_analysis:
+    input:
+        fits=fit_files,
+        model=f"{OUTDIR}/{{analysis}}/model.json",
+        manifest=f"{OUTDIR}/manifest.json",
+    output:
+        dispersion=report(
+            analysis_plot("dispersion"),
+            caption="captions/dispersion.rst",
+            category="{analysis}",
+            subcategory="model",
+            labels={"figure": "dispersion estimates"},
+        ),
+        cooks=report(
+            analysis_plot("cooks"),
+            caption="captions/cooks.rst",
+            category="{analysis}",
+            subcategory="model",
+            labels={"figure": "Cook's distances per sample"},
+        ),
+        summary=report(
+            summary_table(),
+            caption="captions/summary.rst",
+            category="{analysis}",
+            subcategory="model",
+            labels={"figure": "summary table"},
+        ),
+    log:
+        f"{OUTDIR}/logs/{{analysis}}/plot_analysis.log",
+    benchmark:
+        f"{OUTDIR}/benchmarks/{{analysis}}/plot_analysis.tsv"
+    conda:
+        "../envs/glmstack.yaml"
+    params:
+        analysis=analysis_config,
+        code=GLMSTACK_CODE_HASH,
+    script:
+        "../scripts/plot_analysis.py"
+
+
+rule plot_contrast:
+    input:
+        table=f"{OUTDIR}/{{analysis}}/{{table}}.tsv",
+        fits=fit_files,
+        shards=all_shard_files,
+        manifest=f"{OUTDIR}/manifest.json",
+        samples=config["samples"],
+    output:
+        ma=report(
+            table_plot("ma"),
+            caption="captions/ma.rst",
+            category="{analysis}",
+            subcategory="{table}",
+            labels={"figure": "MA plot"},
+        ),
+        volcano=report(
+            table_plot("volcano"),
+            caption="captions/volcano.rst",
+            category="{analysis}",
+            subcategory="{table}",
+            labels={"figure": "volcano plot"},
+        ),
+        pvalues=report(
+            table_plot("pvalues"),
+            caption="captions/pvalues.rst",
+            category="{analysis}",
+            subcategory="{table}",
+            labels={"figure": "p-value histogram"},
+        ),
+        counts=report(
+            table_plot("counts"),
+            caption="captions/counts.rst",
+            category="{analysis}",
+            subcategory="{table}",
+            labels={"figure": "counts of the top genes"},
+        ),
+        top=report(
+            top_genes_table(),
+            caption="captions/top_genes.rst",
+            category="{analysis}",
+            subcategory="{table}",
+            labels={"figure": "top genes table"},
+        ),
+    log:
+        f"{OUTDIR}/logs/{{analysis}}/plot_{{table}}.log",
+    benchmark:
+        f"{OUTDIR}/benchmarks/{{analysis}}/plot_{{table}}.tsv"
+    conda:
+        "../envs/glmstack.yaml"
+    params:
+        analysis=analysis_config,
+        table=table_plot_params,
+        code=GLMSTACK_CODE_HASH,
+    script:
+        "../scripts/plot_contrast.py"
+
+
+rule report:
+    input:
+        report_inputs,
+        manifest=f"{OUTDIR}/manifest.json",
+    output:
+        f"{OUTDIR}/report.html",
+    log:
+        f"{OUTDIR}/logs/report.log",
+    conda:
+        "../envs/glmstack.yaml"
+    params:
+        layout=report_layout(),
+        study={
+            "counts": config["counts"],
+            "samples": config["samples"],
+            "size_factors": config.get("size_factors_file")
+            or config["size_factors_method"],
+        },
+        code=GLMSTACK_CODE_HASH,
+    script:
+        "../scripts/report_html.py"

@@ -1,0 +1,230 @@
+"""glmstack.plots: every plot writes a sensible PNG, also for empty or degenerate input."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from glmstack import plots, stages, vst
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """Width and height of a PNG from its IHDR chunk (raises if the file is not a PNG)."""
+    data = path.read_bytes()
+    assert data[:8] == PNG_SIGNATURE, f"{path} is not a PNG"
+    assert data[12:16] == b"IHDR"
+    assert data[-8:-4] == b"IEND", f"{path} is truncated"
+    return struct.unpack(">II", data[16:24])
+
+
+def assert_sensible_png(path: Path, min_bytes: int = 5_000) -> None:
+    width, height = png_size(path)
+    assert 300 <= width <= 6000 and 250 <= height <= 6000, (path.name, width, height)
+    assert path.stat().st_size >= min_bytes, (path.name, path.stat().st_size)
+    assert not path.with_name(path.name + ".tmp").exists()
+
+
+@pytest.fixture(scope="module")
+def genes():
+    """A synthetic results table: 2000 genes, 300 with an effect."""
+    rng = np.random.default_rng(7)
+    n = 2000
+    base_mean = np.exp(rng.uniform(-1, 9, n))
+    lfc = rng.normal(0, 0.3, n)
+    lfc[:300] += rng.choice([-3, 3], 300)
+    pvalue = np.where(np.arange(n) < 300, rng.uniform(0, 1e-6, n), rng.uniform(0, 1, n))
+    pvalue[-20:] = np.nan  # Cook's outliers
+    padj = np.minimum(pvalue * n / (np.argsort(np.argsort(np.nan_to_num(pvalue, nan=2))) + 1), 1)
+    padj[1900:1980] = np.nan  # independently filtered
+    disp_fit = 0.05 + 1.0 / base_mean
+    disp_gene = disp_fit * np.exp(rng.normal(0, 0.8, n))
+    disp_gene[:30] = 1e-8
+    return {
+        "base_mean": base_mean,
+        "lfc": lfc,
+        "pvalue": pvalue,
+        "padj": padj,
+        "disp_gene": disp_gene,
+        "disp_fit": disp_fit,
+        "ids": [f"gene{i}" for i in range(n)],
+    }
+
+
+def test_size_factor_plot(tmp_path):
+    path = tmp_path / "sf.png"
+    plots.size_factor_plot(
+        [f"s{i}" for i in range(12)], np.linspace(0.5, 2, 12), np.linspace(1e6, 3e7, 12), path
+    )
+    assert_sensible_png(path)
+
+
+def test_pca_plot_with_factor_and_numeric_colours(tmp_path):
+    rng = np.random.default_rng(1)
+    result = vst.pca(rng.normal(size=(100, 9)))
+    samples = [f"s{i}" for i in range(9)]
+    plots.pca_plot(
+        result.scores, result.percent_var, samples, ["a", "b", "c"] * 3, "group", tmp_path / "f.png", 100
+    )
+    plots.pca_plot(
+        result.scores, result.percent_var, samples, [str(x) for x in range(9)], "age", tmp_path / "n.png", 100
+    )
+    assert_sensible_png(tmp_path / "f.png")
+    assert_sensible_png(tmp_path / "n.png")
+
+
+def test_distance_heatmap(tmp_path):
+    rng = np.random.default_rng(2)
+    values = rng.normal(size=(50, 8)) + np.repeat([0, 4], 4)
+    d = vst.sample_distances(values)
+    path = tmp_path / "d.png"
+    plots.distance_heatmap(
+        d, vst.cluster_linkage(d), [f"s{i}" for i in range(8)], ["A"] * 4 + ["B"] * 4, "group", path
+    )
+    assert_sensible_png(path)
+
+
+def test_dispersion_plot(tmp_path, genes):
+    path = tmp_path / "disp.png"
+    outlier = (np.arange(2000) % 97 == 0).astype(float)
+    final = np.where(outlier == 1, genes["disp_gene"], np.sqrt(genes["disp_gene"] * genes["disp_fit"]))
+    plots.dispersion_plot(
+        genes["base_mean"], genes["disp_gene"], genes["disp_fit"], final, outlier, path, "disp"
+    )
+    assert_sensible_png(path)
+
+
+def test_ma_volcano_and_pvalue_plots(tmp_path, genes):
+    top = np.arange(10)
+    plots.ma_plot(
+        genes["base_mean"], genes["lfc"], genes["padj"], 0.1, top, genes["ids"], tmp_path / "ma.png", "t", 1.0
+    )
+    plots.volcano_plot(
+        genes["lfc"], genes["pvalue"], genes["padj"], 0.1, top, genes["ids"], tmp_path / "v.png", "t"
+    )
+    plots.pvalue_histogram(genes["pvalue"], genes["padj"], tmp_path / "p.png", "t")
+    for name in ("ma.png", "v.png", "p.png"):
+        assert_sensible_png(tmp_path / name)
+
+
+def test_plots_survive_empty_and_all_na_input(tmp_path):
+    empty, nan = np.zeros(0), np.full(5, np.nan)
+    plots.ma_plot(empty, empty, empty, 0.1, np.zeros(0, dtype=int), [], tmp_path / "ma.png", "none")
+    plots.volcano_plot(nan, nan, nan, 0.1, np.zeros(0, dtype=int), list("abcde"), tmp_path / "v.png", "none")
+    plots.pvalue_histogram(nan, nan, tmp_path / "p.png", "none")
+    plots.dispersion_plot(np.zeros(5), nan, nan, nan, nan, tmp_path / "d.png", "none")
+    plots.cooks_boxplot(np.full((5, 3), np.nan), ["a", "b", "c"], None, tmp_path / "c.png", "none")
+    plots.count_plot([], ["x"] * 3, "x", ["x"], None, None, tmp_path / "n.png", "none")
+    for name in ("ma.png", "v.png", "p.png", "d.png", "c.png", "n.png"):
+        assert_sensible_png(tmp_path / name, min_bytes=3_000)
+
+
+def test_cooks_boxplot_and_cutoff_line(tmp_path):
+    rng = np.random.default_rng(4)
+    cooks = rng.exponential(0.1, size=(500, 6))
+    cooks[:, 2] *= 30  # an outlier sample
+    cooks[:3] = np.nan  # all-zero genes
+    path = tmp_path / "cooks.png"
+    plots.cooks_boxplot(cooks, [f"s{i}" for i in range(6)], plots.cooks_line(True, 6, 2), path, "cooks")
+    assert_sensible_png(path)
+    # DESeq2: qf(0.99, 2, 4) = 18.0 (R); a number is used as given; false draws nothing
+    assert plots.cooks_line(True, 6, 2) == pytest.approx(18.0, rel=1e-12)
+    assert plots.cooks_line(2.5, 6, 2) == 2.5
+    assert plots.cooks_line(False, 6, 2) is None
+
+
+# ---------------------------------------------------------------- count plots
+
+
+def sheet() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "sample": [f"s{i}" for i in range(12)],
+            "batch": ["b1", "b2", "b3"] * 4,
+            "condition": ["ctrl"] * 6 + ["trt"] * 6,
+            "age": [str(a) for a in (21, 25, 30, 34, 38, 45, 50, 52, 57, 61, 66, 70)],
+            "time": ["d0", "d6"] * 6,
+        }
+    )
+
+
+def test_plot_axes_follow_the_tested_variable():
+    wald = stages.build_model(
+        sheet(), {"design": "~ batch + condition", "contrasts": {"c": ["condition", "trt", "ctrl"]}}
+    )
+    assert plots.plot_axes(wald.full, plots.tested_columns(wald, "c")) == ("condition", "batch")
+    trait = stages.build_model(sheet(), {"design": "~ condition + age", "contrasts": {"a": {"coef": "age"}}})
+    assert plots.plot_axes(trait.full, plots.tested_columns(trait, "a")) == ("age", "condition")
+    spline = stages.build_model(
+        sheet(), {"design": "~ batch + ns(age, df = 3)", "test": "lrt", "reduced": "~ batch"}
+    )
+    np.testing.assert_array_equal(plots.tested_columns(spline, "lrt"), [3, 4, 5])
+    assert plots.plot_axes(spline.full, plots.tested_columns(spline, "lrt")) == ("age", "batch")
+    inter = stages.build_model(
+        sheet(), {"design": "~ time * condition", "contrasts": {"i": {"coef": "timed6.conditiontrt"}}}
+    )
+    assert plots.plot_axes(inter.full, plots.tested_columns(inter, "i")) == ("time", "condition")
+    alone = stages.build_model(sheet(), {"design": "~ condition"})
+    assert plots.plot_axes(alone.full, plots.tested_columns(alone, "results")) == ("condition", None)
+
+
+def test_term_variables_match_whole_names_only():
+    assert plots.term_variables("ns(age, df=3)", ["age", "ag", "stage"]) == ["age"]
+    assert plots.term_variables("time:treatment", ["treatment", "time", "tim"]) == ["treatment", "time"]
+
+
+def test_trait_curve_is_the_model_mean_at_the_reference_level():
+    samples = sheet()
+    model = stages.build_model(samples, {"design": "~ condition + age"})
+    beta = np.array([[3.0, 1.0, 0.05], [1.0, -2.0, -0.01]])  # log2: intercept, conditiontrt, age
+    grid, curves = plots.trait_curves(
+        samples, model.full.formula, model.full.factors, "age", "condition", beta
+    )
+    assert grid[0] == 21 and grid[-1] == 70
+    np.testing.assert_allclose(curves["ctrl"], 2 ** (beta[:, [0]] + beta[:, [2]] * grid))
+    np.testing.assert_allclose(curves["trt"], 2 ** (beta[:, [0]] + beta[:, [1]] + beta[:, [2]] * grid))
+
+
+def test_trait_curve_through_a_spline_basis_matches_the_design_rows():
+    samples = sheet()
+    model = stages.build_model(samples, {"design": "~ ns(age, df = 3)"})
+    beta = np.array([[2.0, 1.0, -0.5, 0.7]])
+    grid, curves = plots.trait_curves(samples, model.full.formula, model.full.factors, "age", None, beta)
+    fitted = 2 ** (model.full.matrix @ beta[0])
+    ages = samples["age"].astype(float).to_numpy()
+    # the grid's end points are the youngest and oldest samples: same basis rows, same means
+    np.testing.assert_allclose(curves[""][0, [0, -1]], fitted[[np.argmin(ages), np.argmax(ages)]], rtol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "design, spec, table",
+    [
+        ("~ batch + condition", {"contrasts": {"c": ["condition", "trt", "ctrl"]}}, "c"),
+        ("~ condition + age", {"contrasts": {"a": {"coef": "age"}}}, "a"),
+        ("~ time * condition", {"contrasts": {"i": {"coef": "timed6.conditiontrt"}}}, "i"),
+    ],
+)
+def test_top_gene_counts(tmp_path, design, spec, table):
+    samples = sheet()
+    model = stages.build_model(samples, {"design": design, **spec})
+    rng = np.random.default_rng(5)
+    counts = rng.poisson(50, size=(5, 12))
+    beta = np.column_stack([np.full(5, np.log2(50))] + [np.zeros(5)] * (model.full.matrix.shape[1] - 1))
+    path = tmp_path / f"{table}.png"
+    plots.top_gene_counts(
+        model,
+        table,
+        [f"g{i}" for i in range(5)],
+        np.array([1e-300, 0.0, 0.01, np.nan, 0.5]),
+        counts,
+        np.ones(12),
+        beta,
+        path,
+        "top genes",
+    )
+    assert_sensible_png(path)
