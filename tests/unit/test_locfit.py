@@ -42,7 +42,6 @@ import pytest
 from glmstack.locfit import LocalFit, local_fit, nn_bandwidth, tricube
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED = Path("/work/shared/data")
 
 #: DESeq2 minDisp; localDispersionFit fits genes with dispGeneEst >= 10 * minDisp
 #: among those with dispGeneEst > 100 * minDisp (useForFit).
@@ -77,14 +76,8 @@ PRE_REPLACEMENT: dict[tuple[str, str], dict[str, tuple[float, float]]] = {
 }
 
 
-def _dispersions_path(case: str, analysis: str) -> Path | None:
-    local = REPO / "tests" / "data" / case / "reference" / analysis / "dispersions.tsv.gz"
-    if local.exists():
-        return local
-    shared = SHARED / case / "reference" / analysis / "dispersions.tsv"
-    if shared.exists():
-        return shared
-    return None
+def _dispersions_path(case: str, analysis: str) -> Path:
+    return REPO / "tests" / "data" / case / "reference" / analysis / "dispersions.tsv.gz"
 
 
 def _read_tsv(path: Path) -> dict[str, list[str]]:
@@ -110,8 +103,6 @@ def _num(values: list[str]) -> np.ndarray:
 @pytest.mark.parametrize(("case", "analysis"), LOCAL_ANALYSES, ids=[f"{c}/{a}" for c, a in LOCAL_ANALYSES])
 def test_deseq2_local_dispersion_trend(case: str, analysis: str) -> None:
     path = _dispersions_path(case, analysis)
-    if path is None:
-        pytest.skip(f"reference data for {case}/{analysis} not available")
     tab = _read_tsv(path)
     genes = tab["gene_id"]
     base_mean = _num(tab["baseMean"])

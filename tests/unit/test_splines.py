@@ -560,16 +560,16 @@ SPLINE_DESIGN_2 = [
 
 # ------------------------------------------------------------------------------ helpers
 
-DATA_DIRS = (REPO / "tests" / "data", Path("/work/shared/data"))
+DATA_DIRS = (REPO / "tests" / "data",)
 
 
 def _data_file(relative: str) -> Path:
-    """tests/data/<relative>.gz if present, else /work/shared/data/<relative>; skip if neither."""
+    """tests/data/<relative>(.gz); the reference data ship with the project."""
     for base in DATA_DIRS:
         for candidate in (base / (relative + ".gz"), base / relative):
             if candidate.exists():
                 return candidate
-    pytest.skip(f"reference data {relative} not available")
+    raise FileNotFoundError(f"tests/data/{relative}(.gz) is missing")
 
 
 def _read_json(path: Path) -> dict:
