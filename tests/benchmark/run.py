@@ -1,0 +1,572 @@
+#!/usr/bin/env python3
+"""Benchmark: the whole workflow on seeded synthetic negative-binomial studies.
+
+Not a test (pytest does not collect this file). Run from the repository root:
+
+    .venv/bin/python tests/benchmark/run.py --sizes 20000x8,20000x48 --repeats 3 --compare-deseq2
+
+For each size (genes x samples) it writes a synthetic study once (cached by size and seed),
+then runs `snakemake --cores N` on it in a fresh directory `--repeats` times and prints the
+median wall seconds, the peak RSS of the largest process of the run and of the largest job, and
+the seconds spent per rule (from the `benchmark:` files under <outdir>/benchmarks/). With
+`--compare-deseq2` it alternates each run with R DESeq2 (DESeqDataSetFromMatrix, DESeq, results)
+on the same files, and prints the ratio glmstack / DESeq2 and the agreement of the two results.
+See tests/benchmark/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_SIZES = "20000x8,20000x48,20000x200,20000x1000,60000x200"
+CONTRAST = ["condition", "treated", "untreated"]
+TABLE = "treated_vs_untreated"
+
+# R side of --compare-deseq2: the three calls a DESeq2 user makes, on the same files.
+DESEQ2_SCRIPT = r"""
+suppressPackageStartupMessages({library(DESeq2); library(data.table)})
+args <- commandArgs(trailingOnly = TRUE)
+t0 <- proc.time()[["elapsed"]]
+counts <- fread(args[1], sep = "\t", data.table = FALSE)
+rownames(counts) <- counts[[1]]
+counts <- as.matrix(counts[, -1])
+samples <- read.delim(args[2], colClasses = "character")
+rownames(samples) <- samples$sample
+samples <- samples[colnames(counts), ]
+samples$batch <- factor(samples$batch)
+samples$condition <- factor(samples$condition, levels = c("untreated", "treated"))
+t1 <- proc.time()[["elapsed"]]
+dds <- DESeqDataSetFromMatrix(counts, samples, design = ~ batch + condition)
+dds <- DESeq(dds, quiet = TRUE)
+res <- results(dds, contrast = c("condition", "treated", "untreated"))
+t2 <- proc.time()[["elapsed"]]
+out <- data.frame(gene_id = rownames(res), as.data.frame(res), check.names = FALSE)
+write.table(out, args[3], sep = "\t", quote = FALSE, row.names = FALSE, na = "")
+cat(sprintf("deseq2_read_s\t%.3f\ndeseq2_fit_s\t%.3f\n", t1 - t0, t2 - t1))
+"""
+
+
+# ---------------------------------------------------------------- synthetic studies
+
+
+def parse_sizes(text: str) -> list[tuple[int, int]]:
+    sizes = []
+    for item in text.split(","):
+        genes, _, samples = item.strip().lower().partition("x")
+        if not (genes.isdigit() and samples.isdigit()) or int(samples) < 4:
+            raise SystemExit(f"--sizes: '{item}' is not GENESxSAMPLES with at least 4 samples (e.g. 20000x8)")
+        sizes.append((int(genes), int(samples)))
+    return sizes
+
+
+def size_name(genes: int, samples: int) -> str:
+    return f"{genes}x{samples}"
+
+
+def simulate(genes: int, samples: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A seeded NB study with design ~ batch + condition and a realistic mean-dispersion relation.
+
+    Base means are log-normal (median ~ 50 reads, long right tail, some near zero); dispersion is
+    the DESeq2 parametric trend a0 + a1/mean times log-normal scatter (sd 0.5 on the log scale);
+    10 % of genes get a condition fold change (|log2 FC| ~ 0.5 + Exp(1), random sign); each gene
+    has a small batch effect; size factors vary by +-20 %. Samples alternate condition within
+    batch, so the design is balanced for any n >= 4.
+    """
+    rng = np.random.default_rng([seed, genes, samples])
+    base = np.exp(rng.normal(np.log(50.0), 2.0, genes)).clip(0.05, 2e5)
+    disp = (0.05 + 1.0 / base) * np.exp(rng.normal(0.0, 0.5, genes))
+    condition = np.arange(samples) % 2  # 0 untreated, 1 treated
+    batch = (np.arange(samples) // 2) % 2 if samples >= 4 else np.zeros(samples, int)
+    de = rng.random(genes) < 0.10
+    lfc = np.where(de, rng.choice([-1.0, 1.0], genes) * (0.5 + rng.exponential(1.0, genes)), 0.0)
+    batch_lfc = rng.normal(0.0, 0.2, genes)
+    sf = np.exp(rng.normal(0.0, 0.2, samples))
+    log2_mu = np.log2(base)[:, None] + lfc[:, None] * condition + batch_lfc[:, None] * batch
+    mu = 2.0**log2_mu * sf
+    # NB(mean mu, dispersion disp) as a gamma-Poisson mixture
+    size = 1.0 / disp[:, None]
+    counts = rng.poisson(rng.gamma(size, mu / size))
+    names = [f"s{i + 1:04d}" for i in range(samples)]
+    frame = pd.DataFrame(counts, columns=names)
+    frame.insert(0, "gene_id", [f"g{i + 1:06d}" for i in range(genes)])
+    sheet = pd.DataFrame(
+        {
+            "sample": names,
+            "batch": np.where(batch == 1, "b2", "b1"),
+            "condition": np.where(condition == 1, "treated", "untreated"),
+        }
+    )
+    return frame, sheet
+
+
+def study_files(data_dir: Path, genes: int, samples: int, seed: int) -> tuple[Path, Path]:
+    """Write (once) the counts and sample sheet of one size; later calls reuse them."""
+    where = data_dir / f"{size_name(genes, samples)}-seed{seed}"
+    counts, sheet = where / "counts.tsv", where / "samples.tsv"
+    if not (counts.exists() and sheet.exists()):
+        where.mkdir(parents=True, exist_ok=True)
+        frame, sheet_frame = simulate(genes, samples, seed)
+        frame.to_csv(f"{counts}.tmp", sep="\t", index=False)
+        sheet_frame.to_csv(sheet, sep="\t", index=False)
+        os.replace(f"{counts}.tmp", counts)
+    return counts, sheet
+
+
+def study_yaml(counts: Path, sheet: Path, genes_per_shard: int) -> dict:
+    return {
+        "counts": str(counts),
+        "samples": str(sheet),
+        "outdir": "out",
+        "genes_per_shard": genes_per_shard,
+        "analyses": {
+            "condition": {
+                "design": "~ batch + condition",
+                "levels": {"batch": ["b1", "b2"], "condition": ["untreated", "treated"]},
+                "test": "wald",
+                "contrasts": {TABLE: CONTRAST},
+            }
+        },
+    }
+
+
+# ---------------------------------------------------------------- one timed run
+
+
+@dataclass
+class Run:
+    wall_s: float
+    peak_rss_mb: float  # largest process of the whole run (the tool itself or any job it started)
+    foreign_cpu_share: float  # CPU time of other processes during the run / (wall x CPUs)
+    extra: dict = field(default_factory=dict)
+
+
+# A forked child starts with its parent's peak RSS on record, so `cmd` is forked from this small
+# process (python -S, ~10 MB), not from the benchmark (numpy + pandas loaded), and it reports the
+# child's rusage: ru_maxrss covers the child and every descendant it reaped (snakemake's jobs, R).
+RUSAGE_HELPER = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as out:
+    out.write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def timed(cmd: list[str], cwd: Path, log: Path) -> Run:
+    """Run `cmd`: wall seconds, peak RSS of its largest process, share of CPU used by others."""
+    rss_file = log.with_suffix(".maxrss")
+    with open(log, "w") as out:
+        busy = busy_cpu_s()
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            [sys.executable, "-S", "-c", RUSAGE_HELPER, str(rss_file), *map(str, cmd)],
+            cwd=cwd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        busy = busy_cpu_s() - busy
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        tail = log.read_text()[-3000:]
+        raise SystemExit(f"{' '.join(map(str, cmd))} failed (exit {proc.returncode}); log {log}:\n{tail}")
+    foreign = max(busy - usage.ru_utime - usage.ru_stime, 0.0) / (wall * (os.cpu_count() or 1))
+    return Run(wall, int(rss_file.read_text()) / 1024, foreign)
+
+
+def busy_cpu_s() -> float:
+    """CPU seconds all processes have used since boot (Linux /proc/stat; 0 elsewhere)."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return 0.0
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def rule_of(bench: Path, root: Path) -> str:
+    """Rule name from a benchmark path (the layout of rules/*.smk `benchmark:` entries).
+
+    validate.tsv, plot_study.tsv; <analysis>/<rule>/<shard>.tsv (genewise, fit);
+    <analysis>/<rule>.tsv (trend, merge, plot_analysis); <analysis>/plot_<table>.tsv (plot_contrast).
+    """
+    parts = bench.relative_to(root).with_suffix("").parts
+    if len(parts) == 3:
+        return parts[1]
+    name = parts[-1]
+    if len(parts) == 2 and name.startswith("plot_") and name != "plot_analysis":
+        return "plot_contrast"
+    return name
+
+
+def rule_times(outdir: Path) -> dict[str, dict]:
+    """Seconds (sum over jobs), job count and largest max_rss per rule, from benchmark files."""
+    root = outdir / "benchmarks"
+    per_rule: dict[str, dict] = {}
+    for bench in sorted(root.rglob("*.tsv")):
+        row = pd.read_csv(bench, sep="\t").iloc[-1]
+        rss = pd.to_numeric(row.get("max_rss"), errors="coerce")
+        entry = per_rule.setdefault(
+            rule_of(bench, root), {"jobs": 0, "s": 0.0, "max_job_s": 0.0, "max_rss_mb": 0.0}
+        )
+        entry["jobs"] += 1
+        entry["s"] += float(row["s"])
+        entry["max_job_s"] = max(entry["max_job_s"], float(row["s"]))
+        if np.isfinite(rss):
+            entry["max_rss_mb"] = max(entry["max_rss_mb"], float(rss))
+    return per_rule
+
+
+def run_glmstack(study: dict, where: Path, cores: int, tables_only: bool = False) -> tuple[Run, Path]:
+    if where.exists():
+        shutil.rmtree(where)
+    where.mkdir(parents=True)
+    (where / "study.yaml").write_text(yaml.safe_dump(study, sort_keys=False))
+    cmd = [
+        sys.executable, "-m", "snakemake",
+        "--snakefile", str(ROOT / "Snakefile"),
+        "--directory", str(where),
+        "--configfile", str(where / "study.yaml"),
+        "--cores", str(cores),
+        "--quiet", "rules",
+    ]  # fmt: skip
+    if tables_only:  # what DESeq2 computes: no plots, no report (targets before --quiet's list)
+        cmd[3:3] = [f"out/condition/{TABLE}.tsv", "out/condition/dispersions.tsv", "out/condition/model.json"]
+    run = timed(cmd, where, where / "snakemake.log")
+    out = where / "out"
+    run.extra["rules"] = rule_times(out)
+    run.extra["largest_job_rss_mb"] = max(
+        (r["max_rss_mb"] for r in run.extra["rules"].values()), default=float("nan")
+    )
+    return run, out / "condition" / f"{TABLE}.tsv"
+
+
+def run_deseq2(counts: Path, sheet: Path, where: Path) -> tuple[Run, Path]:
+    if where.exists():
+        shutil.rmtree(where)
+    where.mkdir(parents=True)
+    script = where / "deseq2.R"
+    script.write_text(DESEQ2_SCRIPT)
+    table = where / "deseq2.tsv"
+    run = timed(["Rscript", str(script), str(counts), str(sheet), str(table)], where, where / "deseq2.log")
+    for line in (where / "deseq2.log").read_text().splitlines():
+        key, _, value = line.partition("\t")
+        if key.startswith("deseq2_"):
+            run.extra[key] = float(value)
+    return run, table
+
+
+def agreement(ours: Path, theirs: Path, alpha: float = 0.1) -> dict:
+    """log2FoldChange Pearson (both finite) and Jaccard of the padj < alpha sets."""
+    a = pd.read_csv(ours, sep="\t", dtype={"gene_id": str}).set_index("gene_id")
+    b = pd.read_csv(theirs, sep="\t", dtype={"gene_id": str}).set_index("gene_id").loc[a.index]
+    both = np.isfinite(a["log2FoldChange"]) & np.isfinite(b["log2FoldChange"])
+    pearson = float(np.corrcoef(a.loc[both, "log2FoldChange"], b.loc[both, "log2FoldChange"])[0, 1])
+    sig_a = set(a.index[a["padj"] < alpha])
+    sig_b = set(b.index[b["padj"] < alpha])
+    union = sig_a | sig_b
+    return {
+        "lfc_pearson": pearson,
+        "padj_jaccard": len(sig_a & sig_b) / len(union) if union else 1.0,
+        "n_sig_glmstack": len(sig_a),
+        "n_sig_deseq2": len(sig_b),
+        "padj_na_glmstack": int(a["padj"].isna().sum()),
+        "padj_na_deseq2": int(b["padj"].isna().sum()),
+    }
+
+
+# ---------------------------------------------------------------- one size, summaries
+
+
+def median(values) -> float:
+    return float(statistics.median(values)) if values else float("nan")
+
+
+def bench_size(genes: int, samples: int, args) -> dict:
+    name = size_name(genes, samples)
+    t0 = time.perf_counter()
+    counts, sheet = study_files(args.workdir / "data", genes, samples, args.seed)
+    print(f"\n== {name}: data {counts.parent} ({time.perf_counter() - t0:.1f} s to prepare)", flush=True)
+    study = study_yaml(counts, sheet, args.genes_per_shard)
+    ours, theirs = [], []
+    ours_table = theirs_table = None
+    for rep in range(args.repeats):
+        # alternate the order so neither tool always runs on a warm page cache
+        order = ["glmstack", "deseq2"] if rep % 2 == 0 else ["deseq2", "glmstack"]
+        for tool in order:
+            if tool == "glmstack":
+                where = args.workdir / "runs" / name / "glmstack"
+                run, ours_table = run_glmstack(study, where, args.cores, args.no_report)
+                ours.append(run)
+                print(
+                    f"   run {rep + 1}: glmstack {run.wall_s:8.1f} s  peak RSS {run.peak_rss_mb:7.0f} MB",
+                    flush=True,
+                )
+            elif args.compare_deseq2:
+                run, theirs_table = run_deseq2(counts, sheet, args.workdir / "runs" / name / "deseq2")
+                theirs.append(run)
+                print(
+                    f"   run {rep + 1}: DESeq2   {run.wall_s:8.1f} s  peak RSS {run.peak_rss_mb:7.0f} MB",
+                    flush=True,
+                )
+    result = {
+        "size": name,
+        "genes": genes,
+        "samples": samples,
+        "repeats": args.repeats,
+        "foreign_cpu_share": [round(r.foreign_cpu_share, 3) for r in ours + theirs],
+        "glmstack": {
+            "wall_s": median([r.wall_s for r in ours]),
+            "wall_s_runs": [round(r.wall_s, 2) for r in ours],
+            "peak_rss_mb": median([r.peak_rss_mb for r in ours]),
+            "largest_job_rss_mb": median([r.extra["largest_job_rss_mb"] for r in ours]),
+            "rules": {
+                rule: {
+                    "jobs": ours[0].extra["rules"][rule]["jobs"],
+                    "s": median([r.extra["rules"][rule]["s"] for r in ours]),
+                    "max_job_s": median([r.extra["rules"][rule]["max_job_s"] for r in ours]),
+                    "max_rss_mb": median([r.extra["rules"][rule]["max_rss_mb"] for r in ours]),
+                }
+                for rule in ours[0].extra["rules"]
+            },
+        },
+    }
+    if theirs:
+        g, d = (
+            result["glmstack"],
+            {
+                "wall_s": median([r.wall_s for r in theirs]),
+                "wall_s_runs": [round(r.wall_s, 2) for r in theirs],
+                "fit_s": median([r.extra.get("deseq2_fit_s", float("nan")) for r in theirs]),
+                "peak_rss_mb": median([r.peak_rss_mb for r in theirs]),
+            },
+        )
+        result["deseq2"] = d
+        result["ratio_wall"] = g["wall_s"] / d["wall_s"]
+        result["ratio_peak_rss"] = g["peak_rss_mb"] / d["peak_rss_mb"]
+        result["agreement"] = agreement(ours_table, theirs_table)
+    print_size(result)
+    return result
+
+
+RULE_ORDER = [
+    "validate",
+    "genewise",
+    "trend",
+    "fit",
+    "results_table",
+    "merge",
+    "plot_study",
+    "plot_analysis",
+    "plot_contrast",
+    "report",
+]
+
+
+def print_size(res: dict) -> None:
+    g = res["glmstack"]
+    print(f"-- {res['size']} (median of {res['repeats']})")
+    if max(res["foreign_cpu_share"]) > 0.05:
+        print(
+            f"   WARNING: other processes used {max(res['foreign_cpu_share']):.0%} of the CPUs during a run; "
+            "timings are not clean"
+        )
+    print(
+        f"   glmstack: wall {g['wall_s']:.1f} s, peak RSS {g['peak_rss_mb']:.0f} MB (largest process), "
+        f"{g['largest_job_rss_mb']:.0f} MB (largest job)"
+    )
+    rules = sorted(g["rules"], key=lambda r: RULE_ORDER.index(r) if r in RULE_ORDER else 99)
+    for rule in rules:
+        r = g["rules"][rule]
+        print(
+            f"     {rule:<14} {r['jobs']:4d} jobs  {r['s']:8.1f} s total  {r['max_job_s']:7.1f} s longest  "
+            f"{r['max_rss_mb']:6.0f} MB max RSS"
+        )
+    if "deseq2" in res:
+        d, a = res["deseq2"], res["agreement"]
+        print(
+            f"   DESeq2:   wall {d['wall_s']:.1f} s (DESeq+results {d['fit_s']:.1f} s), "
+            f"peak RSS {d['peak_rss_mb']:.0f} MB"
+        )
+        print(f"   ratio glmstack/DESeq2: wall {res['ratio_wall']:.2f}, peak RSS {res['ratio_peak_rss']:.2f}")
+        print(
+            f"   agreement: log2FC Pearson {a['lfc_pearson']:.6f}, padj<0.1 Jaccard {a['padj_jaccard']:.4f} "
+            f"({a['n_sig_glmstack']} vs {a['n_sig_deseq2']} genes)"
+        )
+
+
+def profile_size(genes: int, samples: int, args) -> None:
+    """The statistics of one size in this process (stages.run_analysis) under cProfile.
+
+    Same data and analysis as the workflow run, same shards; reading the matrix and computing
+    size factors happen before profiling starts. Prints the top functions by cumulative and by own
+    time and writes <workdir>/profiles/<size>.prof (open with pstats or snakeviz).
+    """
+    import cProfile
+    import pstats
+
+    from glmstack import io, size_factors, stages, validate
+
+    name = size_name(genes, samples)
+    counts_path, sheet_path = study_files(args.workdir / "data", genes, samples, args.seed)
+    counts = validate.read_counts(counts_path)
+    sheet = validate.check_samples(io.read_samples(sheet_path), str(sheet_path), counts.samples)
+    sf = size_factors.size_factors(counts.counts, "ratio")
+    analysis = study_yaml(counts_path, sheet_path, args.genes_per_shard)["analyses"]["condition"]
+    profiler = cProfile.Profile()
+    start = time.perf_counter()
+    profiler.enable()
+    stages.run_analysis(
+        counts.gene_id, counts.counts, sf, sheet, analysis, genes_per_shard=args.genes_per_shard
+    )
+    profiler.disable()
+    print(f"\n== {name}: stages.run_analysis {time.perf_counter() - start:.1f} s under cProfile")
+    out = args.workdir / "profiles" / f"{name}.prof"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    profiler.dump_stats(out)
+    stats = pstats.Stats(profiler).strip_dirs()
+    for key in ("cumulative", "tottime"):
+        print(f"-- top {args.profile_top} by {key} time ({out})")
+        stats.sort_stats(key).print_stats(args.profile_top)
+
+
+def code_hash() -> str:
+    """The same hash of scripts/glmstack/*.py that common.smk uses, to tell which code was measured."""
+    import glmstack
+
+    digest = hashlib.sha256()
+    for path in sorted(Path(glmstack.__file__).parent.glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def markdown(results: list[dict], args) -> str:
+    header = (
+        f"Benchmark (glmstack code {code_hash()}, {os.cpu_count()} CPUs): `snakemake --cores {args.cores}`, "
+        f"genes_per_shard {args.genes_per_shard}, seed {args.seed}, "
+        f"median of {args.repeats} run(s){'; tables only (--no-report)' if args.no_report else ''}; "
+        "DESeq2 1.38 single-threaded (DESeq(dds), results(dds))."
+    )
+    columns = (
+        "| size | glmstack s | DESeq2 s | ratio | glmstack peak RSS MB (process / job) | DESeq2 peak RSS MB "
+        "| log2FC Pearson | padj<0.1 Jaccard |"
+    )
+    lines = [
+        header,
+        "",
+        columns,
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        g, d, a = r["glmstack"], r.get("deseq2"), r.get("agreement")
+        lines.append(
+            f"| {r['size']} | {g['wall_s']:.1f} | {d['wall_s']:.1f} | {r['ratio_wall']:.2f} "
+            f"| {g['peak_rss_mb']:.0f} / {g['largest_job_rss_mb']:.0f} | {d['peak_rss_mb']:.0f} "
+            f"| {a['lfc_pearson']:.5f} | {a['padj_jaccard']:.4f} |"
+            if d
+            else f"| {r['size']} | {g['wall_s']:.1f} | | | {g['peak_rss_mb']:.0f} / {g['largest_job_rss_mb']:.0f} "
+            "| | | |"
+        )
+    lines += ["", "Seconds per rule (sum over jobs):", ""]
+    rules = [rule for rule in RULE_ORDER if any(rule in r["glmstack"]["rules"] for r in results)]
+    lines.append("| size | " + " | ".join(rules) + " |")
+    lines.append("|---" * (len(rules) + 1) + "|")
+    for r in results:
+        cells = [
+            f"{r['glmstack']['rules'][rule]['s']:.1f}" if rule in r["glmstack"]["rules"] else ""
+            for rule in rules
+        ]
+        lines.append(f"| {r['size']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--sizes", default=DEFAULT_SIZES, help=f"GENESxSAMPLES, comma-separated (default {DEFAULT_SIZES})"
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="runs per size; the median is reported (default 3)"
+    )
+    parser.add_argument(
+        "--compare-deseq2", action="store_true", help="also run R DESeq2, alternating with glmstack"
+    )
+    parser.add_argument("--cores", type=int, default=2, help="snakemake --cores (default 2)")
+    parser.add_argument("--genes-per-shard", type=int, default=2000)
+    parser.add_argument(
+        "--no-report",
+        action="store_true",
+        help="run only up to the tables, dispersions and model.json (no plots, no report)",
+    )
+    parser.add_argument("--seed", type=int, default=20240601)
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "glmstack-benchmark",
+        help="data (cached) and run directories (default: $TMPDIR/glmstack-benchmark)",
+    )
+    parser.add_argument("--json", type=Path, help="write the full summary as JSON here")
+    parser.add_argument("--markdown", type=Path, help="write the summary tables as markdown here")
+    parser.add_argument("--data-only", action="store_true", help="only write the synthetic studies")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="instead of timing the workflow, profile stages.run_analysis in-process (cProfile)",
+    )
+    parser.add_argument("--profile-top", type=int, default=25, help="functions to print with --profile")
+    args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error("--repeats must be >= 1")
+    args.workdir = args.workdir.resolve()
+    sizes = parse_sizes(args.sizes)
+    if args.compare_deseq2 and shutil.which("Rscript") is None:
+        parser.error("--compare-deseq2 needs Rscript (with DESeq2 and data.table) on PATH")
+    if args.data_only:
+        for genes, samples in sizes:
+            print(study_files(args.workdir / "data", genes, samples, args.seed)[0])
+        return
+    if args.profile:
+        for genes, samples in sizes:
+            profile_size(genes, samples, args)
+        return
+    results = [bench_size(genes, samples, args) for genes, samples in sizes]
+    summary = {
+        "code": code_hash(),
+        "cpus": os.cpu_count(),
+        "cores": args.cores,
+        "genes_per_shard": args.genes_per_shard,
+        "seed": args.seed,
+        "repeats": args.repeats,
+        "no_report": args.no_report,
+        "results": results,
+    }
+    table = markdown(results, args)
+    print("\n" + table)
+    if args.json:
+        args.json.write_text(json.dumps(summary, indent=2, default=lambda o: asdict(o)) + "\n")
+    if args.markdown:
+        args.markdown.write_text(table)
+
+
+if __name__ == "__main__":
+    main()
