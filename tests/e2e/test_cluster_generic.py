@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 CLUSTER = ROOT / "tests" / "cluster"
 
 pytestmark = pytest.mark.slow
+pytest.importorskip("snakemake_executor_plugin_cluster_generic", reason="pip install -e '.[test]'")
 
 
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
