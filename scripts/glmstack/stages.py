@@ -5,6 +5,7 @@ Entry scripts read files with `io`, call one of these, and write what they retur
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 
@@ -211,7 +212,7 @@ def fit_shard(
 
     replaced = np.zeros(nz.size, dtype=bool)
     n_counts_replaced = 0
-    used_counts = c_nz
+    now_zero = np.zeros(nz.size, dtype=bool)
     min_rep = settings.min_replicates_for_replace
     if min_rep is not None and n_samples > n_coef:
         replaceable = cooks_mod.n_or_more_in_cell(design, min_rep)
@@ -230,18 +231,12 @@ def fit_shard(
                 log.info("replacing outliers and refitting %d genes", refit.size)
                 sub = _fit_genes(new_counts[refit], size_factors, model, trend, trend_json)
                 fits = _merge_refit(fits, sub, refit)
-            used_counts = new_counts
             if replaceable.all():
                 max_cooks = np.full(nz.size, np.nan)
             else:
                 max_cooks = cooks_mod.max_cooks(np.where(replaceable[None, :], 0.0, cooks), design)
             base_mean_new, _ = base_mean_var(new_counts, size_factors)
-            fits = _replace_base_mean(fits, base_mean_new)
-        else:
-            now_zero = np.zeros(nz.size, dtype=bool)
-    else:
-        now_zero = np.zeros(nz.size, dtype=bool)
-    del used_counts
+            fits = dataclasses.replace(fits, base_mean=base_mean_new)
 
     out: dict[str, np.ndarray] = {}
 
@@ -317,10 +312,6 @@ def _merge_refit(fits: _GeneFits, sub: _GeneFits, idx: np.ndarray) -> _GeneFits:
         full=put_fit(fits.full, sub.full),
         reduced=put_fit(fits.reduced, sub.reduced),
     )
-
-
-def _replace_base_mean(fits: _GeneFits, base_mean: np.ndarray) -> _GeneFits:
-    return _GeneFits(base_mean, fits.disp_gene_est, fits.disp_fit, fits.dispersion, fits.disp_outlier, fits.full, fits.reduced)
 
 
 # ---------------------------------------------------------------- merge

@@ -12,17 +12,18 @@ from __future__ import annotations
 import numpy as np
 
 
+def _extended_sums(x: np.ndarray) -> np.ndarray:
+    total = np.zeros(x.shape[0], dtype=np.longdouble)
+    for column in x.T:  # a loop over samples, each step vectorised over genes
+        total += column
+    return total
+
+
 def row_sums(x: np.ndarray) -> np.ndarray:
     """(G,) sums of a (G, N) array, accumulated in long double over columns (R rowSums)."""
-    total = np.zeros(x.shape[0], dtype=np.longdouble)
-    for column in x.T:
-        total += column
-    return total.astype(float)
+    return _extended_sums(x).astype(float)
 
 
 def row_means(x: np.ndarray) -> np.ndarray:
     """(G,) means, divided in long double before rounding (R rowMeans)."""
-    total = np.zeros(x.shape[0], dtype=np.longdouble)
-    for column in x.T:
-        total += column
-    return (total / x.shape[1]).astype(float)
+    return (_extended_sums(x) / x.shape[1]).astype(float)
