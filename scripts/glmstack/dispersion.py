@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import digamma, gammaln
 
+from .gram import trace_product, weighted_gram
 from .constants import (
     ARMIJO_EPSILON,
     DISP_MAXIT,
@@ -49,7 +50,7 @@ def log_posterior(
         axis=1,
     )
     w = 1.0 / (1.0 / mu + alpha)
-    xtwx = np.einsum("np,gn,nq->gpq", design, w, design)
+    xtwx = weighted_gram(design, w)
     with np.errstate(divide="ignore", invalid="ignore"):
         cr = -0.5 * np.log(np.linalg.det(xtwx))
     out = ll + cr
@@ -71,12 +72,9 @@ def dlog_posterior(
         axis=1,
     ) / alpha1**2
     w = 1.0 / (1.0 / mu + alpha)
-    dw = -(w**2)
-    xtwx = np.einsum("np,gn,nq->gpq", design, w, design)
-    # trace(B^-1 dB) = sum_n dw_n x_n' B^-1 x_n
-    b_inv = np.linalg.inv(xtwx)
-    lev = np.einsum("np,gpq,nq->gn", design, b_inv, design)
-    cr = -0.5 * np.sum(dw * lev, axis=1)
+    # d/d alpha of log det(X'WX) = trace(B^-1 X' dW X), B = X'WX, dW = -W^2
+    b_inv = np.linalg.inv(weighted_gram(design, w))
+    cr = 0.5 * trace_product(b_inv, design, w * w)
     out = (ll + cr) * alpha1
     if prior is not None:
         out = out - (log_disp - prior.mean) / prior.variance

@@ -8,7 +8,7 @@ import numpy as np
 
 from .constants import DISP_MAXIT, MIN_DISP, MIN_MU, NO_INCREASE_RTOL
 from .dispersion import grid_search, maximise_log_posterior
-from .irls import fit_nb_glm
+from .irls import fit_nb_glm, linear_predictor
 
 
 def max_dispersion(n_samples: int) -> float:
@@ -25,9 +25,13 @@ def is_groups_only(design: np.ndarray) -> bool:
 
 
 def linear_model_mu(normalized: np.ndarray, design: np.ndarray) -> np.ndarray:
-    """Least-squares fitted values of normalised counts on the design, (G, N)."""
-    hat = design @ np.linalg.pinv(design)
-    return np.einsum("gn,mn->gm", normalized, hat)  # row by row, see irls.linear_predictor
+    """Least-squares fitted values of normalised counts on the design, (G, N).
+
+    Through the coefficients (G, P) rather than the N x N hat matrix DESeq2 forms, so the cost
+    grows linearly with the number of samples; row by row, see irls.linear_predictor.
+    """
+    coef = np.einsum("gn,pn->gp", normalized, np.linalg.pinv(design))
+    return linear_predictor(coef, design)
 
 
 def rough_dispersion(normalized: np.ndarray, design: np.ndarray) -> np.ndarray:

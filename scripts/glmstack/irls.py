@@ -12,6 +12,7 @@ import numpy as np
 from scipy import optimize
 from scipy.special import gammaln
 
+from .gram import quadratic_diagonal, weighted_gram
 from .summation import row_sums
 from .constants import BETA_MAXIT, BETA_TOL, LARGE_BETA, MIN_MU, RIDGE_LOG2
 
@@ -37,6 +38,24 @@ def nb_log_likelihood(counts: np.ndarray, mu: np.ndarray, disp: np.ndarray) -> n
             - size * np.log1p(mu / size)
             + log_mu_term
         )
+
+
+def nb_log_likelihood_parts(counts: np.ndarray, disp: np.ndarray) -> np.ndarray:
+    """(G,) the part of each gene's NB log likelihood that does not depend on mu.
+
+    sum_n lgamma(y + r) - lgamma(r) - lgamma(y + 1) - y log r with r = 1/disp; the rest,
+    `nb_log_likelihood_mu_part`, is y log mu - (y + r) log(1 + mu/r). IRLS evaluates the
+    likelihood at every step with the dispersion fixed, so the lgammas (most of the cost) are
+    summed once per fit.
+    """
+    size = 1.0 / disp[:, None]
+    return np.sum(gammaln(counts + size) - gammaln(size) - gammaln(counts + 1.0) - counts * np.log(size), axis=1)
+
+
+def nb_log_likelihood_mu_part(counts: np.ndarray, mu: np.ndarray, disp: np.ndarray) -> np.ndarray:
+    """(G,) sum_n y log mu - (y + r) log(1 + mu/r), r = 1/disp, for mu > 0 (see above)."""
+    size = 1.0 / disp[:, None]
+    return np.sum(counts * np.log(mu) - (counts + size) * np.log1p(mu / size), axis=1)
 
 
 def ridge_penalty(n_coef: int) -> np.ndarray:
@@ -90,11 +109,6 @@ def _weights(mu_bounded: np.ndarray, disp: np.ndarray) -> np.ndarray:
     return mu_bounded / (1.0 + disp[:, None] * mu_bounded)
 
 
-def _xtwx(design: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """(G, P, P) stack of X' diag(w_g) X."""
-    return np.einsum("np,gn,nq->gpq", design, w, design)
-
-
 def sandwich(design: np.ndarray, w: np.ndarray, ridge: np.ndarray):
     """Covariance (A^-1 X'WX A^-1, A = X'WX + ridge) and hat diagonals for each gene.
 
@@ -106,10 +120,10 @@ def sandwich(design: np.ndarray, w: np.ndarray, ridge: np.ndarray):
     -------
     covariance : (G, P, P); hat : (G, N) diagonal of W^1/2 X A^-1 X' W^1/2.
     """
-    xtwx = _xtwx(design, w)
+    xtwx = weighted_gram(design, w)
     a_inv = np.linalg.inv(xtwx + np.diag(ridge))
     covariance = a_inv @ xtwx @ a_inv
-    hat = w * np.einsum("np,gpq,nq->gn", design, a_inv, design)
+    hat = w * quadratic_diagonal(design, a_inv)
     return covariance, hat
 
 
@@ -159,6 +173,7 @@ def fit_nb_glm(
     mu = np.maximum(size_factors * np.exp(linear_predictor(beta, design)), min_mu)
     active = np.arange(n_genes)
     ridge_m = np.diag(ridge)
+    ll_fixed = nb_log_likelihood_parts(counts, disp)
     for t in range(maxit):
         if active.size == 0:
             break
@@ -166,13 +181,14 @@ def fit_nb_glm(
         y, m, a = counts[active], mu[active], disp[active]
         w = _weights(m, a)
         z = np.log(m) - log_sf + (y - m) / m
-        lhs = _xtwx(design, w) + ridge_m
+        lhs = weighted_gram(design, w) + ridge_m
         rhs = np.einsum("np,gn->gp", design, w * z)
         b = np.linalg.solve(lhs, rhs[..., None])[..., 0]
         too_large = np.any(np.abs(b) > LARGE_BETA, axis=1)
         with np.errstate(over="ignore"):  # diverged genes are dropped just below
             m_new = np.maximum(size_factors * np.exp(linear_predictor(b, design)), min_mu)
-        dev = -2.0 * nb_log_likelihood(y, m_new, a).sum(axis=1)
+        with np.errstate(invalid="ignore"):  # inf - inf for diverged genes: NaN, dropped below
+            dev = -2.0 * (ll_fixed[active] + nb_log_likelihood_mu_part(y, m_new, a))
         with np.errstate(invalid="ignore"):
             conv_test = np.abs(dev - dev_old[active]) / (np.abs(dev) + 0.1)
         bad = too_large | np.isnan(conv_test)

@@ -128,7 +128,7 @@ def study_files(data_dir: Path, genes: int, samples: int, seed: int) -> tuple[Pa
     return counts, sheet
 
 
-def study_yaml(counts: Path, sheet: Path, genes_per_shard: int) -> dict:
+def study_yaml(counts: Path, sheet: Path, genes_per_shard: int | str) -> dict:
     return {
         "counts": str(counts),
         "samples": str(sheet),
@@ -433,12 +433,13 @@ def profile_size(genes: int, samples: int, args) -> None:
     sheet = validate.check_samples(io.read_samples(sheet_path), str(sheet_path), counts.samples)
     sf = size_factors.size_factors(counts.counts, "ratio")
     analysis = study_yaml(counts_path, sheet_path, args.genes_per_shard)["analyses"]["condition"]
+    per_shard = args.genes_per_shard
+    if per_shard == "auto":
+        per_shard = stages.auto_genes_per_shard(genes, samples)
     profiler = cProfile.Profile()
     start = time.perf_counter()
     profiler.enable()
-    stages.run_analysis(
-        counts.gene_id, counts.counts, sf, sheet, analysis, genes_per_shard=args.genes_per_shard
-    )
+    stages.run_analysis(counts.gene_id, counts.counts, sf, sheet, analysis, genes_per_shard=per_shard)
     profiler.disable()
     print(f"\n== {name}: stages.run_analysis {time.perf_counter() - start:.1f} s under cProfile")
     out = args.workdir / "profiles" / f"{name}.prof"
@@ -512,7 +513,12 @@ def main(argv: list[str] | None = None) -> None:
         "--compare-deseq2", action="store_true", help="also run R DESeq2, alternating with glmstack"
     )
     parser.add_argument("--cores", type=int, default=2, help="snakemake --cores (default 2)")
-    parser.add_argument("--genes-per-shard", type=int, default=2000)
+    parser.add_argument(
+        "--genes-per-shard",
+        default="auto",
+        type=lambda v: v if v == "auto" else int(v),
+        help="genes_per_shard of the study (default auto, the workflow's default)",
+    )
     parser.add_argument(
         "--no-report",
         action="store_true",
