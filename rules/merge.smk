@@ -6,6 +6,8 @@ rule results_table:
         summary=f"{OUTDIR}/{{analysis}}/summaries/{{table}}.json",
     log:
         f"{OUTDIR}/logs/{{analysis}}/table_{{table}}.log",
+    benchmark:
+        f"{OUTDIR}/benchmarks/{{analysis}}/table_{{table}}.tsv"
     conda:
         "../envs/glmstack.yaml"
     params:

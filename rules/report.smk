@@ -146,6 +146,8 @@ rule report:
         f"{OUTDIR}/report.html",
     log:
         f"{OUTDIR}/logs/report.log",
+    benchmark:
+        f"{OUTDIR}/benchmarks/report.tsv"
     conda:
         "../envs/glmstack.yaml"
     params:

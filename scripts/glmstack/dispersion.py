@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import digamma, gammaln
 
+from .blocks import by_blocks
 from .gram import trace_product, weighted_gram
 from .constants import (
     ARMIJO_EPSILON,
@@ -32,6 +33,13 @@ class Prior:
     variance: float
 
 
+def _weights(mu: np.ndarray, alpha: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """IRLS weights 1 / (1/mu + alpha), written into `out`."""
+    np.divide(1.0, mu, out=out)
+    out += alpha
+    return np.divide(1.0, out, out=out)
+
+
 def log_posterior(
     log_disp: np.ndarray, counts: np.ndarray, mu: np.ndarray, design: np.ndarray, prior: Prior | None
 ) -> np.ndarray:
@@ -43,14 +51,24 @@ def log_posterior(
     """
     alpha = np.exp(log_disp)[:, None]
     inv = 1.0 / alpha
-    # the same arithmetic as DESeq2 (log(1 + x), not log1p): near the 1e-8 floor the
-    # likelihood is flat and rounding decides where the line search stops
-    ll = np.sum(
-        gammaln(counts + inv) - gammaln(inv) - counts * np.log(mu + inv) - inv * np.log(1.0 + mu * alpha),
-        axis=1,
-    )
-    w = 1.0 / (1.0 / mu + alpha)
-    xtwx = weighted_gram(design, w)
+    # sum_n lgamma(y + 1/a) - lgamma(1/a) - y log(mu + 1/a) - (1/a) log(1 + mu a), in two
+    # buffers (the line search calls this for every gene at every step). The same arithmetic
+    # as DESeq2 (log(1 + x), not log1p): near the 1e-8 floor the likelihood is flat and
+    # rounding decides where the line search stops.
+    terms = np.add(counts, inv)
+    gammaln(terms, out=terms)
+    terms -= gammaln(inv)
+    buf = np.add(mu, inv)
+    np.log(buf, out=buf)
+    buf *= counts
+    terms -= buf
+    np.multiply(mu, alpha, out=buf)
+    buf += 1.0
+    np.log(buf, out=buf)
+    buf *= inv
+    terms -= buf
+    ll = np.sum(terms, axis=1)
+    xtwx = weighted_gram(design, _weights(mu, alpha, out=buf))
     with np.errstate(divide="ignore", invalid="ignore"):
         cr = -0.5 * np.log(np.linalg.det(xtwx))
     out = ll + cr
@@ -66,15 +84,25 @@ def dlog_posterior(
     alpha1 = np.exp(log_disp)
     alpha = alpha1[:, None]
     inv = 1.0 / alpha
-    ma = mu * alpha
-    ll = np.sum(
-        digamma(inv) + np.log(1.0 + ma) - ma / (1.0 + ma) - digamma(counts + inv) + counts / (mu + inv),
-        axis=1,
-    ) / alpha1**2
-    w = 1.0 / (1.0 / mu + alpha)
+    # sum_n digamma(1/a) + log(1 + mu a) - mu a/(1 + mu a) - digamma(y + 1/a) + y/(mu + 1/a),
+    # in two buffers
+    ratio = np.multiply(mu, alpha)
+    terms = ratio + 1.0
+    ratio /= terms
+    np.log(terms, out=terms)
+    terms += digamma(inv)
+    terms -= ratio
+    np.add(counts, inv, out=ratio)
+    digamma(ratio, out=ratio)
+    terms -= ratio
+    np.add(mu, inv, out=ratio)
+    np.divide(counts, ratio, out=ratio)
+    terms += ratio
+    ll = np.sum(terms, axis=1) / alpha1**2
+    w = _weights(mu, alpha, out=ratio)
     # d/d alpha of log det(X'WX) = trace(B^-1 X' dW X), B = X'WX, dW = -W^2
     b_inv = np.linalg.inv(weighted_gram(design, w))
-    cr = 0.5 * trace_product(b_inv, design, w * w)
+    cr = 0.5 * trace_product(b_inv, design, np.square(w, out=terms))
     out = (ll + cr) * alpha1
     if prior is not None:
         out = out - (log_disp - prior.mean) / prior.variance
@@ -91,7 +119,7 @@ class LineSearch:
     last_lp: np.ndarray
 
 
-def _take(prior: Prior | None, idx: np.ndarray) -> Prior | None:
+def _take(prior: Prior | None, idx: np.ndarray | slice) -> Prior | None:
     return None if prior is None else Prior(prior.mean[idx], prior.variance)
 
 
@@ -120,6 +148,27 @@ def maximise_log_posterior(
     -------
     LineSearch with iterations == maxit where the search did not converge.
     """
+    settings = {"min_log_disp": min_log_disp, "kappa_0": kappa_0, "tol": tol, "maxit": maxit}
+
+    def search(block: slice) -> LineSearch:
+        return _line_search(counts[block], mu[block], design, log_disp_start[block], _take(prior, block), **settings)
+
+    return by_blocks(search, *counts.shape)
+
+
+def _line_search(
+    counts: np.ndarray,
+    mu: np.ndarray,
+    design: np.ndarray,
+    log_disp_start: np.ndarray,
+    prior: Prior | None,
+    *,
+    min_log_disp: float,
+    kappa_0: float,
+    tol: float,
+    maxit: int,
+) -> LineSearch:
+    """`maximise_log_posterior` for one block of genes."""
     n = counts.shape[0]
     a = log_disp_start.astype(float).copy()
     lp = log_posterior(a, counts, mu, design, prior)

@@ -9,9 +9,9 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize
 from scipy.special import gammaln
 
+from .blocks import by_blocks
 from .gram import quadratic_diagonal, weighted_gram
 from .summation import row_sums
 from .constants import BETA_MAXIT, BETA_TOL, LARGE_BETA, MIN_MU, RIDGE_LOG2
@@ -157,13 +157,34 @@ def fit_nb_glm(
     -------
     GlmFit. G == 0 gives empty arrays of the right shapes.
     """
-    counts = np.asarray(counts, dtype=float)
-    n_genes, n_samples = counts.shape
-    n_coef = design.shape[1]
+    counts = np.ascontiguousarray(counts, dtype=float)
     if ridge is None:
-        ridge = ridge_penalty(n_coef)
-    if n_coef == 1 and np.all(design == 1.0):
+        ridge = ridge_penalty(design.shape[1])
+    if design.shape[1] == 1 and np.all(design == 1.0):
         return _fit_intercept_only(counts, size_factors, disp)
+    settings = {"ridge": ridge, "min_mu": min_mu, "tol": tol, "maxit": maxit}
+
+    def fit(block: slice) -> GlmFit:
+        start = None if beta_start is None else beta_start[block]
+        return _irls(counts[block], size_factors, design, disp[block], beta_start=start, **settings)
+
+    return by_blocks(fit, *counts.shape)
+
+
+def _irls(
+    counts: np.ndarray,
+    size_factors: np.ndarray,
+    design: np.ndarray,
+    disp: np.ndarray,
+    *,
+    ridge: np.ndarray,
+    beta_start: np.ndarray | None,
+    min_mu: float,
+    tol: float,
+    maxit: int,
+) -> GlmFit:
+    """`fit_nb_glm` for one block of genes."""
+    n_genes = counts.shape[0]
 
     beta = initial_beta(counts, size_factors, design) if beta_start is None else beta_start.copy()
     iterations = np.zeros(n_genes, dtype=int)
@@ -213,7 +234,7 @@ def fit_nb_glm(
 
     for_optim = np.flatnonzero(~converged | ~stable)
     if for_optim.size:
-        log.info("%d genes did not converge in IRLS; refitting them with L-BFGS-B", for_optim.size)
+        log.debug("%d genes did not converge in IRLS; refitting them with L-BFGS-B", for_optim.size)
         starts = initial_beta(counts[for_optim], size_factors, design)
         for k, g in enumerate(for_optim):
             # DESeq2 restarts from the initial estimate when IRLS diverged or broke down, or
@@ -273,6 +294,8 @@ def _optim_one(y, size_factors, design, disp, ridge, start_log2):
             down[i] = max(p_log2[i] - step, lower)
             grad[i] = (objective(up) - objective(down)) / (up[i] - down[i])
         return grad
+
+    from scipy import optimize  # only for the few genes IRLS leaves; a slow import
 
     res = optimize.minimize(
         objective,

@@ -369,17 +369,23 @@ def dispersion_table(fit: dict[str, np.ndarray]) -> pd.DataFrame:
 # ---------------------------------------------------------------- validate
 
 
-AUTO_SHARD_COUNTS = 3_000_000  # counts per shard: seconds of work per job, ~1 GB of memory
+AUTO_SHARD_COUNTS = 5_000_000  # counts per shard at most: ~10 s of work per job, < 1 GB of memory
 
 
 def auto_genes_per_shard(n_genes: int, n_samples: int) -> int:
     """Shard size from the matrix alone (never from the cores, so reruns plan the same jobs).
 
-    About 3 million counts per shard, so each job's work outweighs its start-up, and at
-    least two shards for matrices of 1000 genes or more, so two cores share the work.
+    The number of shards is the smallest power of two that keeps shards at or below about
+    5 million counts (each job's work then outweighs its start-up) and, for matrices of 1000
+    genes or more, at least two; a power of two so that the shards of a step split evenly over
+    2, 4, 8, ... cores, without a last round where one job runs alone.
     """
-    n_shards = max(-(-n_genes * n_samples // AUTO_SHARD_COUNTS), 2 if n_genes >= 1000 else 1)
-    return max(1, -(-n_genes // n_shards))
+    if n_genes < 1000:
+        return max(1, n_genes)
+    n_shards = 2
+    while n_shards * AUTO_SHARD_COUNTS < n_genes * n_samples:
+        n_shards *= 2
+    return -(-n_genes // n_shards)
 
 
 def shard_bounds(n_genes: int, genes_per_shard: int) -> list[dict]:

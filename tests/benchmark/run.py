@@ -207,13 +207,16 @@ def busy_cpu_s() -> float:
 def rule_of(bench: Path, root: Path) -> str:
     """Rule name from a benchmark path (the layout of rules/*.smk `benchmark:` entries).
 
-    validate.tsv, plot_study.tsv; <analysis>/<rule>/<shard>.tsv (genewise, fit);
-    <analysis>/<rule>.tsv (trend, merge, plot_analysis); <analysis>/plot_<table>.tsv (plot_contrast).
+    validate.tsv, plot_study.tsv, report.tsv; <analysis>/<rule>/<shard>.tsv (genewise, fit);
+    <analysis>/<rule>.tsv (trend, merge, plot_analysis); <analysis>/table_<table>.tsv
+    (results_table); <analysis>/plot_<table>.tsv (plot_contrast).
     """
     parts = bench.relative_to(root).with_suffix("").parts
     if len(parts) == 3:
         return parts[1]
     name = parts[-1]
+    if len(parts) == 2 and name.startswith("table_"):
+        return "results_table"
     if len(parts) == 2 and name.startswith("plot_") and name != "plot_analysis":
         return "plot_contrast"
     return name

@@ -1,6 +1,7 @@
 """Shard count changes nothing: the same study with 50, 500 and one shard gives the same tables."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from cases import load
@@ -29,3 +30,20 @@ def test_tables_do_not_depend_on_shard_size(kind):
                 np.testing.assert_allclose(other["tables"][name][col], table[col], rtol=1e-12, atol=0)
         for col in ("dispGeneEst", "dispFit", "dispersion", "maxCooks"):
             np.testing.assert_allclose(other["dispersions"][col], runs[0]["dispersions"][col], rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("kind", sorted(ANALYSES))
+def test_cache_blocks_change_no_bit(kind, monkeypatch):
+    """The line searches and IRLS run block by block (glmstack.blocks); the block size, like
+    the shard size, must not change any number: the per-gene arithmetic is row by row."""
+    from glmstack import blocks
+
+    case = load("marioni")
+    sf = size_factors.size_factors(case.counts, "ratio")
+    whole = stages.run_analysis(case.gene_id, case.counts, sf, case.samples, ANALYSES[kind])
+    monkeypatch.setattr(blocks, "BLOCK_ELEMENTS", 37 * case.counts.shape[1])
+    assert len(blocks.gene_blocks(*case.counts.shape)) > 100
+    small = stages.run_analysis(case.gene_id, case.counts, sf, case.samples, ANALYSES[kind])
+    for name, table in whole["tables"].items():
+        pd.testing.assert_frame_equal(small["tables"][name], table, check_exact=True)
+    pd.testing.assert_frame_equal(small["dispersions"], whole["dispersions"], check_exact=True)
