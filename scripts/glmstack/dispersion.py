@@ -33,13 +33,6 @@ class Prior:
     variance: float
 
 
-def _weights(mu: np.ndarray, alpha: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """IRLS weights 1 / (1/mu + alpha), written into `out`."""
-    np.divide(1.0, mu, out=out)
-    out += alpha
-    return np.divide(1.0, out, out=out)
-
-
 def log_posterior(
     log_disp: np.ndarray, counts: np.ndarray, mu: np.ndarray, design: np.ndarray, prior: Prior | None
 ) -> np.ndarray:
@@ -51,26 +44,23 @@ def log_posterior(
     """
     alpha = np.exp(log_disp)[:, None]
     inv = 1.0 / alpha
-    # sum_n lgamma(y + 1/a) - lgamma(1/a) - y log(mu + 1/a) - (1/a) log(1 + mu a), in two
-    # buffers (the line search calls this for every gene at every step). The same arithmetic
-    # as DESeq2 (log(1 + x), not log1p): near the 1e-8 floor the likelihood is flat and
-    # rounding decides where the line search stops.
-    terms = np.add(counts, inv)
-    gammaln(terms, out=terms)
+    # sum_n lgamma(y + 1/a) - lgamma(1/a) - y log(mu + 1/a) - (1/a) log(1 + mu a), with
+    # log(mu + 1/a) = log(1/a) + log(1 + mu a): one log per count, and 1 + mu a serves the
+    # weights too (the line search calls this for every gene at every step). log(1 + x) as in
+    # DESeq2, not log1p: near the 1e-8 floor the likelihood is flat and rounding decides where
+    # the line search stops.
+    shifted = np.add(counts, inv)
+    terms = gammaln(shifted)
     terms -= gammaln(inv)
-    buf = np.add(mu, inv)
-    np.log(buf, out=buf)
-    buf *= counts
-    terms -= buf
-    np.multiply(mu, alpha, out=buf)
-    buf += 1.0
-    np.log(buf, out=buf)
-    buf *= inv
-    terms -= buf
-    ll = np.sum(terms, axis=1)
-    xtwx = weighted_gram(design, _weights(mu, alpha, out=buf))
+    one_plus = np.multiply(mu, alpha)
+    one_plus += 1.0
+    w = np.divide(mu, one_plus)  # 1 / (1/mu + a)
+    np.log(one_plus, out=one_plus)
+    one_plus *= shifted
+    terms -= one_plus
+    ll = np.sum(terms, axis=1) - np.sum(counts, axis=1) * np.log(inv[:, 0])
     with np.errstate(divide="ignore", invalid="ignore"):
-        cr = -0.5 * np.log(np.linalg.det(xtwx))
+        cr = -0.5 * np.log(np.linalg.det(weighted_gram(design, w)))
     out = ll + cr
     if prior is not None:
         out = out - 0.5 * (log_disp - prior.mean) ** 2 / prior.variance
@@ -85,9 +75,11 @@ def dlog_posterior(
     alpha = alpha1[:, None]
     inv = 1.0 / alpha
     # sum_n digamma(1/a) + log(1 + mu a) - mu a/(1 + mu a) - digamma(y + 1/a) + y/(mu + 1/a),
-    # in two buffers
+    # term by term as DESeq2 (near the 1e-8 floor this is rounding noise times 1/a^2, and the
+    # line search follows it), in two buffers; 1 + mu a serves the weights too
     ratio = np.multiply(mu, alpha)
     terms = ratio + 1.0
+    w = np.divide(mu, terms)  # 1 / (1/mu + a)
     ratio /= terms
     np.log(terms, out=terms)
     terms += digamma(inv)
@@ -99,10 +91,9 @@ def dlog_posterior(
     np.divide(counts, ratio, out=ratio)
     terms += ratio
     ll = np.sum(terms, axis=1) / alpha1**2
-    w = _weights(mu, alpha, out=ratio)
-    # d/d alpha of log det(X'WX) = trace(B^-1 X' dW X), B = X'WX, dW = -W^2
+    # d/da of log det(X'WX) = trace(B^-1 X' dW X), B = X'WX, dW = -W^2
     b_inv = np.linalg.inv(weighted_gram(design, w))
-    cr = 0.5 * trace_product(b_inv, design, np.square(w, out=terms))
+    cr = 0.5 * trace_product(b_inv, design, np.square(w, out=w))
     out = (ll + cr) * alpha1
     if prior is not None:
         out = out - (log_disp - prior.mean) / prior.variance

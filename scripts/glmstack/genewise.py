@@ -91,7 +91,7 @@ def genewise_dispersion(counts: np.ndarray, size_factors: np.ndarray, design: np
     if is_groups_only(design):
         mu = linear_model_mu(normalized, design) * size_factors
     else:
-        mu = fit_nb_glm(counts, size_factors, design, start).mu
+        mu = fit_nb_glm(counts, size_factors, design, start, log_like=False).mu
     mu = np.maximum(mu, MIN_MU)
 
     search = maximise_log_posterior(counts, mu, design, np.log(start), prior=None)

@@ -165,7 +165,8 @@ def _fit_genes(counts, sf, model: Model, trend: DispersionTrend, prior: dict, mu
         mu, disp_gene_est = gw.mu, gw.disp
     disp_fit = trend.evaluate(base_mean)
     fit = map_dispersion(counts, mu, design, disp_gene_est, disp_fit, prior["prior_var"], prior["var_log_disp_ests"])
-    full = fit_nb_glm(counts, sf, design, fit.disp)
+    # log likelihoods only for the LRT
+    full = fit_nb_glm(counts, sf, design, fit.disp, log_like=model.reduced is not None)
     reduced = fit_nb_glm(counts, sf, model.reduced.matrix, fit.disp) if model.reduced is not None else None
     return _GeneFits(base_mean, disp_gene_est, disp_fit, fit.disp, fit.outlier, full, reduced)
 
