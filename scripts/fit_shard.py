@@ -1,11 +1,11 @@
 """Rule fit: MAP dispersions, NB GLM fit and tests for one shard of one analysis."""
 
 from glmstack import io, stages
-from glmstack.logs import log_to
+from glmstack.jobs import start_job
 
 
 def main(smk) -> None:
-    log = log_to(smk.log[0])
+    log = start_job(smk.log[0])
     data = io.load_shard_inputs(smk.input.shard, smk.input.manifest, smk.input.size_factors, smk.input.samples)
     analysis = smk.params.analysis
     model = stages.build_model(data.samples, analysis)

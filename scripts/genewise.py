@@ -1,11 +1,11 @@
 """Rule genewise: baseMean and gene-wise dispersion estimates for one shard of one analysis."""
 
 from glmstack import io, stages
-from glmstack.logs import log_to
+from glmstack.jobs import start_job
 
 
 def main(smk) -> None:
-    log = log_to(smk.log[0])
+    log = start_job(smk.log[0])
     data = io.load_shard_inputs(smk.input.shard, smk.input.manifest, smk.input.size_factors, smk.input.samples)
     model = stages.build_model(data.samples, smk.params.model)
     result = stages.genewise_shard(data.counts, data.size_factors, model.full.matrix)

@@ -3,13 +3,13 @@
 import numpy as np
 
 from glmstack import io, plots, report
-from glmstack.logs import log_to
+from glmstack.jobs import start_job
 
 KEYS = ["base_mean", "disp_gene_est", "disp_fit", "dispersion", "disp_outlier", "cooks"]
 
 
 def main(smk) -> None:
-    log = log_to(smk.log[0])
+    log = start_job(smk.log[0])
     name = smk.wildcards.analysis
     parts = [io.read_npz(path, KEYS) for path in smk.input.fits]
     fit = {key: np.concatenate([p[key] for p in parts]) for key in KEYS}

@@ -1,12 +1,12 @@
 """Rule results_table: independent filtering and Benjamini-Hochberg for one result table."""
 
 from glmstack import io, stages
-from glmstack.logs import log_to
+from glmstack.jobs import start_job
 
 
 def main(smk) -> None:
-    log = log_to(smk.log[0])
-    fit = io.concat_npz(smk.input.fits)
+    log = start_job(smk.log[0])
+    fit = io.concat_npz(smk.input.fits, exclude=io.PER_SAMPLE_FIT_ARRAYS)
     table, summary = stages.results_table(fit, smk.params.table)
     io.write_tsv(smk.output.table, table)
     io.write_json(smk.output.summary, summary)

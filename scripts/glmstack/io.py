@@ -28,8 +28,11 @@ def write_npz(path: str | Path, arrays: dict[str, np.ndarray]) -> None:
     os.replace(tmp, path)
 
 
-def read_npz(path: str | Path, keys: list[str] | None = None) -> dict[str, np.ndarray]:
-    """Read an intermediate written by `write_npz`, checking its format version."""
+def read_npz(path: str | Path, keys: list[str] | None = None, exclude: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+    """Read an intermediate written by `write_npz`, checking its format version.
+
+    keys : only these arrays (and gene_id); exclude : arrays not to read (never loaded).
+    """
     with np.load(path, allow_pickle=False) as data:
         version = int(data["format_version"])
         if version != FORMAT_VERSION:
@@ -37,7 +40,7 @@ def read_npz(path: str | Path, keys: list[str] | None = None) -> dict[str, np.nd
         if "gene_id" not in data.files:
             raise ValueError(f"{path}: no gene_id array")
         wanted = data.files if keys is None else ["gene_id", *keys]
-        return {k: data[k] for k in wanted if k != "format_version"}
+        return {k: data[k] for k in wanted if k != "format_version" and k not in exclude}
 
 
 def write_json(path: str | Path, obj: Any) -> None:
@@ -124,6 +127,9 @@ class ShardData:
         self.samples = samples
 
 
+PER_SAMPLE_FIT_ARRAYS = ("cooks",)  # (genes x samples) arrays of fit/{shard}.npz
+
+
 def load_shard_inputs(shard_path, manifest_path, size_factors_path, samples_path) -> ShardData:
     """Counts of one shard, size factors (exact, from the manifest) and the aligned sheet."""
     shard = read_npz(shard_path)
@@ -132,9 +138,12 @@ def load_shard_inputs(shard_path, manifest_path, size_factors_path, samples_path
     return ShardData(shard["gene_id"], shard["counts"], sf, aligned_samples(samples_path, manifest["samples"]))
 
 
-def concat_npz(paths: list[str]) -> dict[str, np.ndarray]:
-    """Concatenate per-shard arrays along genes; scalars (per-shard counts) are summed."""
-    parts = [read_npz(p) for p in paths]
+def concat_npz(paths: list[str], exclude: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+    """Concatenate per-shard arrays along genes; scalars (per-shard counts) are summed.
+
+    exclude : arrays not to read, e.g. the (genes x samples) ones where per-gene ones will do.
+    """
+    parts = [read_npz(p, exclude=exclude) for p in paths]
     out: dict[str, np.ndarray] = {}
     for key in parts[0]:
         values = [p[key] for p in parts]

@@ -1,0 +1,40 @@
+"""Start-up of a rule's job: its log file, and a memory allocator that keeps freed pages."""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+
+from .logs import log_to
+
+# glibc mallopt() parameters (malloc.h)
+M_TRIM_THRESHOLD = -1
+M_MMAP_THRESHOLD = -3
+RETAIN_BYTES = 1 << 30
+
+
+def start_job(log_path: str) -> logging.Logger:
+    """What every rule script does first: log to its log file, tune the allocator."""
+    logger = log_to(log_path)
+    retain_freed_memory()
+    return logger
+
+
+def retain_freed_memory() -> bool:
+    """Ask glibc's malloc to keep freed memory for reuse rather than hand it back at once.
+
+    numpy allocates a new array for each temporary. glibc serves arrays above its mmap
+    threshold (128 KiB, rising to at most 32 MiB) with a fresh mapping and unmaps it on free,
+    and trims the heap when much is free at its top, so each (genes x samples) temporary of
+    the dispersion line search and IRLS costs page faults on fresh pages -- a fifth to a third
+    of a shard job's time. Raising both thresholds keeps those pages in the heap for the next
+    temporary of the same size. The peak is the same arrays at the same moments (the benchmark
+    reports peak RSS). Returns False, changing nothing, where the C library is not glibc.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    return bool(mallopt(M_MMAP_THRESHOLD, RETAIN_BYTES)) and bool(mallopt(M_TRIM_THRESHOLD, RETAIN_BYTES))
