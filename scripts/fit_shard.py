@@ -1,11 +1,13 @@
 """Rule fit: MAP dispersions, NB GLM fit and tests for one shard of one analysis."""
 
 from glmstack import io, stages
-from glmstack.jobs import start_job
+from glmstack.allocator import retain_freed_memory
+from glmstack.logs import log_to
 
 
 def main(smk) -> None:
-    log = start_job(smk.log[0])
+    log = log_to(smk.log[0])
+    retain_freed_memory()  # the line searches' temporaries reuse pages instead of faulting
     data = io.load_shard_inputs(smk.input.shard, smk.input.manifest, smk.input.size_factors, smk.input.samples)
     analysis = smk.params.analysis
     model = stages.build_model(data.samples, analysis)

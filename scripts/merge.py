@@ -1,11 +1,11 @@
 """Rule merge: dispersions.tsv and model.json for one analysis."""
 
 from glmstack import io, stages
-from glmstack.jobs import start_job
+from glmstack.logs import log_to
 
 
 def main(smk) -> None:
-    log = start_job(smk.log[0])
+    log = log_to(smk.log[0])
     fit = io.concat_npz(smk.input.fits, exclude=io.PER_SAMPLE_FIT_ARRAYS)
     manifest = io.read_json(smk.input.manifest)
     io.write_tsv(smk.output.dispersions, stages.dispersion_table(fit))

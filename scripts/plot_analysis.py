@@ -3,13 +3,13 @@
 import numpy as np
 
 from glmstack import io, plots, report
-from glmstack.jobs import start_job
+from glmstack.logs import log_to
 
 KEYS = ["base_mean", "disp_gene_est", "disp_fit", "dispersion", "disp_outlier", "cooks"]
 
 
 def main(smk) -> None:
-    log = start_job(smk.log[0])
+    log = log_to(smk.log[0])
     name = smk.wildcards.analysis
     parts = [io.read_npz(path, KEYS) for path in smk.input.fits]
     fit = {key: np.concatenate([p[key] for p in parts]) for key in KEYS}

@@ -4,11 +4,11 @@ import numpy as np
 import pandas as pd
 
 from glmstack import io, plots, report, stages, vst
-from glmstack.jobs import start_job
+from glmstack.logs import log_to
 
 
 def main(smk) -> None:
-    log = start_job(smk.log[0])
+    log = log_to(smk.log[0])
     params, analysis = smk.params.table, smk.params.analysis
     name = f"{smk.wildcards.analysis}: {smk.wildcards.table}"
     table = pd.read_csv(smk.input.table, sep="\t", dtype={"gene_id": str},

@@ -4,11 +4,11 @@ import numpy as np
 import pandas as pd
 
 from glmstack import io, plots, stages, vst
-from glmstack.jobs import start_job
+from glmstack.logs import log_to
 
 
 def main(smk) -> None:
-    log = start_job(smk.log[0])
+    log = log_to(smk.log[0])
     settings, manifest = smk.params.plot, io.read_json(smk.input.manifest)
     samples, sf = manifest["samples"], np.asarray(manifest["size_factors"], dtype=float)
     sheet = io.aligned_samples(smk.input.samples, samples)

@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 
 from glmstack import __version__, io, report
-from glmstack.jobs import start_job
+from glmstack.logs import log_to
 
 
 def plots(entries: list[dict]) -> list[report.Plot]:
@@ -20,7 +20,7 @@ def read_table(path: str) -> pd.DataFrame:
 
 
 def main(smk) -> None:
-    log = start_job(smk.log[0])
+    log = log_to(smk.log[0])
     layout, study = smk.params.layout, smk.params.study
     manifest = io.read_json(smk.input.manifest)
     rows = [("count matrix", study["counts"]), ("sample sheet", study["samples"]),

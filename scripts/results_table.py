@@ -1,11 +1,11 @@
 """Rule results_table: independent filtering and Benjamini-Hochberg for one result table."""
 
 from glmstack import io, stages
-from glmstack.jobs import start_job
+from glmstack.logs import log_to
 
 
 def main(smk) -> None:
-    log = start_job(smk.log[0])
+    log = log_to(smk.log[0])
     fit = io.concat_npz(smk.input.fits, exclude=io.PER_SAMPLE_FIT_ARRAYS)
     table, summary = stages.results_table(fit, smk.params.table)
     io.write_tsv(smk.output.table, table)

@@ -3,11 +3,11 @@
 import numpy as np
 
 from glmstack import io, stages
-from glmstack.jobs import start_job
+from glmstack.logs import log_to
 
 
 def main(smk) -> None:
-    log = start_job(smk.log[0])
+    log = log_to(smk.log[0])
     parts = [io.read_npz(path, ["base_mean", "disp_gene_est"]) for path in smk.input.genewise]
     base_mean = np.concatenate([p["base_mean"] for p in parts])
     disp = np.concatenate([p["disp_gene_est"] for p in parts])

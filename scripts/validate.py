@@ -3,11 +3,11 @@
 import pandas as pd
 
 from glmstack import io, stages, validate
-from glmstack.jobs import start_job
+from glmstack.logs import log_to
 
 
 def main(smk) -> None:
-    log = start_job(smk.log[0])
+    log = log_to(smk.log[0])
     settings = smk.params.settings
     counts = validate.read_counts(smk.input.counts, settings["exclude_samples"], settings["round_counts"])
     if counts.n_rounded:

@@ -1,23 +1,13 @@
-"""Start-up of a rule's job: its log file, and a memory allocator that keeps freed pages."""
+"""Memory allocator settings for the numerical shard jobs (genewise, fit)."""
 
 from __future__ import annotations
 
 import ctypes
-import logging
-
-from .logs import log_to
 
 # glibc mallopt() parameters (malloc.h)
 M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
 RETAIN_BYTES = 1 << 30
-
-
-def start_job(log_path: str) -> logging.Logger:
-    """What every rule script does first: log to its log file, tune the allocator."""
-    logger = log_to(log_path)
-    retain_freed_memory()
-    return logger
 
 
 def retain_freed_memory() -> bool:
@@ -28,8 +18,10 @@ def retain_freed_memory() -> bool:
     and trims the heap when much is free at its top, so each (genes x samples) temporary of
     the dispersion line search and IRLS costs page faults on fresh pages -- a fifth to a third
     of a shard job's time. Raising both thresholds keeps those pages in the heap for the next
-    temporary of the same size. The peak is the same arrays at the same moments (the benchmark
-    reports peak RSS). Returns False, changing nothing, where the C library is not glibc.
+    temporary of the same size; the peak is the same arrays at the same moments (the benchmark
+    reports peak RSS). Only for jobs whose temporaries repeat: a job that reads a table in
+    chunks of varying size (validate) would keep more than it reuses. Returns False, changing
+    nothing, where the C library is not glibc.
     """
     try:
         libc = ctypes.CDLL("libc.so.6")
