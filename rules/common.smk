@@ -147,13 +147,6 @@ def result_tables(analysis):
     return [f"{OUTDIR}/{analysis}/{name}.tsv" for name in table_names(analysis)]
 
 
-def summary_files(wildcards):
-    return [
-        f"{OUTDIR}/{wildcards.analysis}/summaries/{name}.json"
-        for name in table_names(wildcards.analysis)
-    ]
-
-
 def fit_params(wildcards):
     """What the fit job needs: the whole analysis except alpha (merge-only)."""
     a = dict(config["analyses"][wildcards.analysis])
@@ -162,13 +155,22 @@ def fit_params(wildcards):
 
 
 def table_params(wildcards):
-    a = config["analyses"][wildcards.analysis]
+    return _table_params(wildcards.analysis, wildcards.table)
+
+
+def _table_params(analysis, table):
+    a = config["analyses"][analysis]
     return {
         "alpha": a["alpha"],
         "test": a["test"],
         "contrasts": list(a.get("contrasts") or {}) or ["results"],
-        "table": wildcards.table,
+        "table": table,
     }
+
+
+def merge_table_params(wildcards):
+    """Every table of the analysis: merge puts their counts in model.json."""
+    return [_table_params(wildcards.analysis, name) for name in table_names(wildcards.analysis)]
 
 
 def all_outputs():

@@ -3,7 +3,6 @@ rule results_table:
         fits=fit_files,
     output:
         table=f"{OUTDIR}/{{analysis}}/{{table}}.tsv",
-        summary=f"{OUTDIR}/{{analysis}}/summaries/{{table}}.json",
     log:
         f"{OUTDIR}/logs/{{analysis}}/table_{{table}}.log",
     benchmark:
@@ -23,7 +22,6 @@ rule merge:
         trend=f"{OUTDIR}/{{analysis}}/trend.json",
         manifest=f"{OUTDIR}/manifest.json",
         samples=config["samples"],
-        summaries=summary_files,
     output:
         dispersions=f"{OUTDIR}/{{analysis}}/dispersions.tsv",
         model=f"{OUTDIR}/{{analysis}}/model.json",
@@ -35,6 +33,7 @@ rule merge:
         "../envs/glmstack.yaml"
     params:
         analysis=analysis_config,
+        tables=merge_table_params,
         code=GLMSTACK_CODE_HASH,
     script:
         "../scripts/merge.py"

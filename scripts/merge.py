@@ -10,7 +10,8 @@ def main(smk) -> None:
     manifest = io.read_json(smk.input.manifest)
     io.write_tsv(smk.output.dispersions, stages.dispersion_table(fit))
     sheet = io.aligned_samples(smk.input.samples, manifest["samples"])
-    summaries = [io.read_json(path) for path in smk.input.summaries]
+    # the tables' counts, from the same function as rule results_table (which runs alongside)
+    summaries = [stages.results_table(fit, params)[1] for params in smk.params.tables]
     model = stages.model_summary(
         sheet, smk.params.analysis, fit, io.read_json(smk.input.trend), manifest, summaries
     )

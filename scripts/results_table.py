@@ -9,7 +9,6 @@ def main(smk) -> None:
     fit = io.concat_npz(smk.input.fits, exclude=io.PER_SAMPLE_FIT_ARRAYS)
     table, summary = stages.results_table(fit, smk.params.table)
     io.write_tsv(smk.output.table, table)
-    io.write_json(smk.output.summary, summary)
     log.info("%s: %d tested, %d with padj < %g", smk.params.table["table"], summary["n_tested"],
              summary["n_significant"], smk.params.table["alpha"])
 

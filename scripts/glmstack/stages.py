@@ -370,14 +370,14 @@ def dispersion_table(fit: dict[str, np.ndarray]) -> pd.DataFrame:
 # ---------------------------------------------------------------- validate
 
 
-AUTO_SHARD_COUNTS = 5_000_000  # counts per shard at most: ~10 s of work per job, < 1 GB of memory
+AUTO_SHARD_COUNTS = 10_000_000  # counts per shard at most: ~10 s of work per job, ~1 GB of memory
 
 
 def auto_genes_per_shard(n_genes: int, n_samples: int) -> int:
     """Shard size from the matrix alone (never from the cores, so reruns plan the same jobs).
 
     The number of shards is the smallest power of two that keeps shards at or below about
-    5 million counts (each job's work then outweighs its start-up) and, for matrices of 1000
+    10 million counts (each job's work then outweighs its start-up) and, for matrices of 1000
     genes or more, at least two; a power of two so that the shards of a step split evenly over
     2, 4, 8, ... cores, without a last round where one job runs alone.
     """
@@ -459,10 +459,7 @@ def results_table(fit: dict[str, np.ndarray], params: dict) -> tuple[pd.DataFram
 def model_summary(samples: pd.DataFrame, analysis: dict, fit: dict, trend_json: dict, manifest: dict, summaries: list) -> dict:
     """model.json: formulas, design columns (both namings), size factors, trend, prior, counts."""
     import platform
-
-    import numpy
-    import scipy
-    import statsmodels
+    from importlib.metadata import version  # no need to import statsmodels (slow) for it
 
     from . import __version__
 
@@ -503,10 +500,7 @@ def model_summary(samples: pd.DataFrame, analysis: dict, fit: dict, trend_json: 
         "versions": {
             "glmstack": __version__,
             "python": platform.python_version(),
-            "numpy": numpy.__version__,
-            "scipy": scipy.__version__,
-            "statsmodels": statsmodels.__version__,
-            "pandas": pd.__version__,
+            **{package: version(package) for package in ("numpy", "scipy", "statsmodels", "pandas", "formulaic")},
         },
     }
 
