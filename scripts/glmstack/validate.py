@@ -159,21 +159,62 @@ def _cells(gene_id, columns, rows, cols, values=None) -> str:
     return ", ".join(shown)
 
 
-def _read_table(layout: CountLayout, numeric: bool) -> pd.DataFrame:
-    """The table as numbers (fast path) or as text (to name bad cells)."""
-    kwargs = {"dtype": {layout.id_column: str}} if numeric else {"dtype": str, "keep_default_na": False}
+READ_CHUNK_CELLS = 4_000_000  # counts per chunk when reading the matrix (32 MB as float64)
+
+
+def _parse_error(layout: CountLayout, exc: Exception) -> StudyError:
+    return StudyError(
+        f"{layout.path}: rows do not all have the header's {len(layout.columns) + 1 + len(layout.annotation)} "
+        f"fields ({str(exc).strip()}). Fix: every row needs a feature id and one value per sample."
+    )
+
+
+def _csv(layout: CountLayout, **kwargs):
+    with warnings.catch_warnings():
+        # rows longer than the header would otherwise shift into the index or be cut
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        return pd.read_csv(layout.path, sep=layout.separator, skiprows=layout.comment_lines, index_col=False, **kwargs)
+
+
+def _read_text(layout: CountLayout) -> pd.DataFrame:
+    """The whole table as text, to name bad cells (only read when the numeric pass fails)."""
+    try:
+        return _csv(layout, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.ParserWarning, ValueError) as exc:
+        raise _parse_error(layout, exc) from None
+
+
+def _read_numbers(layout: CountLayout) -> tuple[np.ndarray, np.ndarray] | None:
+    """Feature ids and values (float64), read in row chunks of about READ_CHUNK_CELLS counts.
+
+    Returns None as soon as a chunk holds text or blanks: the caller then reads the table as
+    text to name the bad cells. Chunks keep the peak memory near one copy of the matrix.
+    """
+    first = 1 + len(layout.annotation)
+    rows = max(1, READ_CHUNK_CELLS // max(1, len(layout.samples)))
+    ids, blocks = [], []
     try:
         with warnings.catch_warnings():
-            # rows longer than the header would otherwise shift into the index or be cut
             warnings.simplefilter("error", pd.errors.ParserWarning)
-            return pd.read_csv(
-                layout.path, sep=layout.separator, skiprows=layout.comment_lines, index_col=False, **kwargs
-            )
+            reader = pd.read_csv(
+                layout.path, sep=layout.separator, skiprows=layout.comment_lines, index_col=False,
+                dtype={layout.id_column: str}, chunksize=rows,
+            )  # fmt: skip
+            with reader:
+                for chunk in reader:
+                    values = chunk.iloc[:, first:]
+                    if not all(kind in "iuf" for kind in (dtype.kind for dtype in values.dtypes)):
+                        return None
+                    block = values.to_numpy(dtype=float)
+                    if np.isnan(block).any():
+                        return None
+                    ids.append(chunk.iloc[:, 0].astype(str).to_numpy(dtype=str))
+                    blocks.append(block)
     except (pd.errors.ParserError, pd.errors.ParserWarning, ValueError) as exc:
-        raise StudyError(
-            f"{layout.path}: rows do not all have the header's {len(layout.columns) + 1 + len(layout.annotation)} "
-            f"fields ({str(exc).strip()}). Fix: every row needs a feature id and one value per sample."
-        ) from None
+        raise _parse_error(layout, exc) from None
+    if not blocks:
+        return np.zeros(0, dtype=str), np.zeros((0, len(layout.samples)))
+    return np.concatenate(ids), np.concatenate(blocks)
 
 
 def read_counts(
@@ -187,13 +228,17 @@ def read_counts(
     """
     layout = count_layout(path)
     path = layout.path
-    frame = _read_table(layout, numeric=True)
-    value_cols = frame.columns[1 + len(layout.annotation) :]
-    if not all(pd.api.types.is_numeric_dtype(frame[c]) for c in value_cols) or frame[value_cols].isna().any().any():
-        frame = _read_table(layout, numeric=False)  # slow path: find and name the bad cells
-    if frame.shape[0] == 0:
+    table = _read_numbers(layout)
+    if table is None:  # slow path: the cells as text, to name the bad ones
+        frame = _read_text(layout)
+        gene_id = frame.iloc[:, 0].astype(str).to_numpy(dtype=str)
+        text = frame.iloc[:, 1 + len(layout.annotation) :].to_numpy(dtype=str)
+        numbers = pd.DataFrame(text).apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    else:
+        gene_id, numbers = table
+        text = None
+    if gene_id.size == 0:
         raise StudyError(f"{path}: the count matrix has a header but no features. Fix: check the file.")
-    gene_id = frame.iloc[:, 0].astype(str).to_numpy(dtype=str)
     blank_ids = np.flatnonzero(np.char.str_len(gene_id) == 0)
     if blank_ids.size:
         raise StudyError(f"{path}: feature ids are empty on data rows {preview((blank_ids + 1).tolist())}. Fix: fill them in.")
@@ -204,20 +249,15 @@ def read_counts(
             f"{path}: duplicated feature ids in column {layout.id_column!r}: {preview(dup)}. "
             "Fix: make ids unique (e.g. sum or drop duplicated rows)."
         )
-    values = frame.iloc[:, 1 + len(layout.annotation) :]
     keep = [j for j, s in enumerate(layout.samples) if s not in set(exclude)]
-    values = values.iloc[:, keep]
+    if len(keep) < len(layout.samples):
+        numbers = numbers[:, keep]
+        text = None if text is None else text[:, keep]
     samples = [layout.samples[j] for j in keep]
-    if all(pd.api.types.is_numeric_dtype(values[c]) for c in values.columns):
-        text = None
-        numbers = values.to_numpy(dtype=float)
-    else:
-        text = values.to_numpy(dtype=str)
-        numbers = pd.DataFrame(text).apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
     bad = np.isnan(numbers)
     if bad.any():
         rows, cols = np.nonzero(bad)
-        shown = text if text is not None else values.to_numpy()
+        shown = text if text is not None else numbers
         cells = np.array([str(shown[r, c]).strip() for r, c in zip(rows, cols)])
         blank = np.isin(cells, ["", "NA", "nan", "NaN", "None"])
         what = "blank or NA" if blank.all() else ("not numbers" if not blank.any() else "blank, NA or not numbers")

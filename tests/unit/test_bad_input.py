@@ -284,3 +284,22 @@ def test_reader_roundtrip_of_the_sample_sheet(tmp_path):
     path = tmp_path / "s.csv"
     SHEET.to_csv(path, index=False)
     assert io.read_samples(path)["dose"].tolist() == ["1", "2", "1", "3", "2", "3"]
+
+
+def test_matrix_is_read_in_row_chunks_with_the_same_result(tmp_path, monkeypatch):
+    """validate reads the matrix chunk by chunk; chunking changes nothing, and a bad cell or a
+    ragged row in a later chunk is still found and named."""
+    rows = "".join(f"g{i}\t{i}\t1\t2\t3\t4\t{i % 7}\n" for i in range(3, 40))
+    path = write(tmp_path, "c.tsv", GOOD + rows)
+    whole = validate.read_counts(path)
+    monkeypatch.setattr(validate, "READ_CHUNK_CELLS", 6 * 5)  # five rows a chunk
+    chunked = validate.read_counts(path)
+    np.testing.assert_array_equal(chunked.gene_id, whole.gene_id)
+    np.testing.assert_array_equal(chunked.counts, whole.counts)
+    assert chunked.counts.shape == (39, 6) and chunked.samples == whole.samples
+    late_text = write(tmp_path, "t.tsv", GOOD + rows.replace("g33\t33\t1", "g33\t33\tx"))
+    with pytest.raises(StudyError, match="1 cells are not numbers, e.g. g33/a2='x'"):
+        validate.read_counts(late_text)
+    late_ragged = write(tmp_path, "r.tsv", GOOD + rows + "g99\t1\t2\t3\t4\t5\t6\t7\n")
+    with pytest.raises(StudyError, match="rows do not all have the header's 7 fields"):
+        validate.read_counts(late_ragged)
