@@ -157,10 +157,14 @@ class _GeneFits:
     reduced: GlmFit | None
 
 
-def _fit_genes(counts, sf, model: Model, trend: DispersionTrend, prior: dict, mu=None, disp_gene_est=None) -> _GeneFits:
+def _fit_genes(counts, sf, model: Model, trend: DispersionTrend, prior: dict, genewise: dict | None = None) -> _GeneFits:
+    """MAP dispersions and GLM fits; `genewise` (base_mean, mu, disp_gene_est) when the
+    gene-wise step already ran on these counts, else it runs here."""
     design = model.full.matrix
-    base_mean, _ = base_mean_var(counts, sf)
-    if mu is None:
+    if genewise is not None:
+        base_mean, mu, disp_gene_est = genewise["base_mean"], genewise["mu"], genewise["disp_gene_est"]
+    else:
+        base_mean, _ = base_mean_var(counts, sf)
         gw = genewise_dispersion(counts, sf, design)
         mu, disp_gene_est = gw.mu, gw.disp
     disp_fit = trend.evaluate(base_mean)
@@ -201,7 +205,9 @@ def fit_shard(
     all_zero = genewise["all_zero"].astype(bool)
     nz = np.flatnonzero(~all_zero)
     c_nz = counts[nz]
-    fits = _fit_genes(c_nz, size_factors, model, trend, trend_json, genewise["mu"][nz], genewise["disp_gene_est"][nz])
+    fits = _fit_genes(
+        c_nz, size_factors, model, trend, trend_json, {k: genewise[k][nz] for k in ("base_mean", "mu", "disp_gene_est")}
+    )
 
     normalized = c_nz / size_factors
     # DESeq2's nbinomLRT computes Cook's distances before it stores the full model's mu, so
@@ -236,8 +242,9 @@ def fit_shard(
                 max_cooks = np.full(nz.size, np.nan)
             else:
                 max_cooks = cooks_mod.max_cooks(np.where(replaceable[None, :], 0.0, cooks), design)
-            base_mean_new, _ = base_mean_var(new_counts, size_factors)
-            fits = dataclasses.replace(fits, base_mean=base_mean_new)
+            if n_counts_replaced:
+                base_mean_new, _ = base_mean_var(new_counts, size_factors)
+                fits = dataclasses.replace(fits, base_mean=base_mean_new)
 
     out: dict[str, np.ndarray] = {}
 
