@@ -71,3 +71,17 @@ def test_intercept_only_closed_form():
 def test_empty_shard():
     fit = fit_nb_glm(np.zeros((0, 8)), SF, DESIGN, np.zeros(0))
     assert fit.beta.shape == (0, 3) and fit.mu.shape == (0, 8)
+
+
+def test_log_likelihood_parts_add_up_to_the_log_likelihood():
+    """IRLS's deviance sums the mu-free lgamma terms once; the two parts are the whole."""
+    from glmstack.irls import nb_log_likelihood, nb_log_likelihood_mu_part, nb_log_likelihood_parts
+
+    rng = np.random.default_rng(5)
+    mu = rng.gamma(1.0, 50.0, (40, 9)) + 0.5
+    disp = np.exp(rng.uniform(np.log(1e-8), np.log(10.0), 40))
+    counts = rng.poisson(mu).astype(float)
+    counts[:3] = 0.0
+    whole = nb_log_likelihood(counts, mu, disp).sum(axis=1)
+    parts = nb_log_likelihood_parts(counts, disp) + nb_log_likelihood_mu_part(counts, mu, disp)
+    np.testing.assert_allclose(parts, whole, rtol=1e-12)
