@@ -169,17 +169,16 @@ def _parse_error(layout: CountLayout, exc: Exception) -> StudyError:
     )
 
 
-def _csv(layout: CountLayout, **kwargs):
-    with warnings.catch_warnings():
-        # rows longer than the header would otherwise shift into the index or be cut
-        warnings.simplefilter("error", pd.errors.ParserWarning)
-        return pd.read_csv(layout.path, sep=layout.separator, skiprows=layout.comment_lines, index_col=False, **kwargs)
-
-
 def _read_text(layout: CountLayout) -> pd.DataFrame:
     """The whole table as text, to name bad cells (only read when the numeric pass fails)."""
     try:
-        return _csv(layout, dtype=str, keep_default_na=False)
+        with warnings.catch_warnings():
+            # rows longer than the header would otherwise shift into the index or be cut
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            return pd.read_csv(
+                layout.path, sep=layout.separator, skiprows=layout.comment_lines, index_col=False,
+                dtype=str, keep_default_na=False,
+            )  # fmt: skip
     except (pd.errors.ParserError, pd.errors.ParserWarning, ValueError) as exc:
         raise _parse_error(layout, exc) from None
 
@@ -195,7 +194,7 @@ def _read_numbers(layout: CountLayout) -> tuple[np.ndarray, np.ndarray] | None:
     ids, blocks = [], []
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", pd.errors.ParserWarning)
+            warnings.simplefilter("error", pd.errors.ParserWarning)  # as in _read_text
             reader = pd.read_csv(
                 layout.path, sep=layout.separator, skiprows=layout.comment_lines, index_col=False,
                 dtype={layout.id_column: str}, chunksize=rows,
