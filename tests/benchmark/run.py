@@ -429,6 +429,9 @@ def profile_size(genes: int, samples: int, args) -> None:
     import pstats
 
     from glmstack import io, size_factors, stages, validate
+    from glmstack.allocator import retain_freed_memory
+
+    retain_freed_memory()  # as the genewise and fit jobs do
 
     name = size_name(genes, samples)
     counts_path, sheet_path = study_files(args.workdir / "data", genes, samples, args.seed)
