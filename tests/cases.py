@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import gzip
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +48,20 @@ class Case:
     def reference_size_factors(self) -> np.ndarray:
         sf = read_table(DATA / self.name / "reference" / "size_factors.tsv.gz").set_index("sample")
         return sf.loc[self.sample_ids, "size_factor"].to_numpy()
+
+
+def data_file(relative: str) -> Path:
+    """tests/data/<relative>, gzipped or not (the reference tables ship gzipped)."""
+    for candidate in (DATA / (relative + ".gz"), DATA / relative):
+        if candidate.exists():
+            return candidate
+    raise FileNotFoundError(f"tests/data/{relative}(.gz) is missing")
+
+
+def read_json(path: Path) -> dict:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt") as handle:
+        return json.load(handle)
 
 
 def read_table(path: Path) -> pd.DataFrame:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+import workflow_runs
+from workflow_runs import ROOT
+
 CLUSTER = ROOT / "tests" / "cluster"
 
 pytestmark = pytest.mark.slow
@@ -23,14 +24,8 @@ pytest.importorskip("snakemake_executor_plugin_cluster_generic", reason="pip ins
 
 
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    cmd = [
-        sys.executable, "-m", "snakemake",
-        "--snakefile", str(ROOT / "Snakefile"),
-        "--configfile", str(ROOT / "config" / "config.yaml"),
-        "--directory", str(workdir),
-        *args,
-    ]  # fmt: skip
-    return subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=1800)
+    """The bundled study (config/config.yaml) in `workdir`."""
+    return workflow_runs.snakemake(workdir, *args, configfile=ROOT / "config" / "config.yaml", timeout=1800)
 
 
 def bundled_study(where: Path) -> Path:

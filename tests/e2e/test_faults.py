@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import filecmp
-import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -14,9 +12,8 @@ import psutil
 import pytest
 import yaml
 
-from cases import DATA
+from workflow_runs import snakemake, snakemake_command, write_study
 
-ROOT = Path(__file__).resolve().parents[2]
 STUDY = {
     "counts": "counts.tsv.gz",
     "samples": "samples.tsv.gz",
@@ -33,26 +30,16 @@ STUDY = {
 TABLES = ["tissue/liver_vs_kidney.tsv", "tissue/dispersions.tsv", "normalization/size_factors.tsv"]
 
 
-def command(work: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(work),
-            "--configfile", str(work / "study.yaml"), *extra]
-
-
 def make_study(base: Path, name: str, **changes) -> Path:
-    work = base / name
-    work.mkdir()
-    for f in ("counts.tsv.gz", "samples.tsv.gz"):
-        shutil.copy(DATA / "marioni" / f, work / f)
     study = yaml.safe_load(yaml.safe_dump(STUDY))
     study["analyses"]["tissue"].update(changes)
-    (work / "study.yaml").write_text(yaml.safe_dump(study))
-    return work
+    return write_study(base / name, study)
 
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
     work = make_study(tmp_path_factory.mktemp("faults"), "reference")
-    done = subprocess.run(command(work, "--cores", "2"), capture_output=True, text=True, timeout=900)
+    done = snakemake(work, "--cores", "2")
     assert done.returncode == 0, done.stderr[-3000:]
     return work
 
@@ -80,7 +67,7 @@ def running_fit_jobs(proc: subprocess.Popen) -> list[psutil.Process]:
 def test_killed_job_then_rerun_gives_identical_tables(reference, tmp_path):
     """Also the rerun-identity check: two separate runs, byte-identical tables."""
     work = make_study(tmp_path, "killed")
-    proc = subprocess.Popen(command(work, "--cores", "1"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(snakemake_command(work, "--cores", "1"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     fits = work / "out" / "tissue" / "fit"
     killed = None
     deadline = time.time() + 600
@@ -94,14 +81,14 @@ def test_killed_job_then_rerun_gives_identical_tables(reference, tmp_path):
     assert killed is not None, "no fit job was caught running"
     assert proc.wait(timeout=600) != 0  # the workflow reports the failed job and stops
     assert not (work / "out" / "tissue" / "dispersions.tsv").exists()
-    rerun = subprocess.run(command(work, "--cores", "2"), capture_output=True, text=True, timeout=900)
+    rerun = snakemake(work, "--cores", "2")
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     same_files(reference, work)
     assert not list(work.glob("out/**/*.tmp"))
 
 
 def planned_rules(work: Path) -> set[str]:
-    dry = subprocess.run(command(work, "-n", "--quiet", "rules"), capture_output=True, text=True, timeout=300)
+    dry = snakemake(work, "-n", "--quiet", "rules", timeout=300)
     assert dry.returncode == 0, dry.stderr[-2000:]
     names = {"validate", "genewise", "trend", "fit", "results_table", "merge", "report", "plot_study", "plot_analysis",
              "plot_contrast"}

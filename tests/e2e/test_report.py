@@ -5,21 +5,16 @@ from __future__ import annotations
 import base64
 import json
 import re
-import shutil
 import struct
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
-from cases import DATA, load
+from cases import load
 from glmstack import size_factors, vst
-
-ROOT = Path(__file__).resolve().parents[2]
+from workflow_runs import snakemake, write_study
 
 LEVELS = {"run": ["R1", "R2"], "tissue": ["Kidney", "Liver"]}
 STUDY = {
@@ -51,33 +46,9 @@ TABLE_PLOTS = ["ma", "volcano", "pvalues", "counts"]
 R_PC1_FIRST_SAMPLES = [-41.4529619545201, 41.0876366766116, -40.8367675214295]
 
 
-def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    cmd = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "--snakefile",
-        str(ROOT / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--configfile",
-        str(workdir / "study.yaml"),
-        *args,
-    ]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=900)
-
-
-def make_study(work: Path, study: dict) -> Path:
-    work.mkdir(parents=True, exist_ok=True)
-    for name in ("counts.tsv.gz", "samples.tsv.gz"):
-        shutil.copy(DATA / "marioni" / name, work / name)
-    (work / "study.yaml").write_text(yaml.safe_dump(study))
-    return work
-
-
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
-    work = make_study(tmp_path_factory.mktemp("report"), STUDY)
+    work = write_study(tmp_path_factory.mktemp("report"), STUDY)
     done = snakemake(work, "--cores", "2")
     assert done.returncode == 0, done.stderr[-3000:]
     made = snakemake(work, "--report", str(work / "snakemake_report.html"))
@@ -185,7 +156,7 @@ def test_pca_table_is_the_vst_pca_of_the_counts(run_dir):
 
 
 def test_unknown_colour_column_is_refused_before_any_job(tmp_path):
-    work = make_study(tmp_path / "bad", {**STUDY, "report": {"color_by": "colour"}})
+    work = write_study(tmp_path / "bad", {**STUDY, "report": {"color_by": "colour"}})
     dry = snakemake(work, "-n")
     assert dry.returncode != 0
     assert "report.color_by names 'colour'" in dry.stderr + dry.stdout

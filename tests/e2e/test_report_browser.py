@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from test_report import STUDY, make_study, snakemake
+from test_report import STUDY
+from workflow_runs import snakemake, write_study
 
 pytestmark = pytest.mark.slow
 
@@ -115,7 +116,7 @@ def browser(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory):
-    work = make_study(tmp_path_factory.mktemp("browser"), STUDY)
+    work = write_study(tmp_path_factory.mktemp("browser"), STUDY)
     done = snakemake(work, "--cores", "2")
     assert done.returncode == 0, done.stderr[-3000:]
     made = snakemake(work, "--report", str(work / "snakemake_report.html"))

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
-from cases import DATA, load
+from cases import load
 from glmstack import size_factors, stages
-
-ROOT = Path(__file__).resolve().parents[2]
+from workflow_runs import ROOT, snakemake, write_study
 
 STUDY = {
     "counts": "counts.tsv.gz",
@@ -40,18 +36,10 @@ STUDY = {
 }
 
 
-def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(workdir), *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=900)
-
-
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
-    work = tmp_path_factory.mktemp("study")
-    for name in ("counts.tsv.gz", "samples.tsv.gz"):
-        shutil.copy(DATA / "marioni" / name, work / name)
-    (work / "study.yaml").write_text(yaml.safe_dump(STUDY))
-    done = snakemake(work, "--cores", "2", "--configfile", str(work / "study.yaml"))
+    work = write_study(tmp_path_factory.mktemp("study"), STUDY)
+    done = snakemake(work, "--cores", "2")
     assert done.returncode == 0, done.stderr[-3000:]
     return work
 
@@ -88,7 +76,7 @@ def test_manifest_shards_cover_every_gene_once(run_dir):
 
 
 def test_rerun_does_nothing(run_dir):
-    done = snakemake(run_dir, "--cores", "1", "--configfile", str(run_dir / "study.yaml"), "-n")
+    done = snakemake(run_dir, "--cores", "1", "-n")
     assert done.returncode == 0
     assert "Nothing to be done" in done.stdout + done.stderr
 

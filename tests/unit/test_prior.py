@@ -6,10 +6,7 @@ embedded as literals; R is not needed to run the tests.
 
 from __future__ import annotations
 
-import gzip
-import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,6 +14,7 @@ import pytest
 from scipy import stats
 from scipy.special import polygamma
 
+from cases import data_file, read_json
 from glmstack.prior import (
     dispersion_prior_variance,
     histogram_density,
@@ -25,8 +23,6 @@ from glmstack.prior import (
     var_log_disp_ests,
 )
 
-REPO = Path(__file__).resolve().parents[2]
-DATA_DIRS = (REPO / "tests" / "data",)
 
 # fmt: off
 # R 4.2.2: hist(c(-9.75, -9.5, -9.5, -9.4, 0, 0.5, 0.50000004, 0.5000001, 3.2, 9.99, 10, -10),
@@ -103,21 +99,6 @@ LOESS_TIES_75 = [
 # fmt: on
 
 
-def _data_file(relative: str) -> Path:
-    """tests/data/<relative>(.gz); the reference data ship with the project."""
-    for base in DATA_DIRS:
-        for candidate in (base / (relative + ".gz"), base / relative):
-            if candidate.exists():
-                return candidate
-    raise FileNotFoundError(f"tests/data/{relative}(.gz) is missing")
-
-
-def _read_json(path: Path) -> dict:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt") as handle:
-        return json.load(handle)
-
-
 def _stratified_residuals(n: int, df: int, var: float) -> np.ndarray:
     """Deterministic 'sample' of log(chi2_df / df) + N(0, var), identical in R and Python.
 
@@ -188,9 +169,9 @@ REFERENCE_RUNS = [
 @pytest.mark.parametrize(("case", "analysis"), REFERENCE_RUNS)
 def test_reference_runs_match_deseq2(case: str, analysis: str) -> None:
     ref = f"{case}/reference/{analysis}/"
-    disp = pd.read_csv(_data_file(ref + "dispersions.tsv"), sep="\t", dtype={"gene_id": str})
-    meta = _read_json(_data_file(ref + "meta.json"))
-    samples = pd.read_csv(_data_file(f"{case}/samples.tsv"), sep="\t", dtype={"sample": str})
+    disp = pd.read_csv(data_file(ref + "dispersions.tsv"), sep="\t", dtype={"gene_id": str})
+    meta = read_json(data_file(ref + "meta.json"))
+    samples = pd.read_csv(data_file(f"{case}/samples.tsv"), sep="\t", dtype={"sample": str})
     used = disp["dispGeneEst"].notna() & (disp["dispGeneEst"] >= 1e-6)
     residuals = np.log(disp.loc[used, "dispGeneEst"].to_numpy()) - np.log(
         disp.loc[used, "dispFit"].to_numpy()

@@ -8,10 +8,7 @@ NA is written ``nan``. R is not needed to run these tests.
 
 from __future__ import annotations
 
-import gzip
-import json
 from math import nan
-from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -19,6 +16,7 @@ import pandas as pd
 import pytest
 from formulaic import model_matrix
 
+from cases import data_file, read_json
 from glmstack.splines import (
     FORMULA_CONTEXT,
     SplineBasis,
@@ -28,8 +26,6 @@ from glmstack.splines import (
     r_column_name,
     spline_design,
 )
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 class RBasis(NamedTuple):
@@ -560,23 +556,6 @@ SPLINE_DESIGN_2 = [
 
 # ------------------------------------------------------------------------------ helpers
 
-DATA_DIRS = (REPO / "tests" / "data",)
-
-
-def _data_file(relative: str) -> Path:
-    """tests/data/<relative>(.gz); the reference data ship with the project."""
-    for base in DATA_DIRS:
-        for candidate in (base / (relative + ".gz"), base / relative):
-            if candidate.exists():
-                return candidate
-    raise FileNotFoundError(f"tests/data/{relative}(.gz) is missing")
-
-
-def _read_json(path: Path) -> dict:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt") as handle:
-        return json.load(handle)
-
 
 def _assert_matches(result: SplineBasis, ref: RBasis, atol: float = 1e-12) -> None:
     expected = np.array(ref.basis, dtype=float)
@@ -740,10 +719,10 @@ def test_r_column_name() -> None:
 
 def test_mouse_diet_time_spline_design_matches_r() -> None:
     """R: model.matrix(~ mouseID + ns(relativeTime, df = 3), colData) (DESeq2 1.38.3 run)."""
-    samples = pd.read_csv(_data_file("mouse_diet/samples.tsv"), sep="\t", dtype={"sample": str})
+    samples = pd.read_csv(data_file("mouse_diet/samples.tsv"), sep="\t", dtype={"sample": str})
     ref_dir = "mouse_diet/reference/time_spline_lrt/"
-    design = pd.read_csv(_data_file(ref_dir + "design_matrix.tsv"), sep="\t", dtype={"sample": str})
-    meta = _read_json(_data_file(ref_dir + "meta.json"))
+    design = pd.read_csv(data_file(ref_dir + "design_matrix.tsv"), sep="\t", dtype={"sample": str})
+    meta = read_json(data_file(ref_dir + "meta.json"))
     assert list(samples["sample"]) == list(design["sample"])
     r_names = [f"ns(relativeTime, df = 3){j}" for j in (1, 2, 3)]
     expected = design[r_names].to_numpy(dtype=float)

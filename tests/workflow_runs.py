@@ -1,0 +1,42 @@
+"""Running the workflow from the end-to-end tests: snakemake on a study in its own directory."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from cases import DATA
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def snakemake_command(workdir: Path, *args: str, configfile: Path | None = None) -> list[str]:
+    """`python -m snakemake` on `workdir` with <workdir>/study.yaml (or `configfile`)."""
+    return [
+        sys.executable, "-m", "snakemake",
+        "--snakefile", str(ROOT / "Snakefile"),
+        "--directory", str(workdir),
+        "--configfile", str(configfile or workdir / "study.yaml"),
+        *args,
+    ]  # fmt: skip
+
+
+def snakemake(
+    workdir: Path, *args: str, configfile: Path | None = None, timeout: int = 900
+) -> subprocess.CompletedProcess:
+    """Run `snakemake_command` to the end, output captured."""
+    command = snakemake_command(workdir, *args, configfile=configfile)
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+
+
+def write_study(work: Path, study: dict) -> Path:
+    """`work` holding the marioni counts and sample sheet, and `study` as study.yaml."""
+    work.mkdir(parents=True, exist_ok=True)
+    for name in ("counts.tsv.gz", "samples.tsv.gz"):
+        shutil.copy(DATA / "marioni" / name, work / name)
+    (work / "study.yaml").write_text(yaml.safe_dump(study))
+    return work
