@@ -75,10 +75,12 @@ def _save(fig: Figure, path: str | Path) -> None:
     tmp.replace(path)
 
 
-def _tight(fig: Figure, **kwargs) -> None:
+def _finish(fig: Figure, path: str | Path, **tight_layout) -> None:
+    """Tight layout, then `_save`."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "tight layout not applied" for crowded figures: harmless
-        fig.tight_layout(**kwargs)
+        fig.tight_layout(**tight_layout)
+    _save(fig, path)
 
 
 def _empty(ax, message: str) -> None:
@@ -123,8 +125,7 @@ def size_factor_plot(
     right.barh(y, np.asarray(library_sizes) / 1e6, color=PALETTE[1])
     right.set_xlabel("library size (million counts)")
     fig.suptitle("Size factors and library sizes")
-    _tight(fig)
-    _save(fig, path)
+    _finish(fig, path)
 
 
 def pca_plot(
@@ -171,8 +172,7 @@ def pca_plot(
     scree.set_ylabel("% of variance")
     scree.set_xticks(np.arange(1, k + 1))
     scree.set_title("Variance per component")
-    _tight(fig)
-    _save(fig, path)
+    _finish(fig, path)
 
 
 def distance_heatmap(
@@ -288,8 +288,7 @@ def dispersion_plot(
     ax.set_xlabel("mean of normalised counts")
     ax.set_ylabel("dispersion")
     ax.set_title(title)
-    _tight(fig)
-    _save(fig, path)
+    _finish(fig, path)
 
 
 def cooks_line(setting: bool | float, n_samples: int, n_coef: int) -> float | None:
@@ -349,8 +348,7 @@ def cooks_boxplot(
             ax.legend(fontsize=8, loc="lower right")
     ax.set_ylabel("log10 Cook's distance")
     ax.set_title(title)
-    _tight(fig)
-    _save(fig, path)
+    _finish(fig, path)
 
 
 def _label_genes(ax, x: np.ndarray, y: np.ndarray, names: Sequence[str]) -> None:
@@ -445,8 +443,7 @@ def ma_plot(
     ax.set_xlabel("mean of normalised counts")
     ax.set_ylabel("log2 fold change")
     ax.set_title(title)
-    _tight(fig)
-    _save(fig, path)
+    _finish(fig, path)
 
 
 def volcano_plot(
@@ -497,8 +494,7 @@ def volcano_plot(
     ax.set_xlabel("log2 fold change")
     ax.set_ylabel("-log10 p-value")
     ax.set_title(title)
-    _tight(fig)
-    _save(fig, path)
+    _finish(fig, path)
 
 
 def pvalue_histogram(pvalue: np.ndarray, padj: np.ndarray, path: str | Path, title: str) -> None:
@@ -531,8 +527,7 @@ def pvalue_histogram(pvalue: np.ndarray, padj: np.ndarray, path: str | Path, tit
     ax.set_xlabel("p-value")
     ax.set_ylabel("genes")
     ax.set_title(title)
-    _tight(fig)
-    _save(fig, path)
+    _finish(fig, path)
 
 
 def table_plots(
@@ -746,8 +741,7 @@ def count_plot(
             fig.legend(handles=handles, title=colour_label, fontsize=7, title_fontsize=7, loc="upper right")
     fig.supylabel("normalised count + 0.5", fontsize=9)
     fig.suptitle(title, fontsize=10)
-    _tight(fig, rect=(0, 0, 0.9 if lookup else 1, 1))
-    _save(fig, path)
+    _finish(fig, path, rect=(0, 0, 0.9 if lookup else 1, 1))
 
 
 def tested_columns(model: Model, table: str) -> np.ndarray:
