@@ -143,7 +143,11 @@ def concat_npz(paths: list[str], exclude: tuple[str, ...] = ()) -> dict[str, np.
 
     exclude : arrays not to read, e.g. the (genes x samples) ones where per-gene ones will do.
     """
-    parts = [read_npz(p, exclude=exclude) for p in paths]
+    return concat_shards([read_npz(p, exclude=exclude) for p in paths])
+
+
+def concat_shards(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Per-shard arrays concatenated along genes; scalars (per-shard counts) summed."""
     out: dict[str, np.ndarray] = {}
     for key in parts[0]:
         values = [p[key] for p in parts]

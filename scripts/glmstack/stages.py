@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from . import cooks as cooks_mod
+from .io import concat_shards
 from .constants import MIN_DISP, MIN_REPLICATES_FOR_REPLACE
 from .design import Design, add_bins, build_design, resolve_contrast
 from .errors import StudyError, preview
@@ -542,7 +543,7 @@ def run_analysis(
         fit_shard(counts[b["start"] : b["stop"]], size_factors, model, g, trend_json, settings)
         for b, g in zip(bounds, genewise)
     ]
-    fit = {k: (np.sum([p[k] for p in parts]) if parts[0][k].ndim == 0 else np.concatenate([p[k] for p in parts])) for k in parts[0]}
+    fit = concat_shards(parts)
     fit["gene_id"] = np.asarray(gene_id)
     names = [c.name for c in model.contrasts]
     params = {"alpha": analysis["alpha"], "contrasts": names}
