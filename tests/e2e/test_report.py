@@ -46,14 +46,19 @@ TABLE_PLOTS = ["ma", "volcano", "pvalues", "counts"]
 R_PC1_FIRST_SAMPLES = [-41.4529619545201, 41.0876366766116, -40.8367675214295]
 
 
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    work = write_study(tmp_path_factory.mktemp("report"), STUDY)
+def run_with_reports(work: Path) -> Path:
+    """STUDY in `work`, run to the end, then `snakemake --report` (both reports exist after)."""
+    write_study(work, STUDY)
     done = snakemake(work, "--cores", "2")
     assert done.returncode == 0, done.stderr[-3000:]
     made = snakemake(work, "--report", str(work / "snakemake_report.html"))
     assert made.returncode == 0, made.stderr[-3000:]
     return work
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    return run_with_reports(tmp_path_factory.mktemp("report"))
 
 
 def all_plots(out: Path) -> list[Path]:

@@ -23,8 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from test_report import STUDY
-from workflow_runs import snakemake, write_study
+from test_report import run_with_reports
 
 pytestmark = pytest.mark.slow
 
@@ -116,12 +115,7 @@ def browser(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory):
-    work = write_study(tmp_path_factory.mktemp("browser"), STUDY)
-    done = snakemake(work, "--cores", "2")
-    assert done.returncode == 0, done.stderr[-3000:]
-    made = snakemake(work, "--report", str(work / "snakemake_report.html"))
-    assert made.returncode == 0, made.stderr[-3000:]
-    return work
+    return run_with_reports(tmp_path_factory.mktemp("browser"))
 
 
 def keep(name: str, png: bytes, tmp_dir: Path) -> Path:
