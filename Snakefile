@@ -14,7 +14,7 @@ if not workflow.overwrite_configfiles:
 
 
 include: "rules/common.smk"
-include: "rules/validate.smk"
+include: "rules/ingest.smk"
 include: "rules/genewise.smk"
 include: "rules/trend.smk"
 include: "rules/fit.smk"

@@ -1,10 +1,9 @@
 rule fit:
     input:
         shard=shard_file,
-        genewise=f"{OUTDIR}/{{analysis}}/genewise/{{shard}}.npz",
-        trend=f"{OUTDIR}/{{analysis}}/trend.json",
-        manifest=f"{OUTDIR}/manifest.json",
-        size_factors=f"{OUTDIR}/normalization/size_factors.tsv",
+        genewise=rules.genewise.output[0],
+        trend=rules.trend.output[0],
+        manifest=rules.ingest.output.manifest,
         samples=config["samples"],
     output:
         f"{OUTDIR}/{{analysis}}/fit/{{shard}}.npz",
@@ -17,7 +16,7 @@ rule fit:
     resources:
         mem_mb=shard_mem_mb,
     params:
-        analysis=fit_params,
-        code=GLMSTACK_CODE_HASH,
+        analysis=analysis_params("fit"),
+        code=code("fit.py"),
     script:
-        "../scripts/fit_shard.py"
+        "../scripts/fit.py"

@@ -1,8 +1,7 @@
 rule genewise:
     input:
         shard=shard_file,
-        manifest=f"{OUTDIR}/manifest.json",
-        size_factors=f"{OUTDIR}/normalization/size_factors.tsv",
+        manifest=rules.ingest.output.manifest,
         samples=config["samples"],
     output:
         f"{OUTDIR}/{{analysis}}/genewise/{{shard}}.npz",
@@ -15,7 +14,7 @@ rule genewise:
     resources:
         mem_mb=shard_mem_mb,
     params:
-        model=design_params,
-        code=GLMSTACK_CODE_HASH,
+        analysis=analysis_params("model"),
+        code=code("genewise.py"),
     script:
         "../scripts/genewise.py"

@@ -10,8 +10,8 @@ rule results_table:
     conda:
         "../envs/glmstack.yaml"
     params:
-        table=table_params,
-        code=GLMSTACK_CODE_HASH,
+        analysis=analysis_params("tables"),
+        code=code("results_table.py"),
     script:
         "../scripts/results_table.py"
 
@@ -19,8 +19,8 @@ rule results_table:
 rule merge:
     input:
         fits=fit_files,
-        trend=f"{OUTDIR}/{{analysis}}/trend.json",
-        manifest=f"{OUTDIR}/manifest.json",
+        trend=rules.trend.output[0],
+        manifest=rules.ingest.output.manifest,
         samples=config["samples"],
     output:
         dispersions=f"{OUTDIR}/{{analysis}}/dispersions.tsv",
@@ -32,8 +32,7 @@ rule merge:
     conda:
         "../envs/glmstack.yaml"
     params:
-        analysis=analysis_config,
-        tables=merge_table_params,
-        code=GLMSTACK_CODE_HASH,
+        analysis=analysis_params("tables"),
+        code=code("merge.py"),
     script:
         "../scripts/merge.py"

@@ -6,23 +6,23 @@
 rule plot_study:
     input:
         shards=all_shard_files,
-        manifest=f"{OUTDIR}/manifest.json",
+        manifest=rules.ingest.output.manifest,
         samples=config["samples"],
     output:
         size_factors=report(
-            study_plot("size_factors"),
+            REPORT_PATHS.study_plot("size_factors"),
             caption="captions/size_factors.rst",
             category="Study",
             labels={"figure": "size factors and library sizes"},
         ),
         pca=report(
-            study_plot("pca"),
+            REPORT_PATHS.study_plot("pca"),
             caption="captions/pca.rst",
             category="Study",
             labels={"figure": "PCA of VST counts"},
         ),
         distances=report(
-            study_plot("sample_distances"),
+            REPORT_PATHS.study_plot("sample_distances"),
             caption="captions/sample_distances.rst",
             category="Study",
             labels={"figure": "sample-to-sample distances"},
@@ -36,7 +36,7 @@ rule plot_study:
         "../envs/glmstack.yaml"
     params:
         plot=study_plot_params(),
-        code=GLMSTACK_CODE_HASH,
+        code=code("plot_study.py"),
     script:
         "../scripts/plot_study.py"
 
@@ -44,25 +44,25 @@ rule plot_study:
 rule plot_analysis:
     input:
         fits=fit_files,
-        model=f"{OUTDIR}/{{analysis}}/model.json",
-        manifest=f"{OUTDIR}/manifest.json",
+        model=rules.merge.output.model,
+        manifest=rules.ingest.output.manifest,
     output:
         dispersion=report(
-            analysis_plot("dispersion"),
+            REPORT_PATHS.analysis_plot("dispersion"),
             caption="captions/dispersion.rst",
             category="{analysis}",
             subcategory="model",
             labels={"figure": "dispersion estimates"},
         ),
         cooks=report(
-            analysis_plot("cooks"),
+            REPORT_PATHS.analysis_plot("cooks"),
             caption="captions/cooks.rst",
             category="{analysis}",
             subcategory="model",
             labels={"figure": "Cook's distances per sample"},
         ),
         summary=report(
-            summary_table(),
+            REPORT_PATHS.summary_table(),
             caption="captions/summary.rst",
             category="{analysis}",
             subcategory="model",
@@ -75,50 +75,50 @@ rule plot_analysis:
     conda:
         "../envs/glmstack.yaml"
     params:
-        analysis=analysis_config,
-        code=GLMSTACK_CODE_HASH,
+        analysis=analysis_params("plots"),
+        code=code("plot_analysis.py"),
     script:
         "../scripts/plot_analysis.py"
 
 
 rule plot_contrast:
     input:
-        table=f"{OUTDIR}/{{analysis}}/{{table}}.tsv",
+        table=rules.results_table.output.table,
         fits=fit_files,
         shards=all_shard_files,
-        manifest=f"{OUTDIR}/manifest.json",
+        manifest=rules.ingest.output.manifest,
         samples=config["samples"],
     output:
         ma=report(
-            table_plot("ma"),
+            REPORT_PATHS.table_plot("ma"),
             caption="captions/ma.rst",
             category="{analysis}",
             subcategory="{table}",
             labels={"figure": "MA plot"},
         ),
         volcano=report(
-            table_plot("volcano"),
+            REPORT_PATHS.table_plot("volcano"),
             caption="captions/volcano.rst",
             category="{analysis}",
             subcategory="{table}",
             labels={"figure": "volcano plot"},
         ),
         pvalues=report(
-            table_plot("pvalues"),
+            REPORT_PATHS.table_plot("pvalues"),
             caption="captions/pvalues.rst",
             category="{analysis}",
             subcategory="{table}",
             labels={"figure": "p-value histogram"},
         ),
         counts=report(
-            table_plot("counts"),
+            REPORT_PATHS.table_plot("counts"),
             caption="captions/counts.rst",
             category="{analysis}",
             subcategory="{table}",
             labels={"figure": "counts of the top genes"},
         ),
         top=report(
-            top_genes_table(),
+            REPORT_PATHS.top_genes_table(),
             caption="captions/top_genes.rst",
             category="{analysis}",
             subcategory="{table}",
@@ -131,9 +131,9 @@ rule plot_contrast:
     conda:
         "../envs/glmstack.yaml"
     params:
-        analysis=analysis_config,
-        table=table_plot_params,
-        code=GLMSTACK_CODE_HASH,
+        analysis=analysis_params("plots"),
+        top_genes=config["report"]["top_genes"],
+        code=code("plot_contrast.py"),
     script:
         "../scripts/plot_contrast.py"
 
@@ -141,7 +141,7 @@ rule plot_contrast:
 rule report:
     input:
         report_inputs,
-        manifest=f"{OUTDIR}/manifest.json",
+        manifest=rules.ingest.output.manifest,
     output:
         f"{OUTDIR}/report.html",
     log:
@@ -151,13 +151,8 @@ rule report:
     conda:
         "../envs/glmstack.yaml"
     params:
-        layout=report_layout(),
-        study={
-            "counts": config["counts"],
-            "samples": config["samples"],
-            "size_factors": config.get("size_factors_file")
-            or config["size_factors_method"],
-        },
-        code=GLMSTACK_CODE_HASH,
+        layout=REPORT_LAYOUT,
+        study=report_study_rows(),
+        code=code("report.py"),
     script:
-        "../scripts/report_html.py"
+        "../scripts/report.py"

@@ -1,7 +1,7 @@
 rule trend:
     input:
         genewise=genewise_files,
-        manifest=f"{OUTDIR}/manifest.json",
+        manifest=rules.ingest.output.manifest,
         samples=config["samples"],
     output:
         f"{OUTDIR}/{{analysis}}/trend.json",
@@ -12,7 +12,7 @@ rule trend:
     conda:
         "../envs/glmstack.yaml"
     params:
-        model=trend_params,
-        code=GLMSTACK_CODE_HASH,
+        analysis=analysis_params("trend"),
+        code=code("trend.py"),
     script:
         "../scripts/trend.py"

@@ -1,21 +1,24 @@
 """Rule merge: dispersions.tsv and model.json for one analysis."""
 
-from glmstack import io, stages
+from glmstack.design.model import build_model
+from glmstack.io.files import read_json, write_json, write_tsv
+from glmstack.io.samples import aligned_samples
+from glmstack.io.shards import PER_SAMPLE_FIT_ARRAYS, concat_npz
 from glmstack.logs import log_to
+from glmstack.nb.results import dispersion_table, model_summary, results_table
+from glmstack.spec import Analysis
 
 
 def main(smk) -> None:
     log = log_to(smk.log[0])
-    fit = io.concat_npz(smk.input.fits, exclude=io.PER_SAMPLE_FIT_ARRAYS)
-    manifest = io.read_json(smk.input.manifest)
-    io.write_tsv(smk.output.dispersions, stages.dispersion_table(fit))
-    sheet = io.aligned_samples(smk.input.samples, manifest["samples"])
+    analysis = Analysis.from_params(smk.params.analysis)
+    fit = concat_npz(smk.input.fits, exclude=PER_SAMPLE_FIT_ARRAYS)
+    manifest = read_json(smk.input.manifest)
+    write_tsv(smk.output.dispersions, dispersion_table(fit))
+    model = build_model(aligned_samples(smk.input.samples, manifest["samples"]), analysis)
     # the tables' counts, from the same function as rule results_table (which runs alongside)
-    summaries = [stages.results_table(fit, params)[1] for params in smk.params.tables]
-    model = stages.model_summary(
-        sheet, smk.params.analysis, fit, io.read_json(smk.input.trend), manifest, summaries
-    )
-    io.write_json(smk.output.model, model)
+    summaries = [results_table(fit, analysis, name)[1] for name in analysis.table_names]
+    write_json(smk.output.model, model_summary(model, analysis, fit, read_json(smk.input.trend), manifest, summaries))
     log.info("%d genes merged", len(fit["gene_id"]))
 
 

@@ -2,24 +2,26 @@
 
 import numpy as np
 
-from glmstack import io, plots, report
+from glmstack.io.files import read_json, read_npz, write_tsv
 from glmstack.logs import log_to
+from glmstack.report import plots
+from glmstack.report.summary import summary_frame
+from glmstack.spec import Analysis
 
 KEYS = ["base_mean", "disp_gene_est", "disp_fit", "dispersion", "disp_outlier", "cooks"]
 
 
 def main(smk) -> None:
     log = log_to(smk.log[0])
-    name = smk.wildcards.analysis
-    parts = [io.read_npz(path, KEYS) for path in smk.input.fits]
+    analysis = Analysis.from_params(smk.params.analysis)
+    parts = [read_npz(path, KEYS) for path in smk.input.fits]
     fit = {key: np.concatenate([p[key] for p in parts]) for key in KEYS}
-    plots.dispersion_plot(*(fit[k] for k in KEYS[:5]), smk.output.dispersion, f"{name}: dispersion estimates")
-    model = io.read_json(smk.input.model)
-    samples = io.read_json(smk.input.manifest)["samples"]
-    setting = smk.params.analysis.get("cooks_cutoff", True)
-    cutoff = plots.cooks_line(setting, len(samples), len(model["design_columns"]))
-    plots.cooks_boxplot(fit["cooks"], samples, cutoff, smk.output.cooks, f"{name}: Cook's distances")
-    io.write_tsv(smk.output.summary, report.summary_frame(model))
+    plots.dispersion_plot(*(fit[k] for k in KEYS[:5]), smk.output.dispersion, f"{analysis.name}: dispersion estimates")
+    model = read_json(smk.input.model)
+    samples = read_json(smk.input.manifest)["samples"]
+    cutoff = plots.cooks_line(analysis.cooks_cutoff, len(samples), len(model["design_columns"]))
+    plots.cooks_boxplot(fit["cooks"], samples, cutoff, smk.output.cooks, f"{analysis.name}: Cook's distances")
+    write_tsv(smk.output.summary, summary_frame(model))
     log.info("%d genes, %d dispersion outliers", len(fit["base_mean"]), int(np.nansum(fit["disp_outlier"])))
 
 

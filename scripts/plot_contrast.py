@@ -3,33 +3,38 @@
 import numpy as np
 import pandas as pd
 
-from glmstack import io, plots, report, stages, vst
+from glmstack.design.model import build_model
+from glmstack.io.files import read_json, read_npz, write_tsv
+from glmstack.io.samples import aligned_samples
 from glmstack.logs import log_to
+from glmstack.nb import vst
+from glmstack.report import plots
+from glmstack.report.summary import top_genes
+from glmstack.spec import Analysis
 
 
 def main(smk) -> None:
     log = log_to(smk.log[0])
-    params, analysis = smk.params.table, smk.params.analysis
-    name = f"{smk.wildcards.analysis}: {smk.wildcards.table}"
+    analysis, table_name = Analysis.from_params(smk.params.analysis), smk.wildcards.table
+    name = f"{analysis.name}: {table_name}"
     table = pd.read_csv(smk.input.table, sep="\t", dtype={"gene_id": str},
                         keep_default_na=False, na_values=[""])  # as glmstack.io writes it
-    top = report.top_genes(table, params["top_genes"])
+    top = top_genes(table, smk.params.top_genes)
     rows = top.index.to_numpy()
     paths = {"ma": smk.output.ma, "volcano": smk.output.volcano, "pvalues": smk.output.pvalues}
-    threshold = float(analysis.get("lfc_threshold", 0.0))
-    plots.table_plots(table, rows[: plots.MAX_LABELS], params["alpha"], threshold, paths, name)
-    manifest = io.read_json(smk.input.manifest)
+    plots.table_plots(table, rows[: plots.MAX_LABELS], analysis.alpha, analysis.lfc_threshold, paths, name)
+    manifest = read_json(smk.input.manifest)
     sf = np.asarray(manifest["size_factors"], dtype=float)
-    model = stages.build_model(io.aligned_samples(smk.input.samples, manifest["samples"]), analysis)
-    beta = np.concatenate([io.read_npz(path, ["beta"])["beta"] for path in smk.input.fits])[rows]
-    shards = (io.read_npz(path, ["counts"])["counts"] for path in smk.input.shards)
+    model = build_model(aligned_samples(smk.input.samples, manifest["samples"]), analysis)
+    beta = np.concatenate([read_npz(path, ["beta"])["beta"] for path in smk.input.fits])[rows]
+    shards = (read_npz(path, ["counts"])["counts"] for path in smk.input.shards)
     counts = vst.select_rows(shards, rows, sf.size)
     genes, padj = top["gene_id"].tolist(), top["padj"].to_numpy(dtype=float)
     title = f"{name}: top {len(top)} genes by padj"
-    plots.top_gene_counts(model, params["table"], genes, padj, counts, sf, beta, smk.output.counts, title)
-    io.write_tsv(smk.output.top, top)
-    log.info("%s: %d genes with padj < %g, %d shown", name, int(np.sum(table["padj"] < params["alpha"])),
-             params["alpha"], len(top))
+    plots.top_gene_counts(model, table_name, genes, padj, counts, sf, beta, smk.output.counts, title)
+    write_tsv(smk.output.top, top)
+    log.info("%s: %d genes with padj < %g, %d shown", name, int(np.sum(table["padj"] < analysis.alpha)),
+             analysis.alpha, len(top))
 
 
 if __name__ == "__main__":

@@ -3,20 +3,25 @@
 import numpy as np
 import pandas as pd
 
-from glmstack import io, plots, stages, vst
+from glmstack.design.model import full_design
+from glmstack.io.files import read_json, read_npz, write_tsv
+from glmstack.io.samples import aligned_samples
 from glmstack.logs import log_to
+from glmstack.nb import vst
+from glmstack.report import plots
+from glmstack.spec import Analysis
 
 
 def main(smk) -> None:
     log = log_to(smk.log[0])
-    settings, manifest = smk.params.plot, io.read_json(smk.input.manifest)
+    settings, manifest = smk.params.plot, read_json(smk.input.manifest)
     samples, sf = manifest["samples"], np.asarray(manifest["size_factors"], dtype=float)
-    sheet = io.aligned_samples(smk.input.samples, samples)
-    vst_design = settings["vst_design"]  # None: blind to the design, as DESeq2's vst by default
-    design = stages.build_model(sheet, vst_design).full.matrix if vst_design else None
+    sheet = aligned_samples(smk.input.samples, samples)
+    vst_model = settings["vst_model"]  # None: blind to the design, as DESeq2's vst by default
+    design = full_design(sheet, Analysis.from_params(vst_model)).matrix if vst_model else None
 
     def shards():  # vst reads the shards a few times, one at a time
-        return (io.read_npz(path, ["counts"])["counts"] for path in smk.input.shards)
+        return (read_npz(path, ["counts"])["counts"] for path in smk.input.shards)
 
     result = vst.study_vst(shards, sf, design, ntop=settings["pca_genes"])
     pca, colour = vst.pca(result.top_values), settings["color_by"]
@@ -28,7 +33,7 @@ def main(smk) -> None:
     plots.distance_heatmap(result.distances, linkage, samples, groups, colour, smk.output.distances)
     k = min(10, pca.scores.shape[1])
     scores = {f"PC{i + 1}": pca.scores[:, i] for i in range(k)}
-    io.write_tsv(smk.output.pca_table, pd.DataFrame({"sample": samples, colour: groups, **scores}))
+    write_tsv(smk.output.pca_table, pd.DataFrame({"sample": samples, colour: groups, **scores}))
     shares = ", ".join(f"{100 * v:.1f}" for v in pca.percent_var[:k])
     log.info("VST trend %s %s; PCA of %d genes: %s %% variance", result.trend.fit_type,
              result.trend.coefficients, len(result.top_index), shares)

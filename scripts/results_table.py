@@ -1,16 +1,19 @@
 """Rule results_table: independent filtering and Benjamini-Hochberg for one result table."""
 
-from glmstack import io, stages
+from glmstack.io.files import write_tsv
+from glmstack.io.shards import PER_SAMPLE_FIT_ARRAYS, concat_npz
 from glmstack.logs import log_to
+from glmstack.nb.results import results_table
+from glmstack.spec import Analysis
 
 
 def main(smk) -> None:
     log = log_to(smk.log[0])
-    fit = io.concat_npz(smk.input.fits, exclude=io.PER_SAMPLE_FIT_ARRAYS)
-    table, summary = stages.results_table(fit, smk.params.table)
-    io.write_tsv(smk.output.table, table)
-    log.info("%s: %d tested, %d with padj < %g", smk.params.table["table"], summary["n_tested"],
-             summary["n_significant"], smk.params.table["alpha"])
+    analysis, name = Analysis.from_params(smk.params.analysis), smk.wildcards.table
+    fit = concat_npz(smk.input.fits, exclude=PER_SAMPLE_FIT_ARRAYS)
+    table, summary = results_table(fit, analysis, name)
+    write_tsv(smk.output.table, table)
+    log.info("%s: %d tested, %d with padj < %g", name, summary["n_tested"], summary["n_significant"], analysis.alpha)
 
 
 if __name__ == "__main__":

@@ -2,21 +2,24 @@
 
 import numpy as np
 
-from glmstack import io, stages
+from glmstack.design.model import full_design
+from glmstack.io.files import read_json, read_npz, write_json
+from glmstack.io.samples import aligned_samples
 from glmstack.logs import log_to
+from glmstack.nb.steps import trend_step
+from glmstack.spec import Analysis
 
 
 def main(smk) -> None:
     log = log_to(smk.log[0])
-    parts = [io.read_npz(path, ["base_mean", "disp_gene_est"]) for path in smk.input.genewise]
+    parts = [read_npz(path, ["base_mean", "disp_gene_est"]) for path in smk.input.genewise]
     base_mean = np.concatenate([p["base_mean"] for p in parts])
     disp = np.concatenate([p["disp_gene_est"] for p in parts])
-    samples = io.read_json(smk.input.manifest)["samples"]
-    sheet = io.aligned_samples(smk.input.samples, samples)
-    model = stages.build_model(sheet, smk.params.model)
-    n_samples, n_coef = model.full.matrix.shape
-    result = stages.trend_and_prior(base_mean, disp, smk.params.model["fit_type"], n_samples, n_coef)
-    io.write_json(smk.output[0], result)
+    analysis = Analysis.from_params(smk.params.analysis)
+    sheet = aligned_samples(smk.input.samples, read_json(smk.input.manifest)["samples"])
+    n_samples, n_coef = full_design(sheet, analysis).matrix.shape
+    result = trend_step(base_mean, disp, analysis.fit_type, n_samples, n_coef)
+    write_json(smk.output[0], result)
     log.info("trend %s, prior variance %.4g", result["trend"]["fit_type"], result["prior_var"])
 
 

@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
-
-from glmstack import io, validate
+from glmstack import study as study_checks
+from glmstack.io import counts as count_files
+from glmstack.io.samples import read_samples
 
 DATA = Path(__file__).parent / "data"
 
@@ -72,6 +73,6 @@ def read_table(path: Path) -> pd.DataFrame:
 def load(name: str) -> Case:
     root = DATA / name
     study = yaml.safe_load((root / "study.yaml").read_text())
-    counts = validate.read_counts(root / study["counts"])
-    samples = validate.check_samples(io.read_samples(root / study["samples"]), study["samples"], counts.samples)
+    counts = count_files.read_counts(root / study["counts"])
+    samples = study_checks.check_samples(read_samples(root / study["samples"]), study["samples"], counts.samples)
     return Case(name, study, counts.gene_id, counts.counts, samples, counts.samples)

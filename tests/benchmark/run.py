@@ -207,7 +207,7 @@ def busy_cpu_s() -> float:
 def rule_of(bench: Path, root: Path) -> str:
     """Rule name from a benchmark path (the layout of rules/*.smk `benchmark:` entries).
 
-    validate.tsv, plot_study.tsv, report.tsv; <analysis>/<rule>/<shard>.tsv (genewise, fit);
+    ingest.tsv, plot_study.tsv, report.tsv; <analysis>/<rule>/<shard>.tsv (genewise, fit);
     <analysis>/<rule>.tsv (trend, merge, plot_analysis); <analysis>/table_<table>.tsv
     (results_table); <analysis>/plot_<table>.tsv (plot_contrast).
     """
@@ -373,7 +373,7 @@ def bench_size(genes: int, samples: int, args) -> dict:
 
 
 RULE_ORDER = [
-    "validate",
+    "ingest",
     "genewise",
     "trend",
     "fit",
@@ -419,7 +419,7 @@ def print_size(res: dict) -> None:
 
 
 def profile_size(genes: int, samples: int, args) -> None:
-    """The statistics of one size in this process (stages.run_analysis) under cProfile.
+    """The statistics of one size in this process (nb.steps.run_analysis) under cProfile.
 
     Same data and analysis as the workflow run, same shards; reading the matrix and computing
     size factors happen before profiling starts. Prints the top functions by cumulative and by own
@@ -428,26 +428,31 @@ def profile_size(genes: int, samples: int, args) -> None:
     import cProfile
     import pstats
 
-    from glmstack import io, size_factors, stages, validate
+    from glmstack import study
     from glmstack.allocator import retain_freed_memory
+    from glmstack.io.counts import read_counts
+    from glmstack.io.samples import read_samples
+    from glmstack.io.shards import auto_genes_per_shard
+    from glmstack.nb import size_factors, steps
+    from glmstack.spec import Analysis
 
     retain_freed_memory()  # as the genewise and fit jobs do
 
     name = size_name(genes, samples)
     counts_path, sheet_path = study_files(args.workdir / "data", genes, samples, args.seed)
-    counts = validate.read_counts(counts_path)
-    sheet = validate.check_samples(io.read_samples(sheet_path), str(sheet_path), counts.samples)
+    counts = read_counts(counts_path)
+    sheet = study.check_samples(read_samples(sheet_path), str(sheet_path), counts.samples)
     sf = size_factors.size_factors(counts.counts, "ratio")
-    analysis = study_yaml(counts_path, sheet_path, args.genes_per_shard)["analyses"]["condition"]
+    analysis = Analysis.from_study("condition", study_yaml(counts_path, sheet_path, args.genes_per_shard)["analyses"]["condition"])
     per_shard = args.genes_per_shard
     if per_shard == "auto":
-        per_shard = stages.auto_genes_per_shard(genes, samples)
+        per_shard = auto_genes_per_shard(genes, samples)
     profiler = cProfile.Profile()
     start = time.perf_counter()
     profiler.enable()
-    stages.run_analysis(counts.gene_id, counts.counts, sf, sheet, analysis, genes_per_shard=per_shard)
+    steps.run_analysis(counts.gene_id, counts.counts, sf, sheet, analysis, genes_per_shard=per_shard)
     profiler.disable()
-    print(f"\n== {name}: stages.run_analysis {time.perf_counter() - start:.1f} s under cProfile")
+    print(f"\n== {name}: nb.steps.run_analysis {time.perf_counter() - start:.1f} s under cProfile")
     out = args.workdir / "profiles" / f"{name}.prof"
     out.parent.mkdir(parents=True, exist_ok=True)
     profiler.dump_stats(out)
@@ -458,12 +463,13 @@ def profile_size(genes: int, samples: int, args) -> None:
 
 
 def code_hash() -> str:
-    """The same hash of scripts/glmstack/*.py that common.smk uses, to tell which code was measured."""
+    """Hash of every glmstack source file, to tell which code was measured."""
     import glmstack
 
     digest = hashlib.sha256()
-    for path in sorted(Path(glmstack.__file__).parent.glob("*.py")):
-        digest.update(path.read_bytes())
+    package = Path(glmstack.__file__).parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -543,7 +549,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--profile",
         action="store_true",
-        help="instead of timing the workflow, profile stages.run_analysis in-process (cProfile)",
+        help="instead of timing the workflow, profile nb.steps.run_analysis in-process (cProfile)",
     )
     parser.add_argument("--profile-top", type=int, default=25, help="functions to print with --profile")
     args = parser.parse_args(argv)

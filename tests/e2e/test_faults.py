@@ -11,7 +11,6 @@ from pathlib import Path
 import psutil
 import pytest
 import yaml
-
 from workflow_runs import snakemake, snakemake_command, write_study
 
 STUDY = {
@@ -57,7 +56,7 @@ def running_fit_jobs(proc: subprocess.Popen) -> list[psutil.Process]:
     jobs = []
     for child in children:
         try:
-            if any("fit_shard" in part for part in child.cmdline()):
+            if any(part.endswith(".fit.py") for part in child.cmdline()):
                 jobs.append(child)
         except psutil.NoSuchProcess:
             continue
@@ -90,7 +89,7 @@ def test_killed_job_then_rerun_gives_identical_tables(reference, tmp_path):
 def planned_rules(work: Path) -> set[str]:
     dry = snakemake(work, "-n", "--quiet", "rules", timeout=300)
     assert dry.returncode == 0, dry.stderr[-2000:]
-    names = {"validate", "genewise", "trend", "fit", "results_table", "merge", "report", "plot_study", "plot_analysis",
+    names = {"ingest", "genewise", "trend", "fit", "results_table", "merge", "report", "plot_study", "plot_analysis",
              "plot_contrast"}
     return {line.split()[0] for line in (dry.stdout + dry.stderr).splitlines() if line.split() and line.split()[0] in names}
 

@@ -11,9 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from cases import load
-from glmstack import size_factors, vst
+from glmstack.nb import size_factors, vst
 from workflow_runs import snakemake, write_study
 
 LEVELS = {"run": ["R1", "R2"], "tissue": ["Kidney", "Liver"]}

@@ -22,7 +22,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from test_report import run_with_reports
 
 pytestmark = pytest.mark.slow

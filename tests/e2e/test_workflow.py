@@ -9,9 +9,9 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-
 from cases import load
-from glmstack import size_factors, stages
+from glmstack.nb import size_factors, steps
+from glmstack.spec import Analysis
 from workflow_runs import ROOT, snakemake, write_study
 
 STUDY = {
@@ -51,7 +51,7 @@ def test_outputs_match_the_in_process_pipeline(run_dir):
     written = pd.read_csv(out / "normalization" / "size_factors.tsv", sep="\t")
     np.testing.assert_allclose(written["size_factor"], sf, rtol=1e-14)
     for name, analysis in STUDY["analyses"].items():
-        expected = stages.run_analysis(case.gene_id, case.counts, sf, case.samples, analysis, genes_per_shard=1500)
+        expected = steps.run_analysis(case.gene_id, case.counts, sf, case.samples, Analysis.from_study(name, analysis), genes_per_shard=1500)
         table_name = "lrt" if analysis.get("test") == "lrt" else "liver_vs_kidney"
         ours = pd.read_csv(out / name / f"{table_name}.tsv", sep="\t", dtype={"gene_id": str})
         exp = expected["tables"][table_name]

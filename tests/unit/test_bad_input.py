@@ -9,10 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-
-from glmstack import io, stages, validate
+from glmstack import study as study_checks
 from glmstack.errors import StudyError
-from glmstack.size_factors import size_factors
+from glmstack.io import counts as count_files
+from glmstack.io.samples import read_samples
+from glmstack.nb.size_factors import size_factors, study_size_factors
+from glmstack.spec import study_analyses
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = yaml.safe_load((ROOT / "config" / "schema.yaml").read_text())
@@ -30,6 +32,10 @@ SHEET = pd.DataFrame(
 def study(**analysis) -> dict:
     base = {"design": "~ condition", "test": "wald", "contrasts": {"t": ["condition", "trt", "ctl"]}}
     return {"counts": "c.tsv", "samples": "s.tsv", "analyses": {"main": {**base, **analysis}}}
+
+
+def check_analyses(config: dict, sheet: pd.DataFrame) -> list[str]:
+    return study_checks.check_analyses(study_analyses(config), sheet, "s.tsv")
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -52,12 +58,12 @@ def test_unknown_key_suggests_the_closest():
     config = study()
     config["size_factor_method"] = "ratio"
     with pytest.raises(StudyError, match="unknown key 'size_factor_method' \\(did you mean 'size_factors_method'\\?\\)"):
-        validate.check_config(config, SCHEMA)
+        study_checks.check_config(config, SCHEMA)
 
 
 def test_unknown_analysis_key_suggests():
     with pytest.raises(StudyError, match="analyses.main: unknown key 'contrast' \\(did you mean 'contrasts'\\?\\)"):
-        validate.check_config(study(contrast={}), SCHEMA)
+        study_checks.check_config(study(contrast={}), SCHEMA)
 
 
 @pytest.mark.parametrize("key", ["counts", "samples", "analyses"])
@@ -65,60 +71,60 @@ def test_missing_required_key(key):
     config = study()
     del config[key]
     with pytest.raises(StudyError, match=f"missing key '{key}'"):
-        validate.check_config(config, SCHEMA)
+        study_checks.check_config(config, SCHEMA)
 
 
 def test_unsafe_analysis_name():
     config = study()
     config["analyses"]["../evil"] = config["analyses"].pop("main")
     with pytest.raises(StudyError, match="'../evil' is not a safe file name"):
-        validate.check_config(config, SCHEMA)
+        study_checks.check_config(config, SCHEMA)
 
 
 @pytest.mark.parametrize(("key", "value"), [("fit_type", "parametic"), ("alt_hypothesis", "greater_abs"), ("test", "LRT")])
 def test_unknown_enumerated_value(key, value):
     with pytest.raises(StudyError, match=f"analyses.main.{key}: '{value}' is not one of"):
-        validate.check_config(study(**{key: value}), SCHEMA)
+        study_checks.check_config(study(**{key: value}), SCHEMA)
 
 
 def test_reserved_contrast_name():
     with pytest.raises(StudyError, match="'dispersions' cannot name a results file"):
-        validate.check_config(study(contrasts={"dispersions": ["condition", "trt", "ctl"]}), SCHEMA)
+        study_checks.check_config(study(contrasts={"dispersions": ["condition", "trt", "ctl"]}), SCHEMA)
 
 
 def test_lrt_without_reduced():
     with pytest.raises(StudyError, match="analyses.main: test: lrt needs `reduced:`"):
-        validate.check_analyses(study(test="lrt"), SHEET, "s.tsv")
+        check_analyses(study(test="lrt"), SHEET)
 
 
 def test_reduced_not_nested():
     with pytest.raises(StudyError, match="reduced design '~ batch' is not nested"):
-        validate.check_analyses(study(test="lrt", reduced="~ batch"), SHEET, "s.tsv")
+        check_analyses(study(test="lrt", reduced="~ batch"), SHEET)
 
 
 def test_contrast_factor_missing():
     with pytest.raises(StudyError, match="contrast 't' names factor 'tissue'"):
-        validate.check_analyses(study(contrasts={"t": ["tissue", "a", "b"]}), SHEET, "s.tsv")
+        check_analyses(study(contrasts={"t": ["tissue", "a", "b"]}), SHEET)
 
 
 def test_contrast_level_missing():
     with pytest.raises(StudyError, match="level\\(s\\) 'treated' of 'condition', which has levels ctl, trt"):
-        validate.check_analyses(study(contrasts={"t": ["condition", "treated", "ctl"]}), SHEET, "s.tsv")
+        check_analyses(study(contrasts={"t": ["condition", "treated", "ctl"]}), SHEET)
 
 
 def test_contrast_vector_unknown_names():
     with pytest.raises(StudyError, match="weights for 'conditionTRT'"):
-        validate.check_analyses(study(contrasts={"t": {"vector": {"conditionTRT": 1}}}), SHEET, "s.tsv")
+        check_analyses(study(contrasts={"t": {"vector": {"conditionTRT": 1}}}), SHEET)
 
 
 def test_contrast_coef_unknown():
     with pytest.raises(StudyError, match="coefficient 'condition_treated_vs_ctl'.*condition_trt_vs_ctl"):
-        validate.check_analyses(study(contrasts={"t": {"coef": "condition_treated_vs_ctl"}}), SHEET, "s.tsv")
+        check_analyses(study(contrasts={"t": {"coef": "condition_treated_vs_ctl"}}), SHEET)
 
 
 def test_levels_not_matching_the_data():
     with pytest.raises(StudyError, match="levels.condition: levels 'treated'.*values 'trt'"):
-        validate.check_analyses(study(levels={"condition": ["ctl", "treated"]}), SHEET, "s.tsv")
+        check_analyses(study(levels={"condition": ["ctl", "treated"]}), SHEET)
 
 
 # ---------------------------------------------------------------- sample sheet
@@ -126,47 +132,47 @@ def test_levels_not_matching_the_data():
 
 def test_no_sample_column():
     with pytest.raises(StudyError, match="s.tsv: no column 'sample'. Columns present: id, condition"):
-        validate.check_samples(SHEET.rename(columns={"sample": "id"}), "s.tsv", list(SHEET["sample"]))
+        study_checks.check_samples(SHEET.rename(columns={"sample": "id"}), "s.tsv", list(SHEET["sample"]))
 
 
 def test_duplicated_sample_ids():
     sheet = SHEET.assign(sample=["a1", "a1", "a3", "b1", "b2", "b3"])
     with pytest.raises(StudyError, match="duplicated sample ids 'a1'"):
-        validate.check_samples(sheet, "s.tsv", list(SHEET["sample"]))
+        study_checks.check_samples(sheet, "s.tsv", list(SHEET["sample"]))
 
 
 def test_design_variable_missing():
     with pytest.raises(StudyError, match="s.tsv: column\\(s\\) 'genotype' used in analyses.main.design"):
-        validate.check_analyses(study(design="~ genotype + condition"), SHEET, "s.tsv")
+        check_analyses(study(design="~ genotype + condition"), SHEET)
 
 
 def test_factor_with_one_level():
     sheet = SHEET.assign(batch="x")
     with pytest.raises(StudyError, match="factor 'batch' .* has a single level \\('x'\\)"):
-        validate.check_analyses(study(design="~ batch + condition"), sheet, "s.tsv")
+        check_analyses(study(design="~ batch + condition"), sheet)
 
 
 def test_na_in_design_variable():
     sheet = SHEET.assign(batch=["x", None, "x", "y", None, "y"])
     with pytest.raises(StudyError, match="column 'batch' .* empty or NA for samples 'a2', 'b2'"):
-        validate.check_analyses(study(design="~ batch + condition"), sheet, "s.tsv")
+        check_analyses(study(design="~ batch + condition"), sheet)
 
 
 def test_numeric_codes_warn_and_say_how_to_force_a_factor():
-    warnings = validate.check_analyses(study(design="~ dose + condition"), SHEET, "s.tsv")
+    warnings = check_analyses(study(design="~ dose + condition"), SHEET)
     assert any("'dose'" in w and "levels: {dose: [...]}" in w for w in warnings)
 
 
 def test_samples_missing_from_counts_and_sheet_are_named():
     with pytest.raises(StudyError, match="in s.tsv but not in the count matrix: 'b3'.*count-matrix columns not in s.tsv: 'c1'"):
-        validate.check_samples(SHEET, "s.tsv", ["a1", "a2", "a3", "b1", "b2", "c1"])
+        study_checks.check_samples(SHEET, "s.tsv", ["a1", "a2", "a3", "b1", "b2", "c1"])
 
 
 def test_exclude_samples_is_the_explicit_way_out():
-    sheet = validate.check_samples(SHEET, "s.tsv", ["a1", "a2", "a3", "b1", "b2", "c1"], exclude=["b3", "c1"])
+    sheet = study_checks.check_samples(SHEET, "s.tsv", ["a1", "a2", "a3", "b1", "b2", "c1"], exclude=["b3", "c1"])
     assert list(sheet["sample"]) == ["a1", "a2", "a3", "b1", "b2"]
     with pytest.raises(StudyError, match="exclude_samples names 'zz'"):
-        validate.check_samples(SHEET, "s.tsv", list(SHEET["sample"]), exclude=["zz"])
+        study_checks.check_samples(SHEET, "s.tsv", list(SHEET["sample"]), exclude=["zz"])
 
 
 # ---------------------------------------------------------------- count matrix
@@ -174,53 +180,53 @@ def test_exclude_samples_is_the_explicit_way_out():
 
 def test_empty_file(tmp_path):
     with pytest.raises(StudyError, match="c.tsv: the count matrix is empty"):
-        validate.read_counts(write(tmp_path, "c.tsv", ""))
+        count_files.read_counts(write(tmp_path, "c.tsv", ""))
 
 
 def test_wrong_delimiter(tmp_path):
     with pytest.raises(StudyError, match="c.csv: the header has one column.*comma-separated.*contains tabs"):
-        validate.read_counts(write(tmp_path, "c.csv", GOOD))
+        count_files.read_counts(write(tmp_path, "c.csv", GOOD))
 
 
 def test_duplicated_gene_ids(tmp_path):
     text = GOOD + "g1\t1\t1\t1\t1\t1\t1\n"
     with pytest.raises(StudyError, match="duplicated feature ids in column 'gene': 'g1'"):
-        validate.read_counts(write(tmp_path, "c.tsv", text))
+        count_files.read_counts(write(tmp_path, "c.tsv", text))
 
 
 def test_duplicated_column_names(tmp_path):
     text = GOOD.replace("\tb3", "\tb2", 1)
     with pytest.raises(StudyError, match="duplicated column names 'b2'"):
-        validate.read_counts(write(tmp_path, "c.tsv", text))
+        count_files.read_counts(write(tmp_path, "c.tsv", text))
 
 
 def test_non_integer_counts_offer_round_counts(tmp_path):
     path = write(tmp_path, "c.tsv", GOOD.replace("\t12\t", "\t12.4\t"))
     with pytest.raises(StudyError, match="1 counts are not integers, e.g. g1/a2=12.4.*round_counts: true"):
-        validate.read_counts(path)
-    counts = validate.read_counts(path, round_counts=True)
+        count_files.read_counts(path)
+    counts = count_files.read_counts(path, round_counts=True)
     assert counts.counts[0, 1] == 12 and counts.n_rounded == 1
 
 
 def test_negative_counts(tmp_path):
     with pytest.raises(StudyError, match="1 negative counts, e.g. g2/b1"):
-        validate.read_counts(write(tmp_path, "c.tsv", GOOD.replace("\t4\t", "\t-4\t")))
+        count_files.read_counts(write(tmp_path, "c.tsv", GOOD.replace("\t4\t", "\t-4\t")))
 
 
 @pytest.mark.parametrize("cell", ["", "NA"])
 def test_blank_or_na_cells(tmp_path, cell):
     with pytest.raises(StudyError, match="1 cells are blank or NA, e.g. g2/a2"):
-        validate.read_counts(write(tmp_path, "c.tsv", GOOD.replace("\t1\t0\t4", f"\t{cell}\t0\t4")))
+        count_files.read_counts(write(tmp_path, "c.tsv", GOOD.replace("\t1\t0\t4", f"\t{cell}\t0\t4")))
 
 
 def test_text_cells(tmp_path):
     with pytest.raises(StudyError, match="1 cells are not numbers, e.g. g1/b2='twenty'"):
-        validate.read_counts(write(tmp_path, "c.tsv", GOOD.replace("\t28\t", "\ttwenty\t")))
+        count_files.read_counts(write(tmp_path, "c.tsv", GOOD.replace("\t28\t", "\ttwenty\t")))
 
 
 def test_ragged_rows(tmp_path):
     with pytest.raises(StudyError, match="rows do not all have the header's 7 fields"):
-        validate.read_counts(write(tmp_path, "c.tsv", GOOD + "g3\t1\t2\t3\t4\t5\t6\t7\t8\n"))
+        count_files.read_counts(write(tmp_path, "c.tsv", GOOD + "g3\t1\t2\t3\t4\t5\t6\t7\t8\n"))
 
 
 def test_featurecounts_output_is_read_properly(tmp_path):
@@ -230,13 +236,13 @@ def test_featurecounts_output_is_read_properly(tmp_path):
         "g1\tchr1\t100\t200\t+\t101\t5\t7\n"
         "g2\tchr1\t300\t400\t-\t101\t0\t3\n"
     )
-    counts = validate.read_counts(write(tmp_path, "fc.txt", text))
+    counts = count_files.read_counts(write(tmp_path, "fc.txt", text))
     assert counts.samples == ["a1", "a2"]
     np.testing.assert_array_equal(counts.counts, [[5, 7], [0, 3]])
 
 
 def test_gzip_and_csv_inputs(tmp_path):
-    counts = validate.read_counts(write(tmp_path, "c.csv.gz", GOOD.replace("\t", ",")))
+    counts = count_files.read_counts(write(tmp_path, "c.csv.gz", GOOD.replace("\t", ",")))
     assert counts.samples == list(SHEET["sample"]) and counts.counts.shape == (2, 6)
 
 
@@ -246,24 +252,24 @@ def test_gzip_and_csv_inputs(tmp_path):
 def test_design_not_full_rank_names_the_columns():
     sheet = SHEET.assign(site=SHEET["condition"].map({"ctl": "s1", "trt": "s2"}))
     with pytest.raises(StudyError, match="not full rank: column\\(s\\) 'site\\[T.s2\\]'"):
-        validate.check_analyses(study(design="~ condition + site"), sheet, "s.tsv")
+        check_analyses(study(design="~ condition + site"), sheet)
 
 
 def test_no_residual_degrees_of_freedom():
     sheet = SHEET.iloc[[0, 3]].reset_index(drop=True)
     with pytest.raises(StudyError, match="no residual degrees of freedom"):
-        validate.check_analyses(study(), sheet, "s.tsv")
+        check_analyses(study(), sheet)
 
 
 def test_all_genes_zero():
     with pytest.raises(StudyError, match="every count is zero"):
-        stages.zero_samples(np.zeros((3, 6)) + np.eye(3, 6) * 0, list(SHEET["sample"]), "c.tsv")
+        count_files.zero_samples(np.zeros((3, 6)) + np.eye(3, 6) * 0, list(SHEET["sample"]), "c.tsv")
 
 
 def test_sample_with_all_zeros_is_refused():
     counts = np.array([[1.0, 0, 3], [2, 0, 1]])
     with pytest.raises(StudyError, match="sample\\(s\\) 'a2' have zero counts for every feature"):
-        stages.zero_samples(counts, ["a1", "a2", "a3"], "c.tsv")
+        count_files.zero_samples(counts, ["a1", "a2", "a3"], "c.tsv")
 
 
 def test_every_gene_with_a_zero_suggests_poscounts():
@@ -275,31 +281,31 @@ def test_every_gene_with_a_zero_suggests_poscounts():
 def test_size_factor_file_must_cover_every_sample():
     given = pd.Series({"a1": 1.0, "a2": 0.9})
     with pytest.raises(StudyError, match="sf.tsv: no size factor for samples 'a3'"):
-        stages.study_size_factors(np.ones((2, 3)), ["a1", "a2", "a3"], "ratio", given, "sf.tsv")
+        study_size_factors(np.ones((2, 3)), ["a1", "a2", "a3"], "ratio", given, "sf.tsv")
     with pytest.raises(StudyError, match="must be positive numbers; check samples 'a2'"):
-        stages.study_size_factors(np.ones((2, 2)), ["a1", "a2"], "ratio", pd.Series({"a1": 1.0, "a2": -1.0}), "sf.tsv")
+        study_size_factors(np.ones((2, 2)), ["a1", "a2"], "ratio", pd.Series({"a1": 1.0, "a2": -1.0}), "sf.tsv")
 
 
 def test_reader_roundtrip_of_the_sample_sheet(tmp_path):
     path = tmp_path / "s.csv"
     SHEET.to_csv(path, index=False)
-    assert io.read_samples(path)["dose"].tolist() == ["1", "2", "1", "3", "2", "3"]
+    assert read_samples(path)["dose"].tolist() == ["1", "2", "1", "3", "2", "3"]
 
 
 def test_matrix_is_read_in_row_chunks_with_the_same_result(tmp_path, monkeypatch):
-    """validate reads the matrix chunk by chunk; chunking changes nothing, and a bad cell or a
+    """The ingest step reads the matrix chunk by chunk; chunking changes nothing, and a bad cell or a
     ragged row in a later chunk is still found and named."""
     rows = "".join(f"g{i}\t{i}\t1\t2\t3\t4\t{i % 7}\n" for i in range(3, 40))
     path = write(tmp_path, "c.tsv", GOOD + rows)
-    whole = validate.read_counts(path)
-    monkeypatch.setattr(validate, "READ_CHUNK_CELLS", 6 * 5)  # five rows a chunk
-    chunked = validate.read_counts(path)
+    whole = count_files.read_counts(path)
+    monkeypatch.setattr(count_files, "READ_CHUNK_CELLS", 6 * 5)  # five rows a chunk
+    chunked = count_files.read_counts(path)
     np.testing.assert_array_equal(chunked.gene_id, whole.gene_id)
     np.testing.assert_array_equal(chunked.counts, whole.counts)
     assert chunked.counts.shape == (39, 6) and chunked.samples == whole.samples
     late_text = write(tmp_path, "t.tsv", GOOD + rows.replace("g33\t33\t1", "g33\t33\tx"))
     with pytest.raises(StudyError, match="1 cells are not numbers, e.g. g33/a2='x'"):
-        validate.read_counts(late_text)
+        count_files.read_counts(late_text)
     late_ragged = write(tmp_path, "r.tsv", GOOD + rows + "g99\t1\t2\t3\t4\t5\t6\t7\n")
     with pytest.raises(StudyError, match="rows do not all have the header's 7 fields"):
-        validate.read_counts(late_ragged)
+        count_files.read_counts(late_ragged)

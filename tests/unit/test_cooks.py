@@ -2,8 +2,7 @@
 
 import numpy as np
 import pytest
-
-from glmstack.cooks import (
+from glmstack.nb.cooks import (
     cooks_cutoff,
     cooks_distance,
     max_cooks,

@@ -3,15 +3,9 @@
 import numpy as np
 import pandas as pd
 import pytest
-
-from glmstack.design import (
-    add_bins,
-    build_design,
-    check_estimable,
-    check_nested,
-    r_make_names,
-    resolve_contrast,
-)
+from glmstack.design.contrasts import resolve_contrast
+from glmstack.design.covariates import add_bins
+from glmstack.design.formula import build_design, check_estimable, check_nested, r_make_names
 from glmstack.errors import StudyError
 
 SHEET = pd.DataFrame(

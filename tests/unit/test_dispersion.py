@@ -3,10 +3,9 @@ differences, and the line search against a fine grid."""
 
 import numpy as np
 import pytest
+from glmstack.nb.dispersion import Prior, dlog_posterior, grid_search, log_posterior, maximise_log_posterior
 from scipy.special import gammaln
 from scipy.stats import nbinom
-
-from glmstack.dispersion import Prior, dlog_posterior, grid_search, log_posterior, maximise_log_posterior
 
 RNG = np.random.default_rng(3)
 DESIGN = np.column_stack([np.ones(6), [0, 0, 0, 1, 1, 1.0]])

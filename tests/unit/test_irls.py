@@ -5,8 +5,7 @@ import warnings
 import numpy as np
 import pytest
 import statsmodels.api as sm
-
-from glmstack.irls import fit_nb_glm, nb_log_likelihood
+from glmstack.nb.irls import fit_nb_glm, nb_log_likelihood
 from scipy.stats import nbinom
 
 RNG = np.random.default_rng(7)
@@ -75,7 +74,7 @@ def test_empty_shard():
 
 def test_log_likelihood_parts_add_up_to_the_log_likelihood():
     """IRLS's deviance sums the mu-free lgamma terms once; the two parts are the whole."""
-    from glmstack.irls import nb_log_likelihood, nb_log_likelihood_mu_part, nb_log_likelihood_parts
+    from glmstack.nb.irls import nb_log_likelihood, nb_log_likelihood_mu_part, nb_log_likelihood_parts
 
     rng = np.random.default_rng(5)
     mu = rng.gamma(1.0, 50.0, (40, 9)) + 0.5

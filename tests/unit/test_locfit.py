@@ -38,8 +38,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from glmstack.locfit import LocalFit, local_fit, nn_bandwidth, tricube
+from glmstack.rmath.locfit import LocalFit, local_fit, nn_bandwidth, tricube
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -280,6 +279,7 @@ def test_input_validation() -> None:
         local_fit(x, x, degree=3)
 
 
+@pytest.mark.slow
 def test_speed_50k() -> None:
     import time
 

@@ -1,9 +1,8 @@
 """MAP dispersions: the prior pulls estimates to the trend; outliers keep their own."""
 
 import numpy as np
-
-from glmstack.genewise import genewise_dispersion
-from glmstack.map_dispersion import map_dispersion
+from glmstack.nb.genewise import genewise_dispersion
+from glmstack.nb.map_dispersion import map_dispersion
 
 RNG = np.random.default_rng(21)
 DESIGN = np.column_stack([np.ones(6), [0, 0, 0, 1, 1, 1.0]])

@@ -2,8 +2,8 @@
 
 import numpy as np
 import pandas as pd
-
-from glmstack import size_factors, stages
+from glmstack.nb import size_factors, steps
+from glmstack.spec import Analysis
 
 RNG = np.random.default_rng(17)
 
@@ -19,9 +19,9 @@ def test_extreme_genes_are_fitted():
     counts[3] = 0  # all zero
     counts[4] = [1e6, 0, 0, 0, 0, 0, 0, 0]  # one huge outlier
     sf = size_factors.size_factors(counts + 1, "ratio")
-    result = stages.run_analysis(
+    result = steps.run_analysis(
         np.array([f"g{i}" for i in range(300)]), counts, sf, sheet,
-        {"design": "~ group", "contrasts": {"b_vs_a": ["group", "b", "a"]}},
+        Analysis.from_study("edges", {"design": "~ group", "contrasts": {"b_vs_a": ["group", "b", "a"]}}),
     )
     table = result["tables"]["b_vs_a"]
     assert table.loc[3, ["log2FoldChange", "pvalue", "padj"]].isna().all()  # all-zero: NA, as DESeq2

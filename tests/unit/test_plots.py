@@ -8,8 +8,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from glmstack import plots, stages, vst
+from glmstack.design.model import build_model as build_model_of
+from glmstack.nb import vst
+from glmstack.report import plots
+from glmstack.spec import Analysis
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -141,6 +143,10 @@ def test_cooks_boxplot_and_cutoff_line(tmp_path):
 # ---------------------------------------------------------------- count plots
 
 
+def build_model(samples, entry: dict):
+    return build_model_of(samples, Analysis.from_study("a", entry))
+
+
 def sheet() -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -154,22 +160,22 @@ def sheet() -> pd.DataFrame:
 
 
 def test_plot_axes_follow_the_tested_variable():
-    wald = stages.build_model(
+    wald = build_model(
         sheet(), {"design": "~ batch + condition", "contrasts": {"c": ["condition", "trt", "ctrl"]}}
     )
     assert plots.plot_axes(wald.full, plots.tested_columns(wald, "c")) == ("condition", "batch")
-    trait = stages.build_model(sheet(), {"design": "~ condition + age", "contrasts": {"a": {"coef": "age"}}})
+    trait = build_model(sheet(), {"design": "~ condition + age", "contrasts": {"a": {"coef": "age"}}})
     assert plots.plot_axes(trait.full, plots.tested_columns(trait, "a")) == ("age", "condition")
-    spline = stages.build_model(
+    spline = build_model(
         sheet(), {"design": "~ batch + ns(age, df = 3)", "test": "lrt", "reduced": "~ batch"}
     )
     np.testing.assert_array_equal(plots.tested_columns(spline, "lrt"), [3, 4, 5])
     assert plots.plot_axes(spline.full, plots.tested_columns(spline, "lrt")) == ("age", "batch")
-    inter = stages.build_model(
+    inter = build_model(
         sheet(), {"design": "~ time * condition", "contrasts": {"i": {"coef": "timed6.conditiontrt"}}}
     )
     assert plots.plot_axes(inter.full, plots.tested_columns(inter, "i")) == ("time", "condition")
-    alone = stages.build_model(sheet(), {"design": "~ condition"})
+    alone = build_model(sheet(), {"design": "~ condition"})
     assert plots.plot_axes(alone.full, plots.tested_columns(alone, "results")) == ("condition", None)
 
 
@@ -180,7 +186,7 @@ def test_term_variables_match_whole_names_only():
 
 def test_trait_curve_is_the_model_mean_at_the_reference_level():
     samples = sheet()
-    model = stages.build_model(samples, {"design": "~ condition + age"})
+    model = build_model(samples, {"design": "~ condition + age"})
     beta = np.array([[3.0, 1.0, 0.05], [1.0, -2.0, -0.01]])  # log2: intercept, conditiontrt, age
     grid, curves = plots.trait_curves(
         samples, model.full.formula, model.full.factors, "age", "condition", beta
@@ -192,7 +198,7 @@ def test_trait_curve_is_the_model_mean_at_the_reference_level():
 
 def test_trait_curve_through_a_spline_basis_matches_the_design_rows():
     samples = sheet()
-    model = stages.build_model(samples, {"design": "~ ns(age, df = 3)"})
+    model = build_model(samples, {"design": "~ ns(age, df = 3)"})
     beta = np.array([[2.0, 1.0, -0.5, 0.7]])
     grid, curves = plots.trait_curves(samples, model.full.formula, model.full.factors, "age", None, beta)
     fitted = 2 ** (model.full.matrix @ beta[0])
@@ -211,7 +217,7 @@ def test_trait_curve_through_a_spline_basis_matches_the_design_rows():
 )
 def test_top_gene_counts(tmp_path, design, spec, table):
     samples = sheet()
-    model = stages.build_model(samples, {"design": design, **spec})
+    model = build_model(samples, {"design": design, **spec})
     rng = np.random.default_rng(5)
     counts = rng.poisson(50, size=(5, 12))
     beta = np.column_stack([np.full(5, np.log2(50))] + [np.zeros(5)] * (model.full.matrix.shape[1] - 1))

@@ -11,18 +11,16 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
-from scipy.special import polygamma
-
 from cases import data_file, read_json
-from glmstack.prior import (
+from glmstack.nb.prior import (
     dispersion_prior_variance,
     histogram_density,
     kl_divergence_grid,
-    loess_quadratic,
     var_log_disp_ests,
 )
-
+from glmstack.rmath.loess import loess_quadratic
+from scipy import stats
+from scipy.special import polygamma
 
 # fmt: off
 # R 4.2.2: hist(c(-9.75, -9.5, -9.5, -9.4, 0, 0.5, 0.50000004, 0.5000001, 3.2, 9.99, 10, -10),

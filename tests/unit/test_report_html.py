@@ -9,8 +9,7 @@ import re
 
 import numpy as np
 import pandas as pd
-
-from glmstack import report
+from glmstack.report import html, summary
 
 MODEL = {
     "design": "~ run + tissue",
@@ -43,16 +42,16 @@ def test_top_genes_by_padj_then_pvalue_without_untested_genes():
             "padj": [0.9, 1e-3, np.nan, 1e-3, np.nan, 1e-7],
         }
     )
-    top = report.top_genes(table, 4)
+    top = summary.top_genes(table, 4)
     assert top["gene_id"].tolist() == ["f", "b", "d", "a"]  # NA padj (e) after every padj
     assert list(top.index) == [5, 1, 3, 0]  # row positions in the results table
     assert list(top.columns) == ["gene_id", "baseMean", "log2FoldChange", "pvalue", "padj"]
-    assert report.top_genes(table, 0).empty
-    assert report.top_genes(table, 99)["gene_id"].tolist() == ["f", "b", "d", "a", "e"]
+    assert summary.top_genes(table, 0).empty
+    assert summary.top_genes(table, 99)["gene_id"].tolist() == ["f", "b", "d", "a", "e"]
 
 
 def test_analysis_summary_names_design_test_counts_trend_and_prior():
-    rows = dict(report.analysis_summary(MODEL))
+    rows = dict(summary.analysis_summary(MODEL))
     assert rows["design"] == "~ run + tissue"
     assert rows["test"] == "Wald test"
     assert rows["liver_vs_kidney: genes tested"] == "4,595"
@@ -61,7 +60,7 @@ def test_analysis_summary_names_design_test_counts_trend_and_prior():
     assert rows["trend coefficients"] == "asymptDisp = 0.000175, extraPois = 1.027"
     assert rows["prior variance of log dispersions"] == "0.25"
     lrt = dict(
-        report.analysis_summary(
+        summary.analysis_summary(
             {
                 **MODEL,
                 "test": "lrt",
@@ -72,14 +71,14 @@ def test_analysis_summary_names_design_test_counts_trend_and_prior():
     )
     assert lrt["reduced design"] == "~ run" and lrt["test"] == "likelihood-ratio test"
     assert lrt["dispersion trend"] == "local (requested parametric)"
-    assert report.summary_frame(MODEL).columns.tolist() == ["item", "value"]
+    assert summary.summary_frame(MODEL).columns.tolist() == ["item", "value"]
 
 
 def test_caption_html_handles_the_rst_subset_and_escapes():
     text = (
         "**MA plot.** Genes with ``padj < alpha`` are *red*.\n\nSecond <para>.\n\n- one\n- two\n  continued"
     )
-    out = report.caption_html(text)
+    out = html.caption_html(text)
     assert "<strong>MA plot.</strong>" in out
     assert "<code>padj &lt; alpha</code>" in out
     assert "<em>red</em>" in out
@@ -89,17 +88,17 @@ def test_caption_html_handles_the_rst_subset_and_escapes():
 
 def test_render_embeds_every_plot_and_references_nothing_outside():
     png = b"\x89PNG\r\n\x1a\nnot really a png"
-    plot = report.Plot("MA plot", "<p>caption</p>", png)
+    plot = html.Plot("MA plot", "<p>caption</p>", png)
     top = pd.DataFrame(
         {"gene_id": ["g<1>"], "baseMean": [10.0], "log2FoldChange": [1.5], "pvalue": [1e-9], "padj": [np.nan]}
     )
-    section = report.AnalysisSection(
+    section = html.AnalysisSection(
         "tissue",
-        report.analysis_summary(MODEL),
+        summary.analysis_summary(MODEL),
         [plot],
-        [report.TableSection("liver_vs_kidney", "tissue Liver vs Kidney", [plot, plot], top)],
+        [html.TableSection("liver_vs_kidney", "tissue Liver vs Kidney", [plot, plot], top)],
     )
-    page = report.render("glmstack report", [("genes", "5088")], [plot], [section], "glmstack 0.1")
+    page = html.render("glmstack report", [("genes", "5088")], [plot], [section], "glmstack 0.1")
     uris = re.findall(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
     assert len(uris) == 4 and all(base64.b64decode(u) == png for u in uris)
     assert not re.search(r'(src|href)="(?!data:|#)', page)  # only data URIs and in-page links
@@ -109,14 +108,14 @@ def test_render_embeds_every_plot_and_references_nothing_outside():
 
 def test_write_html_is_atomic(tmp_path):
     path = tmp_path / "sub" / "report.html"
-    report.write_html(path, "<html></html>\n")
+    html.write_html(path, "<html></html>\n")
     assert path.read_text() == "<html></html>\n"
     assert not list(tmp_path.rglob("*.tmp"))
 
 
 def test_table_description():
-    assert report.table_description(MODEL, "liver_vs_kidney") == "Wald test of tissue Liver vs Kidney."
+    assert summary.table_description(MODEL, "liver_vs_kidney") == "Wald test of tissue Liver vs Kidney."
     lrt = {**MODEL, "test": "lrt", "reduced": "~ run"}
-    assert report.table_description(lrt, "lrt") == (
+    assert summary.table_description(lrt, "lrt") == (
         "Likelihood-ratio test of ~ run + tissue against ~ run; log2 fold changes: tissue Liver vs Kidney."
     )

@@ -3,9 +3,9 @@
 import numpy as np
 import pandas as pd
 import pytest
-
 from cases import load
-from glmstack import size_factors, stages
+from glmstack.nb import size_factors, steps
+from glmstack.spec import Analysis
 
 ANALYSES = {
     "wald": {"design": "~ run + tissue", "levels": {"run": ["R1", "R2"], "tissue": ["Kidney", "Liver"]},
@@ -21,7 +21,7 @@ def test_tables_do_not_depend_on_shard_size(kind):
     case = load("marioni")
     sf = size_factors.size_factors(case.counts, "ratio")
     runs = [
-        stages.run_analysis(case.gene_id, case.counts, sf, case.samples, ANALYSES[kind], genes_per_shard=n)
+        steps.run_analysis(case.gene_id, case.counts, sf, case.samples, Analysis.from_study(kind, ANALYSES[kind]), genes_per_shard=n)
         for n in (50, 500, 10**6)
     ]
     for other in runs[1:]:
@@ -36,14 +36,14 @@ def test_tables_do_not_depend_on_shard_size(kind):
 def test_cache_blocks_change_no_bit(kind, monkeypatch):
     """The line searches and IRLS run block by block (glmstack.blocks); the block size, like
     the shard size, must not change any number: the per-gene arithmetic is row by row."""
-    from glmstack import blocks
+    from glmstack.nb import blocks
 
     case = load("marioni")
     sf = size_factors.size_factors(case.counts, "ratio")
-    whole = stages.run_analysis(case.gene_id, case.counts, sf, case.samples, ANALYSES[kind])
+    whole = steps.run_analysis(case.gene_id, case.counts, sf, case.samples, Analysis.from_study(kind, ANALYSES[kind]))
     monkeypatch.setattr(blocks, "BLOCK_ELEMENTS", 37 * case.counts.shape[1])
     assert len(blocks.gene_blocks(*case.counts.shape)) > 100
-    small = stages.run_analysis(case.gene_id, case.counts, sf, case.samples, ANALYSES[kind])
+    small = steps.run_analysis(case.gene_id, case.counts, sf, case.samples, Analysis.from_study(kind, ANALYSES[kind]))
     for name, table in whole["tables"].items():
         pd.testing.assert_frame_equal(small["tables"][name], table, check_exact=True)
     pd.testing.assert_frame_equal(small["dispersions"], whole["dispersions"], check_exact=True)

@@ -2,9 +2,8 @@
 
 import numpy as np
 import pytest
-
 from glmstack.errors import StudyError
-from glmstack.size_factors import base_means, size_factors
+from glmstack.nb.size_factors import base_means, size_factors
 
 
 def test_ratio_by_hand():

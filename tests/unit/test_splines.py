@@ -14,10 +14,9 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 import pytest
-from formulaic import model_matrix
-
 from cases import data_file, read_json
-from glmstack.splines import (
+from formulaic import model_matrix
+from glmstack.design.splines import (
     FORMULA_CONTEXT,
     SplineBasis,
     bs,

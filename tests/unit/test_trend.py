@@ -2,8 +2,7 @@
 
 import numpy as np
 import pytest
-
-from glmstack.trend import DispersionTrend, TrendFitError, fit_trend, mean_trend, parametric_trend
+from glmstack.nb.trend import DispersionTrend, TrendFitError, fit_trend, mean_trend, parametric_trend
 
 RNG = np.random.default_rng(11)
 

@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
+from glmstack.inference.nested import likelihood_ratio_test
+from glmstack.inference.wald import LOG2E, contrast_estimate, wald_test
+from glmstack.rmath.chisq import chi2_upper_tail
 from scipy.stats import chi2, norm
-
-from glmstack.lrt import chi2_upper_tail, likelihood_ratio_test
-from glmstack.wald import LOG2E, contrast_estimate, wald_test
 
 LFC = np.array([2.0, -0.5, 0.2, -3.0])
 SE = np.array([0.5, 0.25, 0.1, 1.0])

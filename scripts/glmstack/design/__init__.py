@@ -1,0 +1,1 @@
+"""Designs: formulas, R and DESeq2 column names, splines, contrasts, derived covariates."""

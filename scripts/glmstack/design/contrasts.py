@@ -1,0 +1,111 @@
+"""Contrasts: a study's contrast as weights over the design columns, and as a reduced design.
+
+Three forms: [factor, numerator, denominator]; {coef: NAME}; {vector: {NAME: weight}}, where
+NAME may be the formula's, R's model.matrix or DESeq2's resultsNames spelling of a column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..errors import StudyError, preview
+from .formula import LEVEL_PART, Design
+
+
+@dataclass(frozen=True)
+class Contrast:
+    """A resolved contrast: weights over design columns, and the samples it compares.
+
+    vector : (P,) weights; description : human-readable; zero_samples : (N,) bool mask of
+    the samples whose counts all being zero makes DESeq2 report lfc 0 and p 1 (or None).
+    """
+
+    name: str
+    vector: np.ndarray
+    description: str
+    zero_samples: np.ndarray | None
+
+
+def resolve_contrast(design: Design, name: str, spec, factor_values: pd.DataFrame, where: str) -> Contrast:
+    """Turn a study contrast into a weight vector over the design columns.
+
+    spec forms: [factor, numerator, denominator]; {"coef": name}; {"vector": {name: weight}}.
+    Names may be formulaic, R or DESeq2 resultsNames spellings.
+    """
+    p = design.matrix.shape[1]
+    if isinstance(spec, (list, tuple)):
+        factor, num, den = (str(s) for s in spec)
+        if factor not in design.factors:
+            raise StudyError(
+                f"{where}: contrast {name!r} names factor {factor!r}, which is not a factor of "
+                f"the design {design.formula!r} (factors: {', '.join(design.factors) or 'none'}). "
+                "Fix: use a factor of the design, or {coef: NAME} for a numeric covariate."
+            )
+        levels = design.factors[factor]
+        missing = [lv for lv in (num, den) if lv not in levels]
+        if missing:
+            raise StudyError(
+                f"{where}: contrast {name!r} names level(s) {preview(missing)} of {factor!r}, "
+                f"which has levels {', '.join(levels)}. Fix: use existing levels."
+            )
+        if num == den:
+            raise StudyError(f"{where}: contrast {name!r} compares level {num!r} with itself.")
+        vector = np.zeros(p)
+        cols = design.terms.get(factor)
+        if cols is None:
+            raise StudyError(
+                f"{where}: contrast {name!r}: factor {factor!r} appears only inside an "
+                f"interaction in {design.formula!r}, so a level contrast is not defined. "
+                "Fix: use {coef: NAME} or {vector: {...}} with the design's column names."
+            )
+        by_level = {}
+        for j in cols:
+            match = LEVEL_PART.match(design.columns[j])
+            if match:
+                by_level[match["level"]] = j
+        for level, weight in ((num, 1.0), (den, -1.0)):
+            if level in by_level:
+                vector[by_level[level]] += weight
+        zero = factor_values[factor].astype(str).isin([num, den]).to_numpy()
+        return Contrast(name, vector, f"{factor} {num} vs {den}", zero)
+    if isinstance(spec, dict) and set(spec) == {"coef"}:
+        coef = str(spec["coef"])
+        try:
+            j = design.column_index(coef)
+        except KeyError:
+            raise StudyError(
+                f"{where}: contrast {name!r} names coefficient {coef!r}, which is not a column "
+                f"of the design. Columns (formula name / DESeq2 name): {'; '.join(design.all_names())}. "
+                "Fix: use one of these names."
+            ) from None
+        vector = np.zeros(p)
+        vector[j] = 1.0
+        return Contrast(name, vector, design.results_names[j], None)
+    if isinstance(spec, dict) and set(spec) == {"vector"}:
+        weights = spec["vector"]
+        vector = np.zeros(p)
+        unknown = []
+        for key, weight in weights.items():
+            try:
+                vector[design.column_index(str(key))] += float(weight)
+            except KeyError:
+                unknown.append(str(key))
+        if unknown:
+            raise StudyError(
+                f"{where}: contrast {name!r} gives weights for {preview(unknown)}, which are not "
+                f"columns of the design. Columns (formula name / DESeq2 name): "
+                f"{'; '.join(design.all_names())}. Fix: use these names."
+            )
+        zero = None
+        if (vector > 0).any() and (vector < 0).any():
+            # DESeq2 contrastAllZeroNumeric: samples touched by the contrast's columns
+            zero = (design.matrix @ (vector != 0).astype(float)) != 0
+        text = " ".join(f"{w:+g}*{design.results_names[j]}" for j, w in enumerate(vector) if w != 0)
+        return Contrast(name, vector, text, zero)
+    raise StudyError(
+        f"{where}: contrast {name!r} must be [factor, numerator, denominator], "
+        "{coef: NAME} or {vector: {NAME: weight, ...}}; got " + repr(spec)
+    )

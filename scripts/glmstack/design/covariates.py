@@ -1,0 +1,56 @@
+"""Covariates derived from the sample sheet before the design is built (bins of a numeric column)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..errors import StudyError, preview
+from ..rmath.quantile import quantile_type7
+
+
+def add_bins(samples: pd.DataFrame, bins: dict, where: str) -> tuple[pd.DataFrame, dict[str, list[str]]]:
+    """Factors made by binning numeric columns, for designs that want groups, not a slope.
+
+    bins: name -> {"column": c, "quantiles": k} (k equal-count groups, labelled Q1..Qk,
+    breaks at R's type-7 quantiles, lowest value included) or {"column": c, "breaks": [b0,
+    ..., bk]} (intervals (b_i, b_i+1], the first closed, labelled "b0-b1", ...). Returns the
+    sheet with the new columns and their level order (first bin = reference).
+    """
+
+    out = samples.copy()
+    levels: dict[str, list[str]] = {}
+    for name, spec in (bins or {}).items():
+        column = spec["column"]
+        if column not in samples.columns:
+            raise StudyError(f"{where}.bins.{name}: column {column!r} is not in the sample sheet.")
+        values = pd.to_numeric(samples[column], errors="coerce")
+        if values.isna().any():
+            bad = samples.loc[values.isna(), column].tolist()
+            raise StudyError(
+                f"{where}.bins.{name}: column {column!r} has values that are not numbers: {preview(bad)}. "
+                "Fix: bin a numeric column, or use the column as a factor directly."
+            )
+        x = values.to_numpy(dtype=float)
+        if "quantiles" in spec:
+            k = int(spec["quantiles"])
+            edges = quantile_type7(x, np.linspace(0, 1, k + 1))
+            labels = [f"Q{i}" for i in range(1, k + 1)]
+        else:
+            edges = np.asarray(spec["breaks"], dtype=float)
+            labels = [f"{lo:g}-{hi:g}" for lo, hi in zip(edges[:-1], edges[1:])]
+        if np.any(np.diff(edges) <= 0):
+            raise StudyError(
+                f"{where}.bins.{name}: the bin edges {edges.tolist()} are not increasing "
+                f"(ties in {column!r}?). Fix: use fewer quantiles or explicit breaks."
+            )
+        outside = x[(x < edges[0]) | (x > edges[-1])]
+        if outside.size:
+            raise StudyError(
+                f"{where}.bins.{name}: values {preview(outside.tolist())} of {column!r} lie outside the "
+                f"breaks {edges.tolist()}. Fix: widen the first or last break."
+            )
+        index = np.clip(np.searchsorted(edges, x, side="left") - 1, 0, len(labels) - 1)
+        out[name] = [labels[i] for i in index]
+        levels[name] = [lv for lv in labels if lv in set(out[name])]
+    return out, levels

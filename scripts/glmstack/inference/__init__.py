@@ -1,0 +1,1 @@
+"""Shared by every family: the per-feature results record, Wald and nested-model tests, FDR."""

@@ -1,0 +1,255 @@
+"""Count matrices: the header (featureCounts recognised), then the numbers in row chunks.
+
+Every bad cell is named (file, feature, sample, value) with the fix, before any fit.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import StudyError, preview
+from .files import table_separator
+
+
+def _open_text(path: Path):
+    return gzip.open(path, "rt") if str(path).endswith(".gz") else open(path)
+
+
+FEATURECOUNTS_ANNOTATION = ["Chr", "Start", "End", "Strand", "Length"]
+_ALIGNMENT_SUFFIX = re.compile(r"(\.sorted)?\.(bam|sam|cram)$")
+
+
+@dataclass(frozen=True)
+class CountLayout:
+    """How a count table is laid out, read from its first lines.
+
+    comment_lines : leading lines starting with '#' (featureCounts writes its command there).
+    annotation : featureCounts' Chr/Start/End/Strand/Length columns, dropped when reading.
+    columns : the sample columns as written; samples : their sample ids (for featureCounts
+    the BAM paths' file names without .bam).
+    """
+
+    path: Path
+    separator: str
+    comment_lines: int
+    id_column: str
+    annotation: list[str]
+    columns: list[str]
+    samples: list[str]
+
+
+def count_layout(path: str | Path) -> CountLayout:
+    """Read and check the header of the count matrix (and detect featureCounts output)."""
+    path = Path(path)
+    sep = table_separator(path)
+    comments = 0
+    line = ""
+    with _open_text(path) as fh:
+        for line in fh:
+            if line.startswith("#"):
+                comments += 1
+                continue
+            break
+        else:
+            line = ""
+    line = line.rstrip("\r\n")
+    if not line:
+        raise StudyError(f"{path}: the count matrix is empty. Fix: point `counts` at a non-empty table.")
+    fields = line.split(sep)
+    if len(fields) < 2:
+        other = "tabs" if sep == "," else "commas"
+        hint = f" (the header contains {other})" if (("\t" in line) if sep == "," else ("," in line)) else ""
+        raise StudyError(
+            f"{path}: the header has one column, so the file is not "
+            f"{'comma' if sep == ',' else 'tab'}-separated as its name says{hint}. "
+            "Fix: name tab-separated files .tsv/.txt and comma-separated files .csv (.gz allowed)."
+        )
+    id_column, rest = fields[0], fields[1:]
+    annotation = [c for c in rest[: len(FEATURECOUNTS_ANNOTATION)] if c in FEATURECOUNTS_ANNOTATION]
+    featurecounts = annotation == FEATURECOUNTS_ANNOTATION
+    columns = rest[len(annotation) :] if featurecounts else rest
+    if not featurecounts:
+        annotation = []
+    dup = sorted({c for c in columns if columns.count(c) > 1})
+    if dup:
+        raise StudyError(
+            f"{path}: duplicated column names {preview(dup)} in the header. "
+            "Fix: give every sample column a unique name."
+        )
+    samples = columns
+    if featurecounts:
+        cleaned = [_ALIGNMENT_SUFFIX.sub("", c.rsplit("/", 1)[-1]) for c in columns]
+        if len(set(cleaned)) == len(cleaned):
+            samples = cleaned
+    return CountLayout(path, sep, comments, id_column, annotation, columns, samples)
+
+
+def read_count_header(path: str | Path) -> list[str]:
+    """Sample ids of the count matrix, in file order."""
+    return count_layout(path).samples
+
+
+@dataclass(frozen=True)
+class Counts:
+    gene_id: np.ndarray
+    samples: list[str]
+    counts: np.ndarray
+    n_rounded: int = 0
+
+
+def _cells(gene_id, columns, rows, cols, values=None) -> str:
+    shown = []
+    for r, c in list(zip(rows, cols))[:5]:
+        text = f"{gene_id[r]}/{columns[c]}"
+        value = values[r, c] if values is not None else None
+        value = value.item() if hasattr(value, "item") else value
+        shown.append(text if values is None else f"{text}={value!r}")
+    return ", ".join(shown)
+
+
+READ_CHUNK_CELLS = 4_000_000  # counts per chunk when reading the matrix (32 MB as float64)
+
+
+def _parse_error(layout: CountLayout, exc: Exception) -> StudyError:
+    return StudyError(
+        f"{layout.path}: rows do not all have the header's {len(layout.columns) + 1 + len(layout.annotation)} "
+        f"fields ({str(exc).strip()}). Fix: every row needs a feature id and one value per sample."
+    )
+
+
+def _read_text(layout: CountLayout) -> pd.DataFrame:
+    """The whole table as text, to name bad cells (only read when the numeric pass fails)."""
+    try:
+        with warnings.catch_warnings():
+            # rows longer than the header would otherwise shift into the index or be cut
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            return pd.read_csv(
+                layout.path, sep=layout.separator, skiprows=layout.comment_lines, index_col=False,
+                dtype=str, keep_default_na=False,
+            )  # fmt: skip
+    except (pd.errors.ParserError, pd.errors.ParserWarning, ValueError) as exc:
+        raise _parse_error(layout, exc) from None
+
+
+def _read_numbers(layout: CountLayout) -> tuple[np.ndarray, np.ndarray] | None:
+    """Feature ids and values (float64), read in row chunks of about READ_CHUNK_CELLS counts.
+
+    Returns None as soon as a chunk holds text or blanks: the caller then reads the table as
+    text to name the bad cells. Chunks keep the peak memory near one copy of the matrix.
+    """
+    first = 1 + len(layout.annotation)
+    rows = max(1, READ_CHUNK_CELLS // max(1, len(layout.samples)))
+    ids, blocks = [], []
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)  # as in _read_text
+            reader = pd.read_csv(
+                layout.path, sep=layout.separator, skiprows=layout.comment_lines, index_col=False,
+                dtype={layout.id_column: str}, chunksize=rows,
+            )  # fmt: skip
+            with reader:
+                for chunk in reader:
+                    values = chunk.iloc[:, first:]
+                    if not all(kind in "iuf" for kind in (dtype.kind for dtype in values.dtypes)):
+                        return None
+                    block = values.to_numpy(dtype=float)
+                    if np.isnan(block).any():
+                        return None
+                    ids.append(chunk.iloc[:, 0].astype(str).to_numpy(dtype=str))
+                    blocks.append(block)
+    except (pd.errors.ParserError, pd.errors.ParserWarning, ValueError) as exc:
+        raise _parse_error(layout, exc) from None
+    if not blocks:
+        return np.zeros(0, dtype=str), np.zeros((0, len(layout.samples)))
+    return np.concatenate(ids), np.concatenate(blocks)
+
+
+def read_counts(
+    path: str | Path, exclude: list[str] | tuple = (), round_counts: bool = False
+) -> Counts:
+    """Read and check the count matrix: unique ids, numbers, non-negative integers, no blanks.
+
+    featureCounts tables are recognised by their header and read without the annotation
+    columns. With `round_counts`, non-integer values (estimated counts from salmon, kallisto,
+    RSEM) are rounded to the nearest integer, as tximport's users do for DESeq2.
+    """
+    layout = count_layout(path)
+    path = layout.path
+    table = _read_numbers(layout)
+    if table is None:  # slow path: the cells as text, to name the bad ones
+        frame = _read_text(layout)
+        gene_id = frame.iloc[:, 0].astype(str).to_numpy(dtype=str)
+        text = frame.iloc[:, 1 + len(layout.annotation) :].to_numpy(dtype=str)
+        numbers = pd.DataFrame(text).apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    else:
+        gene_id, numbers = table
+        text = None
+    if gene_id.size == 0:
+        raise StudyError(f"{path}: the count matrix has a header but no features. Fix: check the file.")
+    blank_ids = np.flatnonzero(np.char.str_len(gene_id) == 0)
+    if blank_ids.size:
+        raise StudyError(f"{path}: feature ids are empty on data rows {preview((blank_ids + 1).tolist())}. Fix: fill them in.")
+    ids = pd.Series(gene_id)
+    dup = ids[ids.duplicated()].unique().tolist()
+    if dup:
+        raise StudyError(
+            f"{path}: duplicated feature ids in column {layout.id_column!r}: {preview(dup)}. "
+            "Fix: make ids unique (e.g. sum or drop duplicated rows)."
+        )
+    keep = [j for j, s in enumerate(layout.samples) if s not in set(exclude)]
+    if len(keep) < len(layout.samples):
+        numbers = numbers[:, keep]
+        text = None if text is None else text[:, keep]
+    samples = [layout.samples[j] for j in keep]
+    bad = np.isnan(numbers)
+    if bad.any():
+        rows, cols = np.nonzero(bad)
+        shown = text if text is not None else numbers
+        cells = np.array([str(shown[r, c]).strip() for r, c in zip(rows, cols)])
+        blank = np.isin(cells, ["", "NA", "nan", "NaN", "None"])
+        what = "blank or NA" if blank.all() else ("not numbers" if not blank.any() else "blank, NA or not numbers")
+        raise StudyError(
+            f"{path}: {bad.sum()} cells are {what}, e.g. {_cells(gene_id, samples, rows, cols, shown)}. "
+            "Fix: every cell must be a non-negative integer count (write 0 for no reads)."
+        )
+    if not np.isfinite(numbers).all():
+        rows, cols = np.nonzero(~np.isfinite(numbers))
+        raise StudyError(f"{path}: {len(rows)} cells are infinite, e.g. {_cells(gene_id, samples, rows, cols)}.")
+    negative = numbers < 0
+    if negative.any():
+        rows, cols = np.nonzero(negative)
+        raise StudyError(
+            f"{path}: {len(rows)} negative counts, e.g. {_cells(gene_id, samples, rows, cols, numbers)}. "
+            "Fix: counts must be >= 0 (is this a log-scale or normalised matrix? glmstack needs raw counts)."
+        )
+    fractional = numbers != np.round(numbers)
+    n_rounded = int(fractional.sum())
+    if n_rounded and not round_counts:
+        rows, cols = np.nonzero(fractional)
+        raise StudyError(
+            f"{path}: {n_rounded} counts are not integers, e.g. {_cells(gene_id, samples, rows, cols, numbers)}. "
+            "Fix: give raw integer counts; for estimated counts (salmon, kallisto, RSEM) set "
+            "`round_counts: true` in the study YAML to round them, as tximport users do."
+        )
+    if n_rounded:
+        numbers = np.round(numbers)
+    return Counts(gene_id=gene_id, samples=samples, counts=np.ascontiguousarray(numbers), n_rounded=n_rounded)
+
+
+def zero_samples(counts: np.ndarray, samples: list[str], where: str) -> None:
+    """Refuse an all-zero matrix and samples whose counts are all zero."""
+    if counts.shape[0] == 0 or not counts.any():
+        raise StudyError(f"{where}: every count is zero (or there are no features); nothing to fit.")
+    empty = [s for s, total in zip(samples, counts.sum(axis=0)) if total == 0]
+    if empty:
+        raise StudyError(
+            f"{where}: sample(s) {preview(empty)} have zero counts for every feature. "
+            "Fix: leave them out with `exclude_samples:` in the study YAML."
+        )

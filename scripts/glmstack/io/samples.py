@@ -1,0 +1,47 @@
+"""Sample sheets and user-given size factors."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import StudyError
+from .files import table_separator
+
+
+def read_samples(path: str | Path) -> pd.DataFrame:
+    """Sample sheet as strings (types are decided by the design); "" and NA are missing."""
+
+    try:
+        with warnings.catch_warnings():
+            # rows longer than the header would otherwise shift into the index or be cut
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            sheet = pd.read_csv(
+                path, sep=table_separator(path), dtype=str, keep_default_na=False, na_values=["", "NA"], index_col=False
+            )
+    except pd.errors.EmptyDataError:
+        raise StudyError(f"{path}: the sample sheet is empty. Fix: one header line, then one row per sample.") from None
+    except (pd.errors.ParserError, pd.errors.ParserWarning, UnicodeDecodeError) as exc:
+        raise StudyError(
+            f"{path}: the sample sheet cannot be read as a {'comma' if table_separator(path) == ',' else 'tab'}"
+            f"-separated table ({str(exc).strip()}). Fix: one row per sample, the same number of fields "
+            "in every row, no unbalanced quotes."
+        ) from None
+    mangled = [c for c in sheet.columns if str(c).startswith("Unnamed:")]
+    if mangled:
+        raise StudyError(f"{path}: the header has empty column names. Fix: name every column.")
+    return sheet
+
+
+def read_size_factors(path: str | Path) -> pd.Series:
+    """`sample`, `size_factor` table -> Series indexed by sample."""
+    frame = pd.read_csv(path, sep=table_separator(path), dtype={"sample": str})
+    return frame.set_index("sample")["size_factor"].astype(float)
+
+
+def aligned_samples(samples_path: str | Path, samples: list[str]) -> pd.DataFrame:
+    """The sample sheet with rows in count-column order (checked before any job ran)."""
+    sheet = read_samples(samples_path)
+    return sheet.set_index(sheet["sample"].astype(str)).loc[samples].reset_index(drop=True)

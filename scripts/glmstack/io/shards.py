@@ -1,0 +1,76 @@
+"""Shards: contiguous gene ranges planned once by the ingest step, read back by every job."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .files import read_json, read_npz
+from .samples import aligned_samples
+
+AUTO_SHARD_COUNTS = 10_000_000  # counts per shard at most: ~10 s of work per job, ~1 GB of memory
+
+
+def auto_genes_per_shard(n_genes: int, n_samples: int) -> int:
+    """Shard size from the matrix alone (never from the cores, so reruns plan the same jobs).
+
+    The number of shards is the smallest power of two that keeps shards at or below about
+    10 million counts (each job's work then outweighs its start-up) and, for matrices of 1000
+    genes or more, at least two; a power of two so that the shards of a step split evenly over
+    2, 4, 8, ... cores, without a last round where one job runs alone.
+    """
+    if n_genes < 1000:
+        return max(1, n_genes)
+    n_shards = 2
+    while n_shards * AUTO_SHARD_COUNTS < n_genes * n_samples:
+        n_shards *= 2
+    return -(-n_genes // n_shards)
+
+
+def shard_bounds(n_genes: int, genes_per_shard: int) -> list[dict]:
+    """Contiguous gene ranges; ids zero-padded so name order is numeric order."""
+    n_shards = max(1, -(-n_genes // genes_per_shard))
+    return [
+        {"id": f"{i:04d}", "start": i * genes_per_shard, "stop": min(n_genes, (i + 1) * genes_per_shard)}
+        for i in range(n_shards)
+    ]
+
+
+@dataclass(frozen=True)
+class ShardData:
+    """One shard's counts (G, N) with the study's size factors (N,) and aligned sample sheet."""
+
+    gene_id: np.ndarray
+    counts: np.ndarray
+    size_factors: np.ndarray
+    samples: pd.DataFrame
+
+
+PER_SAMPLE_FIT_ARRAYS = ("cooks",)  # (genes x samples) arrays of fit/{shard}.npz
+
+
+def load_shard_inputs(shard_path, manifest_path, samples_path) -> ShardData:
+    """Counts of one shard, size factors (exact, from the manifest) and the aligned sheet."""
+    shard = read_npz(shard_path)
+    manifest = read_json(manifest_path)
+    sf = np.asarray(manifest["size_factors"], dtype=float)
+    return ShardData(shard["gene_id"], shard["counts"], sf, aligned_samples(samples_path, manifest["samples"]))
+
+
+def concat_npz(paths: list[str], exclude: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+    """Concatenate per-shard arrays along genes; scalars (per-shard counts) are summed.
+
+    exclude : arrays not to read, e.g. the (genes x samples) ones where per-gene ones will do.
+    """
+    return concat_shards([read_npz(p, exclude=exclude) for p in paths])
+
+
+def concat_shards(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Per-shard arrays concatenated along genes; scalars (per-shard counts) summed."""
+    out: dict[str, np.ndarray] = {}
+    for key in parts[0]:
+        values = [p[key] for p in parts]
+        out[key] = np.sum(values) if values[0].ndim == 0 else np.concatenate(values)
+    return out

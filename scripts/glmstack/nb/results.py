@@ -1,0 +1,123 @@
+"""The NB family's outputs from the merged fit shards: result tables, dispersions.tsv, model.json."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..design.formula import Design
+from ..design.model import Model
+from ..inference.fdr import independent_filtering
+from ..inference.record import from_arrays
+from ..spec import Analysis
+
+RESULT_COLUMNS = ["gene_id", "baseMean", "log2FoldChange", "lfcSE", "stat", "pvalue", "padj"]
+
+
+def results_table(fit: dict[str, np.ndarray], analysis: Analysis, table: str) -> tuple[pd.DataFrame, dict]:
+    """Rule results_table: independent filtering and BH over all genes, for one table.
+
+    `fit` holds the fit shards concatenated in input order; `table` is a contrast name or
+    "lrt". For an LRT the statistic and p-value are the LRT's; log2FoldChange and lfcSE are
+    the first contrast's, and further contrasts add log2FoldChange_<name>, lfcSE_<name>.
+    Returns the table and its summary for model.json (genes tested, significant, filter).
+    """
+    names = analysis.contrast_names
+    result = from_arrays(fit, names[0] if table == "lrt" else table)
+    filtered = independent_filtering(fit["base_mean"], result.pvalue, analysis.alpha)
+    frame = pd.DataFrame(
+        {
+            "gene_id": fit["gene_id"],
+            "baseMean": fit["base_mean"],
+            "log2FoldChange": result.estimate,
+            "lfcSE": result.std_error,
+            "stat": result.statistic,
+            "pvalue": result.pvalue,
+            "padj": filtered.padj,
+        }
+    )
+    tested = ~np.isnan(result.pvalue)
+    summary = {
+        "n_tested": int(np.sum(tested)),
+        "n_significant": int(np.sum(filtered.padj < analysis.alpha)),
+        "n_filtered": int(np.sum(tested & np.isnan(filtered.padj))),
+        "filter_theta": filtered.theta,
+        "filter_threshold": filtered.threshold,
+    }
+    if table == "lrt":
+        summary["log2FoldChange_refers_to"] = names[0]
+        for name in names[1:]:
+            other = from_arrays(fit, name)
+            frame[f"log2FoldChange_{name}"] = other.estimate
+            frame[f"lfcSE_{name}"] = other.std_error
+    summary["table"] = table
+    return frame, summary
+
+
+def dispersion_table(fit: dict[str, np.ndarray]) -> pd.DataFrame:
+    """dispersions.tsv: gene_id, baseMean, dispGeneEst, dispFit, dispersion, dispOutlier, maxCooks."""
+    outlier = fit["disp_outlier"]
+    return pd.DataFrame(
+        {
+            "gene_id": fit["gene_id"],
+            "baseMean": fit["base_mean"],
+            "dispGeneEst": fit["disp_gene_est"],
+            "dispFit": fit["disp_fit"],
+            "dispersion": fit["dispersion"],
+            "dispOutlier": pd.array(np.where(np.isnan(outlier), None, outlier == 1), dtype="boolean"),
+            "maxCooks": fit["max_cooks"],
+        }
+    )
+
+
+def _columns(design: Design) -> list[dict]:
+    return [
+        {"formula_name": c, "r_name": r, "deseq2_name": d}
+        for c, r, d in zip(design.columns, design.r_names, design.results_names)
+    ]
+
+
+def model_summary(
+    model: Model, analysis: Analysis, fit: dict, trend_json: dict, manifest: dict, summaries: list
+) -> dict:
+    """model.json: formulas, design columns (three namings), size factors, trend, prior, counts."""
+    import platform
+    from importlib.metadata import version  # no need to import statsmodels (slow) for it
+
+    from .. import __version__
+
+    settings = analysis.params("tables")
+    for key in ("name", "design", "reduced", "contrasts"):
+        settings.pop(key)
+    return {
+        "design": analysis.design,
+        "reduced": analysis.reduced,
+        "test": analysis.test,
+        "design_columns": _columns(model.full),
+        "reduced_columns": _columns(model.reduced) if model.reduced is not None else None,
+        "contrasts": [
+            {"name": c.name, "description": c.description, "vector": c.vector.tolist()} for c in model.contrasts
+        ],
+        "size_factors": dict(zip(manifest["samples"], manifest["size_factors"])),
+        "trend": {
+            "fit_type_requested": trend_json["trend"]["requested"],
+            "fit_type": trend_json["trend"]["fit_type"],
+            "coefficients": trend_json["trend"]["coefficients"],
+        },
+        "prior_variance": trend_json["prior_var"],
+        "var_log_disp_ests": trend_json["var_log_disp_ests"],
+        "n_genes": int(len(fit["gene_id"])),
+        "n_all_zero": int(np.sum(fit["base_mean"] == 0)),
+        "n_dispersion_outliers": int(np.nansum(fit["disp_outlier"])),
+        "n_not_converged": int(np.sum(fit["beta_conv"] == 0)),
+        "not_converged_genes": [str(g) for g in fit["gene_id"][fit["beta_conv"] == 0][:100]],
+        "n_cooks_replaced_genes": int(np.nansum(fit["replaced"])),
+        "n_counts_replaced": int(fit["n_counts_replaced"]),
+        "results": summaries,
+        "settings": settings,
+        "versions": {
+            "glmstack": __version__,
+            "python": platform.python_version(),
+            **{package: version(package) for package in ("numpy", "scipy", "statsmodels", "pandas", "formulaic")},
+        },
+    }

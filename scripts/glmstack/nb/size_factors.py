@@ -1,0 +1,109 @@
+"""Library size normalisation (DESeq2 estimateSizeFactorsForMatrix)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..errors import StudyError, preview
+
+
+def log_geometric_means(counts: np.ndarray, method: str) -> np.ndarray:
+    """Per-gene log geometric mean of the counts, the pseudo-reference sample.
+
+    Parameters
+    ----------
+    counts : (G, N) raw counts.
+    method : "ratio" (DESeq2 default: -inf for any gene with a zero) or "poscounts"
+        (zeros contribute log 1 = 0, so the n-th root of the product of the positive
+        counts; -inf only for all-zero genes).
+
+    Returns
+    -------
+    (G,) log geometric means on the natural-log scale.
+    """
+    with np.errstate(divide="ignore"):
+        log_counts = np.log(counts)
+    if method == "ratio":
+        return log_counts.mean(axis=1)
+    if method == "poscounts":
+        finite = np.where(np.isfinite(log_counts), log_counts, 0.0)
+        out = finite.mean(axis=1)
+        out[counts.sum(axis=1) == 0] = -np.inf
+        return out
+    raise ValueError(f"unknown size factor method {method!r}")
+
+
+def size_factors(counts: np.ndarray, method: str = "ratio") -> np.ndarray:
+    """Median-of-ratios size factors, one per sample.
+
+    For each sample, the median over genes with a finite log geometric mean and a
+    positive count of log(count) - log geometric mean, exponentiated. "poscounts"
+    then scales the factors to geometric mean 1, as DESeq2 does whenever the
+    geometric means are given rather than computed by the ratio rule.
+
+    Parameters
+    ----------
+    counts : (G, N) raw counts.
+    method : "ratio" | "poscounts".
+
+    Returns
+    -------
+    (N,) size factors.
+
+    Raises
+    ------
+    StudyError if no gene can serve as reference (every gene has a zero for "ratio").
+    """
+    log_geo = log_geometric_means(counts, method)
+    usable = np.isfinite(log_geo)
+    if not usable.any():
+        if method == "ratio":
+            raise StudyError(
+                "counts: every gene has a zero count in at least one sample, so the "
+                "'ratio' size factors (median of ratios to the geometric mean) cannot be "
+                "computed. Fix: set `size_factors_method: poscounts` in the study YAML "
+                "(DESeq2's choice for zero-heavy data such as 16S or single-cell counts)."
+            )
+        raise StudyError("counts: every gene is zero in every sample; nothing to normalise.")
+    sub = counts[usable]
+    with np.errstate(divide="ignore"):
+        log_ratio = np.log(sub) - log_geo[usable, None]
+    log_ratio = np.where(sub > 0, log_ratio, np.nan)
+    empty = np.all(np.isnan(log_ratio), axis=0)
+    if empty.any():
+        raise StudyError(
+            "counts: some samples have no positive count among the reference genes, so "
+            "their size factor is undefined. Fix: remove these samples or use "
+            "`size_factors_method: poscounts`."
+        )
+    sf = np.exp(np.nanmedian(log_ratio, axis=0))
+    if method == "poscounts":
+        sf = sf / np.exp(np.mean(np.log(sf)))
+    return sf
+
+
+def base_means(counts: np.ndarray, size_factors: np.ndarray) -> np.ndarray:
+    """Mean of normalised counts per gene, rounded as R's rowMeans (DESeq2 baseMean).
+
+    Independent filtering keeps genes with baseMean >= a quantile of the baseMeans, so the
+    last bit decides which of two nearly tied genes is kept: we round as R does.
+    """
+    from ..rmath.summation import row_means
+
+    return row_means(counts / size_factors)
+
+
+def study_size_factors(counts: np.ndarray, samples: list[str], method: str, given: pd.Series | None, where: str) -> np.ndarray:
+    """Size factors from the counts, or the user's table aligned to the count columns."""
+
+    if given is None:
+        return size_factors(counts, method)
+    missing = [s for s in samples if s not in given.index]
+    if missing:
+        raise StudyError(f"{where}: no size factor for samples {preview(missing)}. Fix: add a row per sample.")
+    values = given.loc[samples].to_numpy(dtype=float)
+    bad = [s for s, v in zip(samples, values) if not np.isfinite(v) or v <= 0]
+    if bad:
+        raise StudyError(f"{where}: size factors must be positive numbers; check samples {preview(bad)}.")
+    return values

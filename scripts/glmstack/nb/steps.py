@@ -1,0 +1,291 @@
+"""DESeq2's method as the workflow runs it: one function per job, each reading like the method.
+
+    genewise_step  (per shard)    baseMean, Cox-Reid gene-wise dispersions
+    trend_step     (genome-wide)  dispersion-mean trend, prior variance of log dispersions
+    fit_step       (per shard)    MAP dispersions, GLM fits, Cook's distances and outlier
+                                  replacement, Wald or likelihood-ratio tests
+    (merge: nb.results builds the tables; inference.fdr filters and adjusts)
+
+`run_analysis` runs the same steps in this process, shard by shard, for notebooks and tests.
+Arrays in, dicts of arrays out; entry scripts read and write the files.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..constants import MIN_DISP
+from ..design.model import Model, build_model
+from ..inference.nested import likelihood_ratio_test
+from ..inference.record import ContrastResult, to_arrays
+from ..inference.wald import LOG2E, contrast_estimate, wald_test
+from ..io.shards import concat_shards, shard_bounds
+from ..spec import Analysis
+from . import cooks as cooks_mod
+from .genewise import genewise_dispersion
+from .irls import GlmFit, fit_nb_glm
+from .map_dispersion import map_dispersion
+from .prior import dispersion_prior_variance, var_log_disp_ests
+from .size_factors import base_means
+from .trend import DispersionTrend, fit_trend
+
+log = logging.getLogger(__name__)
+
+
+def genewise_step(counts: np.ndarray, size_factors: np.ndarray, design: np.ndarray) -> dict[str, np.ndarray]:
+    """Rule genewise: baseMean and gene-wise dispersion of every gene of one shard.
+
+    All-zero genes get NaN estimates; `mu` (G, N) is NaN on their rows.
+    """
+    # C order: row reductions then round the same way whatever the caller's layout
+    counts = np.ascontiguousarray(counts, dtype=float)
+    n_genes, n_samples = counts.shape
+    all_zero = counts.sum(axis=1) == 0
+    nz = ~all_zero
+    fit = genewise_dispersion(counts[nz], size_factors, design)
+    disp = np.full(n_genes, np.nan)
+    disp[nz] = fit.disp
+    mu = np.full((n_genes, n_samples), np.nan)
+    mu[nz] = fit.mu
+    converged = np.zeros(n_genes, dtype=bool)
+    converged[nz] = fit.converged
+    return {
+        "base_mean": base_means(counts, size_factors),
+        "all_zero": all_zero,
+        "disp_gene_est": disp,
+        "disp_gene_conv": converged,
+        "mu": mu,
+    }
+
+
+def trend_step(base_mean: np.ndarray, disp_gene_est: np.ndarray, fit_type: str, n_samples: int, n_coef: int) -> dict:
+    """Rule trend: the dispersion trend and the prior variance, from all non-zero genes."""
+    nz = ~np.isnan(disp_gene_est)
+    trend = fit_trend(base_mean[nz], disp_gene_est[nz], fit_type)
+    disp_fit = trend.evaluate(base_mean[nz])
+    # the prior's residuals: genes above 100 x minDisp only (DESeq2 estimateDispersionsFit)
+    above = disp_gene_est[nz] >= 100 * MIN_DISP
+    residuals = np.log(disp_gene_est[nz][above]) - np.log(disp_fit[above])
+    prior_var = dispersion_prior_variance(residuals, n_samples, n_coef)
+    log.info("trend %s (requested %s), prior variance %.4g", trend.fit_type, fit_type, prior_var)
+    return {"trend": trend.to_dict(), "var_log_disp_ests": var_log_disp_ests(residuals), "prior_var": prior_var}
+
+
+@dataclass(frozen=True)
+class GeneFits:
+    """Per-gene estimates of a set of non-zero genes: dispersions and GLM fit(s)."""
+
+    base_mean: np.ndarray
+    disp_gene_est: np.ndarray
+    disp_fit: np.ndarray
+    dispersion: np.ndarray
+    disp_outlier: np.ndarray
+    full: GlmFit
+    reduced: GlmFit | None
+
+    def with_rows(self, rows: np.ndarray, other: GeneFits) -> GeneFits:
+        """These fits with `rows` taken from `other` (the refit of those rows)."""
+
+        def put(a, b):
+            if a is None or b is None:
+                return a
+            if isinstance(a, GlmFit):
+                return GlmFit(*(put(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(GlmFit)))
+            a = a.copy()
+            a[rows] = b
+            return a
+
+        return GeneFits(*(put(getattr(self, f.name), getattr(other, f.name)) for f in dataclasses.fields(self)))
+
+
+def fit_genes(counts, size_factors, model: Model, trend: DispersionTrend, prior: dict, genewise: dict | None = None) -> GeneFits:
+    """MAP dispersions and GLM fits of non-zero genes.
+
+    `genewise` (base_mean, mu, disp_gene_est) when the gene-wise step already ran on these
+    counts; else (refits after outlier replacement) it runs here.
+    """
+    design = model.full.matrix
+    if genewise is not None:
+        base_mean, mu, disp_gene_est = genewise["base_mean"], genewise["mu"], genewise["disp_gene_est"]
+    else:
+        base_mean = base_means(counts, size_factors)
+        gw = genewise_dispersion(counts, size_factors, design)
+        mu, disp_gene_est = gw.mu, gw.disp
+    disp_fit = trend.evaluate(base_mean)
+    fit = map_dispersion(counts, mu, design, disp_gene_est, disp_fit, prior["prior_var"], prior["var_log_disp_ests"])
+    # log likelihoods only for the LRT
+    full = fit_nb_glm(counts, size_factors, design, fit.disp, log_like=model.reduced is not None)
+    reduced = fit_nb_glm(counts, size_factors, model.reduced.matrix, fit.disp) if model.reduced is not None else None
+    return GeneFits(base_mean, disp_gene_est, disp_fit, fit.disp, fit.outlier, full, reduced)
+
+
+def _single_two_level_factor(model: Model) -> bool:
+    design = model.full
+    variables = list(design.factors) + design.numeric
+    return len(variables) == 1 and len(design.factors.get(variables[0], [])) == 2
+
+
+def cooks_outliers(
+    max_cooks: np.ndarray, cutoff: float, setting: bool | float, model: Model, counts: np.ndarray, cooks: np.ndarray
+) -> np.ndarray:
+    """Genes whose p-values DESeq2's Cook's filter removes (results(cooksCutoff = setting))."""
+    if setting is False:
+        return np.zeros(max_cooks.shape, dtype=bool)
+    with np.errstate(invalid="ignore"):
+        outlier = max_cooks > (cutoff if setting is True else float(setting))
+    if outlier.any() and _single_two_level_factor(model):
+        kept = cooks_mod.low_count_outlier_kept(counts[outlier], cooks[outlier])
+        outlier[np.flatnonzero(outlier)[kept]] = False
+    return outlier
+
+
+def contrast_tests(
+    fits: GeneFits, model: Model, analysis: Analysis, counts: np.ndarray
+) -> dict[str, ContrastResult]:
+    """Every contrast's log2 fold change and SE, with its Wald test or the analysis's LRT.
+
+    DESeq2 reports log2 fold change 0 (Wald: statistic 0, p-value 1) for a contrast whose
+    samples all have zero counts.
+    """
+    if model.reduced is not None:
+        df = model.full.matrix.shape[1] - model.reduced.matrix.shape[1]
+        lrt_stat, lrt_p = likelihood_ratio_test(fits.full.log_like, fits.reduced.log_like, df)
+    results = {}
+    for contrast in model.contrasts:
+        lfc, se = contrast_estimate(fits.full.beta, fits.full.covariance, contrast.vector)
+        if model.reduced is None:
+            stat, pvalue = wald_test(lfc, se, analysis.lfc_threshold, analysis.alt_hypothesis)
+        else:
+            stat, pvalue = lrt_stat.copy(), lrt_p.copy()
+        if contrast.zero_samples is not None:
+            zero = counts[:, contrast.zero_samples].sum(axis=1) == 0
+            lfc = np.where(zero, 0.0, lfc)
+            if model.reduced is None:
+                stat = np.where(zero, 0.0, stat)
+                pvalue = np.where(zero, 1.0, pvalue)
+        results[contrast.name] = ContrastResult(lfc, se, stat, pvalue)
+    return results
+
+
+def fit_step(
+    counts: np.ndarray,
+    size_factors: np.ndarray,
+    model: Model,
+    genewise: dict[str, np.ndarray],
+    trend_json: dict,
+    analysis: Analysis,
+) -> dict[str, np.ndarray]:
+    """Rule fit: MAP dispersions, GLM fit(s), Cook's handling and tests for one shard.
+
+    Follows DESeq2 (DESeq + results): Cook's distances from the full fit; with >= 7
+    replicates in some design cell, counts with Cook's distance above the F(0.99; p, m-p)
+    cutoff are replaced (replaceable samples only) by the 20 %-trimmed mean and the flagged
+    genes are refitted (gene-wise and MAP dispersion, GLM) with the genome-wide trend and
+    prior; p-values of genes whose max Cook's distance exceeds the cutoff become NaN.
+    """
+    trend = DispersionTrend.from_dict(trend_json["trend"])
+    counts = np.ascontiguousarray(counts, dtype=float)
+    design = model.full.matrix
+    n_samples, n_coef = design.shape
+    nz = np.flatnonzero(~genewise["all_zero"].astype(bool))
+    c_nz = counts[nz]
+
+    # MAP dispersions and GLM fits, from the gene-wise step's estimates
+    prior_genewise = {k: genewise[k][nz] for k in ("base_mean", "mu", "disp_gene_est")}
+    fits = fit_genes(c_nz, size_factors, model, trend, trend_json, prior_genewise)
+
+    # Cook's distances of the full fit; an LRT uses the gene-wise step's mu, because DESeq2's
+    # nbinomLRT computes them before it stores the full model's mu (bounded at 0.5)
+    normalized = c_nz / size_factors
+    cooks_mu = prior_genewise["mu"] if model.reduced is not None else fits.full.mu
+    cooks = cooks_mod.cooks_distance(c_nz, cooks_mu, fits.full.hat, normalized, design)
+    max_cooks = cooks_mod.max_cooks(cooks, design)
+    cutoff = cooks_mod.cooks_cutoff(n_samples, n_coef) if n_samples > n_coef else np.inf
+
+    # with >= min_replicates_for_replace samples in a cell: replace outliers, refit those genes
+    replacement = None
+    if analysis.min_replicates_for_replace is not None and n_samples > n_coef:
+        replacement = cooks_mod.replace_outliers(
+            c_nz, normalized, size_factors, cooks, design, cutoff, analysis.min_replicates_for_replace
+        )
+    if replacement is not None:
+        refit = np.flatnonzero(replacement.flagged & ~replacement.now_zero)
+        if refit.size:
+            log.info("replacing outliers and refitting %d genes", refit.size)
+            fits = fits.with_rows(refit, fit_genes(replacement.counts[refit], size_factors, model, trend, trend_json))
+        max_cooks = cooks_mod.max_cooks_after_replacement(cooks, design, replacement.replaceable)
+        if replacement.n_replaced:
+            fits = dataclasses.replace(fits, base_mean=base_means(replacement.counts, size_factors))
+
+    # tests, then DESeq2's Cook's filter on the p-values
+    results = contrast_tests(fits, model, analysis, c_nz)
+    removed = cooks_outliers(max_cooks, cutoff, analysis.cooks_cutoff, model, c_nz, cooks)
+    now_zero = replacement.now_zero if replacement is not None else np.zeros(nz.size, dtype=bool)
+    for name, r in results.items():
+        pvalue = np.where(removed, np.nan, r.pvalue)
+        if now_zero.any():
+            r = ContrastResult(*(np.where(now_zero, v, x) for v, x in zip((0.0, 0.0, 0.0, 1.0), (r.estimate, r.std_error, r.statistic, pvalue))))
+        else:
+            r = dataclasses.replace(r, pvalue=pvalue)
+        results[name] = r
+
+    def full_length(values: np.ndarray, fill=np.nan) -> np.ndarray:
+        arr = np.full((counts.shape[0],) + values.shape[1:], fill, dtype=float)
+        arr[nz] = values
+        return arr
+
+    flagged = replacement.flagged if replacement is not None else np.zeros(nz.size, dtype=bool)
+    out = {
+        "base_mean": full_length(fits.base_mean, 0.0),
+        "disp_gene_est": full_length(fits.disp_gene_est),
+        "disp_fit": full_length(fits.disp_fit),
+        "dispersion": full_length(fits.dispersion),
+        "disp_outlier": full_length(fits.disp_outlier.astype(float)),
+        "max_cooks": full_length(max_cooks),
+        "cooks": full_length(cooks),  # (G, N) of the first full fit; NaN rows for all-zero genes
+        "replaced": full_length(flagged.astype(float)),
+        "beta": full_length(fits.full.beta * LOG2E),
+        "beta_se": full_length(fits.full.beta_se * LOG2E),
+        "beta_conv": full_length(fits.full.converged.astype(float)),
+        "n_counts_replaced": np.array(replacement.n_replaced if replacement is not None else 0),
+    }
+    out.update(to_arrays({name: ContrastResult(*(full_length(a) for a in dataclasses.astuple(r))) for name, r in results.items()}))
+    return out
+
+
+def run_analysis(
+    gene_id: np.ndarray,
+    counts: np.ndarray,
+    size_factors: np.ndarray,
+    samples: pd.DataFrame,
+    analysis: Analysis,
+    genes_per_shard: int | None = None,
+) -> dict:
+    """The workflow's steps for one analysis, in this process (for notebooks and tests).
+
+    Runs genewise and fit shard by shard exactly as the Snakemake jobs do, so the numbers
+    are those of the workflow. Returns {"tables": {name: DataFrame}, "dispersions":
+    DataFrame, "trend": dict, "fit": dict of concatenated per-gene arrays}.
+    """
+    from .results import dispersion_table, results_table
+
+    model = build_model(samples, analysis)
+    design = model.full.matrix
+    bounds = shard_bounds(len(gene_id), genes_per_shard or max(1, len(gene_id)))
+    genewise = [genewise_step(counts[b["start"] : b["stop"]], size_factors, design) for b in bounds]
+    base_mean = np.concatenate([g["base_mean"] for g in genewise])
+    disp = np.concatenate([g["disp_gene_est"] for g in genewise])
+    trend_json = trend_step(base_mean, disp, analysis.fit_type, *design.shape)
+    parts = [
+        fit_step(counts[b["start"] : b["stop"]], size_factors, model, g, trend_json, analysis)
+        for b, g in zip(bounds, genewise)
+    ]
+    fit = concat_shards(parts)
+    fit["gene_id"] = np.asarray(gene_id)
+    tables = {name: results_table(fit, analysis, name)[0] for name in analysis.table_names}
+    return {"tables": tables, "dispersions": dispersion_table(fit), "trend": trend_json, "fit": fit}

@@ -1,0 +1,334 @@
+"""Variance-stabilising transformation, PCA and sample distances (DESeq2 vst, plotPCA).
+
+The VST turns counts into values whose variance hardly depends on the mean, so that
+samples can be compared by Euclidean distance and PCA. As DESeq2's `vst(dds, blind=TRUE)`:
+
+1. size factors as given (the study's);
+2. a dispersion trend fitted on a subset of `nsub` genes (spread evenly over the order of
+   mean normalised count, among genes with mean > 5), from gene-wise estimates under the
+   design `~ 1` (blind) or the analysis design (`blind=FALSE`);
+3. the transform implied by the trend: a closed form for the parametric trend
+   `a0 + a1 / mu`, another for a constant dispersion, numerical integration for a local
+   trend; each scaled to approach log2 of the normalised count for large counts.
+
+Studies with fewer than `nsub` genes of mean > 5 use every gene for the trend (DESeq2's
+`varianceStabilizingTransformation`, which `vst` tells the user to call instead).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.interpolate import CubicSpline
+
+from ..rmath.fmm_spline import fmm_spline
+from .genewise import genewise_dispersion
+from .size_factors import base_means
+from .trend import DispersionTrend, fit_trend
+
+NSUB = 1000  # DESeq2 vst(nsub = 1000): genes used to fit the trend
+SUBSET_MIN_MEAN = 5.0  # DESeq2 vst: only genes with mean normalised count > 5 join the subset
+PCA_TOP_GENES = 500  # DESeq2 plotPCA(ntop = 500): most variable genes used for the PCA
+LOCAL_GRID_POINTS = 1000  # DESeq2 getVarianceStabilizedData: grid of the numerical integral
+LOCAL_SCALE_QUANTILES = (0.95, 0.999)  # DESeq2: means at which the local VST equals log2
+
+
+def trend_subset(base_mean: np.ndarray, nsub: int = NSUB) -> np.ndarray:
+    """Indices of the genes that inform the VST trend (DESeq2 vst).
+
+    Among genes with baseMean > 5, ordered by baseMean (ties in input order), the ones at
+    R's `round(seq(1, n, length = nsub))` positions. Fewer than `nsub` such genes: every
+    gene (`varianceStabilizingTransformation`).
+
+    Parameters
+    ----------
+    base_mean : (G,) mean normalised counts.
+
+    Returns
+    -------
+    (K,) int indices into the genes, K = nsub or G.
+    """
+    candidates = np.flatnonzero(base_mean > SUBSET_MIN_MEAN)
+    if candidates.size < nsub or nsub < 2:
+        return np.arange(base_mean.size)
+    order = candidates[np.argsort(base_mean[candidates], kind="stable")]
+    n = order.size
+    # R's seq(from, to, length.out): from + k * ((to - from) / (length.out - 1)), ends exact
+    steps = 1.0 + np.arange(1, nsub - 1) * ((n - 1.0) / (nsub - 1.0))
+    positions = np.concatenate([[1.0], steps, [float(n)]])
+    return order[np.round(positions).astype(int) - 1]  # numpy and R both round half to even
+
+
+def vst_trend(
+    counts: np.ndarray,
+    size_factors: np.ndarray,
+    design: np.ndarray | None = None,
+    fit_type: str = "parametric",
+) -> DispersionTrend:
+    """Dispersion trend for the VST from the subset's counts (DESeq2 estimateDispersionsGeneEst + Fit).
+
+    Parameters
+    ----------
+    counts : (K, N) raw counts of the trend subset (from `trend_subset`).
+    size_factors : (N,).
+    design : (N, P) design of the gene-wise estimates; None = `~ 1` (blind).
+    fit_type : "parametric" (DESeq2's default, falls back to local) | "local" | "mean".
+    """
+    counts = np.ascontiguousarray(counts, dtype=float)
+    if design is None:
+        design = np.ones((counts.shape[1], 1))
+    nonzero = counts.sum(axis=1) > 0
+    fit = genewise_dispersion(counts[nonzero], size_factors, design)
+    return fit_trend(base_means(counts[nonzero], size_factors), fit.disp, fit_type)
+
+
+@dataclass(frozen=True)
+class Stabilizer:
+    """The transform implied by a trend; `transform(counts)` gives VST values (log2-like).
+
+    trend : the fitted dispersion trend (its fit_type picks the transform).
+    size_factors : (N,) the samples' size factors (counts are divided by them).
+    spline, eta, xi : for a local trend, the integral of 1 / sd over asinh(count) and the
+        affine map that makes it equal log2 at two high means; unused otherwise.
+    """
+
+    trend: DispersionTrend
+    size_factors: np.ndarray
+    spline: CubicSpline | None = None
+    eta: float = 1.0
+    xi: float = 0.0
+
+    def transform(self, counts: np.ndarray) -> np.ndarray:
+        """(G, N) raw counts -> (G, N) VST values, samples in size-factor order."""
+        q = np.asarray(counts, dtype=float) / self.size_factors
+        kind = self.trend.fit_type
+        if kind == "parametric":
+            a0 = self.trend.coefficients["asymptDisp"]
+            a1 = self.trend.coefficients["extraPois"]
+            # integral of 1 / sqrt(mu + (a0 + a1 / mu) mu^2) = 1 / sqrt((1 + a1) mu + a0 mu^2),
+            # shifted so that it approaches log2(q) for large q
+            inner = 1.0 + a1 + 2.0 * a0 * q + 2.0 * np.sqrt(a0 * q * (1.0 + a1 + a0 * q))
+            return np.log(inner / (4.0 * a0)) / np.log(2.0)
+        if kind == "mean":
+            alpha = self.trend.coefficients["mean"]
+            return (2.0 * np.arcsinh(np.sqrt(alpha * q)) - np.log(alpha) - np.log(4.0)) / np.log(2.0)
+        if self.spline is None:
+            raise ValueError("a local-trend Stabilizer needs its spline (use make_stabilizer)")
+        return self.eta * self.spline(np.arcsinh(q)) + self.xi
+
+
+def make_stabilizer(
+    trend: DispersionTrend, size_factors: np.ndarray, base_mean: np.ndarray, max_normalized: float
+) -> Stabilizer:
+    """The VST of a trend (DESeq2 getVarianceStabilizedData).
+
+    Parameters
+    ----------
+    trend : from `vst_trend`.
+    size_factors : (N,).
+    base_mean : (G,) mean normalised count of every gene (local trend: the 95 % and 99.9 %
+        quantiles anchor the log2 scale).
+    max_normalized : the largest normalised count in the study (local trend: grid range).
+
+    Notes
+    -----
+    Local trend: 1 / sqrt(f(x) x^2 + mean(1/sf) x) is integrated by the trapezoidal rule on
+    a grid even in asinh(x) and interpolated by a cubic spline in asinh(x) with R splinefun's
+    end conditions (`fmm_spline`); zero counts lie below the grid and are extrapolated.
+    """
+    size_factors = np.asarray(size_factors, dtype=float)
+    if trend.fit_type != "local":
+        return Stabilizer(trend, size_factors)
+    grid = np.sinh(np.linspace(0.0, np.arcsinh(max_normalized), LOCAL_GRID_POINTS))[1:]
+    with np.errstate(divide="ignore", over="ignore"):
+        base_var = trend.evaluate(grid) * grid**2 + np.mean(1.0 / size_factors) * grid
+    integrand = 1.0 / np.sqrt(base_var)
+    steps = np.diff(grid) * (integrand[1:] + integrand[:-1]) / 2.0
+    spline = fmm_spline(np.arcsinh((grid[1:] + grid[:-1]) / 2.0), np.cumsum(steps))
+    h1, h2 = np.quantile(base_mean, LOCAL_SCALE_QUANTILES)  # R's type 7 quantiles
+    eta = (np.log2(h2) - np.log2(h1)) / (spline(np.arcsinh(h2)) - spline(np.arcsinh(h1)))
+    xi = np.log2(h1) - eta * spline(np.arcsinh(h1))
+    return Stabilizer(trend, size_factors, spline, float(eta), float(xi))
+
+
+def vst(
+    counts: np.ndarray,
+    size_factors: np.ndarray,
+    design: np.ndarray | None = None,
+    fit_type: str = "parametric",
+    nsub: int = NSUB,
+) -> np.ndarray:
+    """DESeq2 `vst(dds, blind = design is None, nsub, fitType)` for a matrix in memory.
+
+    Parameters
+    ----------
+    counts : (G, N) raw counts; size_factors : (N,).
+    design : (N, P) design for the gene-wise estimates of the trend; None = blind (`~ 1`).
+
+    Returns
+    -------
+    (G, N) VST values; all-zero genes get the same value in every sample.
+    """
+    counts = np.asarray(counts, dtype=float)
+    base_mean = base_means(counts, size_factors)
+    subset = trend_subset(base_mean, nsub)
+    trend = vst_trend(counts[subset], size_factors, design, fit_type)
+    max_normalized = float(np.max(counts / size_factors)) if counts.size else 0.0
+    return make_stabilizer(trend, size_factors, base_mean, max_normalized).transform(counts)
+
+
+# ---------------------------------------------------------------- study-wide, shard by shard
+
+
+def select_rows(blocks: Iterable[np.ndarray], index: np.ndarray, n_samples: int) -> np.ndarray:
+    """Rows `index` (positions in the concatenation of `blocks`) in the order given, (K, N) float."""
+    index = np.asarray(index, dtype=int)
+    out = np.zeros((index.size, n_samples))
+    start = 0
+    for block in blocks:
+        stop = start + block.shape[0]
+        inside = np.flatnonzero((index >= start) & (index < stop))
+        out[inside] = np.asarray(block, dtype=float)[index[inside] - start]
+        start = stop
+    return out
+
+
+@dataclass(frozen=True)
+class StudyVst:
+    """What the study QC plots need from the VST, gathered shard by shard.
+
+    trend : the VST's dispersion trend.
+    library_sizes : (N,) column sums of the raw counts.
+    top_index : (T,) indices (input order) of the T most variable genes after the VST.
+    top_values : (T, N) their VST values, in decreasing order of variance.
+    distances : (N, N) Euclidean distances between samples over all genes' VST values.
+    """
+
+    trend: DispersionTrend
+    library_sizes: np.ndarray
+    top_index: np.ndarray
+    top_values: np.ndarray
+    distances: np.ndarray
+
+
+def study_vst(
+    shards: Callable[[], Iterable[np.ndarray]],
+    size_factors: np.ndarray,
+    design: np.ndarray | None = None,
+    fit_type: str = "parametric",
+    ntop: int = PCA_TOP_GENES,
+    nsub: int = NSUB,
+) -> StudyVst:
+    """VST summaries of a study whose counts come in gene shards (memory O(shard + nsub + ntop)).
+
+    Parameters
+    ----------
+    shards : called three times; each call yields the (G_i, N) raw count blocks in input order.
+    size_factors : (N,); design : None for blind (DESeq2's default) or the (N, P) design.
+    ntop : genes kept for the PCA (DESeq2 plotPCA: rowVars ranking, ties in input order).
+
+    Returns
+    -------
+    StudyVst; the same numbers as `vst` on the whole matrix.
+    """
+    size_factors = np.asarray(size_factors, dtype=float)
+    n_samples = size_factors.size
+    means, library_sizes, max_normalized = [], np.zeros(n_samples), 0.0
+    for block in shards():
+        block = np.asarray(block, dtype=float)
+        means.append(base_means(block, size_factors))
+        library_sizes += block.sum(axis=0)
+        if block.size:
+            max_normalized = max(max_normalized, float(np.max(block / size_factors)))
+    base_mean = np.concatenate(means) if means else np.zeros(0)
+    subset = trend_subset(base_mean, nsub)
+    trend = vst_trend(select_rows(shards(), subset, n_samples), size_factors, design, fit_type)
+    stabilizer = make_stabilizer(trend, size_factors, base_mean, max_normalized)
+
+    gram = np.zeros((n_samples, n_samples))
+    top_index, top_values, top_var = np.zeros(0, dtype=int), np.zeros((0, n_samples)), np.zeros(0)
+    start = 0
+    for block in shards():
+        values = stabilizer.transform(block)
+        centred = values - values.mean(axis=1, keepdims=True)  # distances ignore gene shifts
+        gram += centred.T @ centred
+        index = np.concatenate([top_index, start + np.arange(values.shape[0])])
+        pool_var = np.concatenate(
+            [top_var, values.var(axis=1, ddof=1) if n_samples > 1 else np.zeros(len(values))]
+        )
+        keep = np.lexsort((index, -pool_var))[:ntop]
+        top_index, top_var = index[keep], pool_var[keep]
+        top_values = np.concatenate([top_values, values])[keep]
+        start += values.shape[0]
+    norms = np.diag(gram)
+    distances = np.sqrt(np.maximum(norms[:, None] + norms[None, :] - 2.0 * gram, 0.0))
+    np.fill_diagonal(distances, 0.0)
+    return StudyVst(trend, library_sizes, top_index, top_values, distances)
+
+
+# ---------------------------------------------------------------- PCA and distances
+
+
+@dataclass(frozen=True)
+class Pca:
+    """Principal components of samples.
+
+    scores : (N, K) sample coordinates (prcomp's x), K = min(N, genes).
+    percent_var : (K,) share of the total variance of each component (0..1).
+    loadings : (K, T) gene weights (prcomp's rotation, transposed).
+    """
+
+    scores: np.ndarray
+    percent_var: np.ndarray
+    loadings: np.ndarray
+
+
+def most_variable(values: np.ndarray, ntop: int = PCA_TOP_GENES) -> np.ndarray:
+    """Indices of the `ntop` genes with the largest variance, largest first (ties: input order)."""
+    variance = values.var(axis=1, ddof=1) if values.shape[1] > 1 else np.zeros(values.shape[0])
+    return np.lexsort((np.arange(values.shape[0]), -variance))[:ntop]
+
+
+def pca(values: np.ndarray) -> Pca:
+    """PCA of samples over genes, centred and not scaled (R prcomp, as DESeq2 plotPCA).
+
+    Parameters
+    ----------
+    values : (T, N) VST values of the chosen genes (e.g. the 500 most variable).
+
+    Notes
+    -----
+    A component's sign is arbitrary; each is oriented so that its largest gene weight
+    (in absolute value) is positive, which makes plots reproducible.
+    """
+    x = np.asarray(values, dtype=float).T
+    centred = x - x.mean(axis=0)
+    u, s, vt = np.linalg.svd(centred, full_matrices=False)
+    biggest = np.argmax(np.abs(vt), axis=1)
+    signs = np.sign(vt[np.arange(vt.shape[0]), biggest])
+    signs[signs == 0] = 1.0
+    total = np.sum(s**2)
+    percent = s**2 / total if total > 0 else np.zeros_like(s)
+    return Pca(scores=u * s * signs, percent_var=percent, loadings=vt * signs[:, None])
+
+
+def sample_distances(values: np.ndarray) -> np.ndarray:
+    """(N, N) Euclidean distances between samples (columns) of (G, N) values (R dist(t(x)))."""
+    x = np.asarray(values, dtype=float).T
+    diff = x[:, None, :] - x[None, :, :]
+    return np.sqrt(np.sum(diff**2, axis=2))
+
+
+def cluster_linkage(distances: np.ndarray) -> np.ndarray | None:
+    """Complete-linkage clustering of samples from their distances (pheatmap's default).
+
+    Returns the scipy linkage matrix ((N - 1, 4)), or None for fewer than 2 samples.
+    """
+    from scipy.cluster.hierarchy import linkage
+    from scipy.spatial.distance import squareform
+
+    if distances.shape[0] < 2:
+        return None
+    return linkage(squareform(distances, checks=False), method="complete")

@@ -1,0 +1,192 @@
+"""The study report: one self-contained HTML page (plots embedded as base64 PNG data URIs).
+
+Pure functions build the pieces (top-gene tables, analysis summaries, captions) and
+`render` joins them into a page; `write_html` writes it atomically. No external resource
+(script, style sheet, font, image) is referenced, so the page works offline and by mail.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .summary import format_number
+
+_INLINE = [
+    (re.compile(r"``(.+?)``"), r"<code>\1</code>"),
+    (re.compile(r"\*\*(.+?)\*\*"), r"<strong>\1</strong>"),
+    (re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])"), r"<em>\1</em>"),
+]
+
+
+def caption_html(rst: str) -> str:
+    """The small reStructuredText subset of the captions as HTML.
+
+    Paragraphs (blank-line separated), bullet lists ("- " or "* "), ``code``, **bold**,
+    *emphasis*. Everything else is shown as text (escaped).
+    """
+    blocks = [b for b in re.split(r"\n\s*\n", rst.strip()) if b.strip()]
+    out = []
+    for block in blocks:
+        lines = [ln.strip() for ln in block.splitlines()]
+        text = html.escape(" ".join(lines), quote=False)
+        if lines[0][:2] in ("- ", "* "):  # a bullet list; other lines continue the item above
+            items, current = [], []
+            for ln in lines:
+                if ln[:2] in ("- ", "* "):
+                    if current:
+                        items.append(" ".join(current))
+                    current = [ln[2:]]
+                else:
+                    current.append(ln)
+            items.append(" ".join(current))
+            text = "".join(f"<li>{_inline(html.escape(i, quote=False))}</li>" for i in items)
+            out.append(f"<ul>{text}</ul>")
+        else:
+            out.append(f"<p>{_inline(text)}</p>")
+    return "\n".join(out)
+
+
+def _inline(text: str) -> str:
+    for pattern, replacement in _INLINE:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+@dataclass(frozen=True)
+class Plot:
+    """A figure of the report: heading, caption (HTML) and the PNG bytes."""
+
+    title: str
+    caption: str
+    png: bytes
+
+
+@dataclass(frozen=True)
+class TableSection:
+    """One result table of an analysis: its plots and its top genes."""
+
+    name: str
+    description: str
+    plots: list[Plot]
+    top: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class AnalysisSection:
+    name: str
+    summary: list[tuple[str, str]]
+    plots: list[Plot]
+    tables: list[TableSection] = field(default_factory=list)
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;margin:0;color:#222;background:#fafafa}
+header{background:#24425f;color:#fff;padding:1.2em 2em}header h1{margin:0 0 .2em 0;font-size:1.6em}
+header p{margin:0;opacity:.85}main{max-width:1150px;margin:0 auto;padding:1em 2em 3em 2em}
+nav{background:#fff;border:1px solid #ddd;border-radius:6px;padding:.6em 1.2em;margin:1em 0}
+nav ul{margin:.3em 0;padding-left:1.2em}h2{border-bottom:2px solid #24425f;padding-bottom:.2em;margin-top:2em}
+h3{margin-top:1.6em;color:#24425f}figure{background:#fff;border:1px solid #ddd;border-radius:6px;margin:1em 0;padding:1em}
+figure img{max-width:100%;height:auto;display:block;margin:0 auto}figcaption{font-size:.92em;color:#333;margin-top:.6em}
+table{border-collapse:collapse;background:#fff;font-size:.9em;margin:.6em 0}
+th,td{border:1px solid #ddd;padding:.25em .6em;text-align:left}td.num{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#eef2f6}code{background:#eef2f6;padding:0 .2em;border-radius:3px}footer{color:#777;font-size:.85em;margin-top:3em}
+"""
+
+
+def _anchor(*parts: str) -> str:
+    return "-".join(re.sub(r"[^A-Za-z0-9_-]+", "-", p) for p in parts)
+
+
+def _plot_html(plot: Plot) -> str:
+    data = base64.b64encode(plot.png).decode("ascii")
+    title = html.escape(plot.title)
+    return (
+        f'<figure><img src="data:image/png;base64,{data}" alt="{title}">'
+        f"<figcaption>{plot.caption}</figcaption></figure>"
+    )
+
+
+def _rows_html(rows: list[tuple[str, str]]) -> str:
+    body = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in rows)
+    return f"<table>{body}</table>"
+
+
+def _top_html(top: pd.DataFrame) -> str:
+    if top.empty:
+        return "<p>No gene has a p-value in this table.</p>"
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in top.columns)
+    body = []
+    for _, row in top.iterrows():
+        cells = [f"<td>{html.escape(str(row['gene_id']))}</td>"]
+        cells += [f'<td class="num">{format_number(row[c])}</td>' for c in top.columns if c != "gene_id"]
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def render(
+    title: str,
+    study: list[tuple[str, str]],
+    study_plots: list[Plot],
+    analyses: list[AnalysisSection],
+    footer: str,
+) -> str:
+    """The whole report page as one HTML string.
+
+    Parameters
+    ----------
+    title : page heading; study : (item, value) rows about the study (files, sizes).
+    study_plots : study-wide QC plots; analyses : one section per analysis.
+    footer : a line at the bottom (software version).
+    """
+    nav = ['<li><a href="#study">Study QC</a></li>']
+    for a in analyses:
+        sub = "".join(
+            f'<li><a href="#{_anchor(a.name, t.name)}">{html.escape(t.name)}</a></li>' for t in a.tables
+        )
+        nav.append(f'<li><a href="#{_anchor(a.name)}">{html.escape(a.name)}</a><ul>{sub}</ul></li>')
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
+        f"<header><h1>{html.escape(title)}</h1>",
+        "<p>Quality control and differential expression results</p></header>",
+        "<main>",
+        f"<nav><strong>Contents</strong><ul>{''.join(nav)}</ul></nav>",
+        '<section id="study"><h2>Study QC</h2>',
+        _rows_html(study),
+        *(_plot_html(p) for p in study_plots),
+        "</section>",
+    ]
+    for a in analyses:
+        parts.append(f'<section id="{_anchor(a.name)}"><h2>Analysis: {html.escape(a.name)}</h2>')
+        parts.append(_rows_html(a.summary))
+        parts += [_plot_html(p) for p in a.plots]
+        for t in a.tables:
+            parts.append(
+                f'<h3 id="{_anchor(a.name, t.name)}">{html.escape(a.name)} / {html.escape(t.name)}</h3>'
+            )
+            if t.description:
+                parts.append(f"<p>{html.escape(t.description)}</p>")
+            parts += [_plot_html(p) for p in t.plots]
+            parts.append(f"<h4>Top {len(t.top)} genes by adjusted p-value</h4>")
+            parts.append(_top_html(t.top))
+        parts.append("</section>")
+    parts += [f"<footer>{html.escape(footer)}</footer>", "</main></body></html>"]
+    return "\n".join(parts) + "\n"
+
+
+def write_html(path: str | Path, text: str) -> None:
+    """Write the page to a temporary name, then rename it (a killed job leaves no half page)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)

@@ -1,0 +1,793 @@
+"""QC and result plots (PNG): one function per plot, each writes its figure to a path.
+
+Figures are made with matplotlib's object API (`Figure` + Agg canvas), never pyplot, so
+no global state or GUI backend is involved and many figures in one process leak nothing.
+The statistics come in as arrays; the only computations here are what a plot needs to
+place things (axis ranges, the fitted curve of a count plot, which variable to show).
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+if TYPE_CHECKING:
+    from ..design.formula import Design
+    from ..design.model import Model
+
+DPI = 100
+SIGNIFICANT = "#c0392b"  # padj < alpha
+BACKGROUND = "#9a9a9a"  # everything else
+TREND = "#d62728"
+FINAL = "#1f77b4"
+PALETTE = [
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+]
+PALETTE_20 = PALETTE + [
+    "#aec7e8",
+    "#ffbb78",
+    "#98df8a",
+    "#ff9896",
+    "#c5b0d5",
+    "#c49c94",
+    "#f7b6d2",
+    "#c7c7c7",
+    "#dbdb8d",
+    "#9edae5",
+]  # matplotlib tab10 + the light half of tab20
+MAX_DODGE = 4  # colour levels that get their own boxes within each level of the x factor
+MAX_LABELS = 10  # genes named on MA and volcano plots
+PSEUDOCOUNT = 0.5  # DESeq2 plotCounts: added before the log axis
+CURVE_POINTS = 200
+
+
+def _figure(width: float, height: float) -> Figure:
+    fig = Figure(figsize=(width, height), dpi=DPI)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _save(fig: Figure, path: str | Path) -> None:
+    """Write a PNG atomically (temporary name, then rename), as glmstack.io does."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    fig.savefig(tmp, format="png", dpi=DPI, metadata={"Software": None})
+    tmp.replace(path)
+
+
+def _finish(fig: Figure, path: str | Path, **tight_layout) -> None:
+    """Tight layout, then `_save`."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "tight layout not applied" for crowded figures: harmless
+        fig.tight_layout(**tight_layout)
+    _save(fig, path)
+
+
+def _empty(ax, message: str) -> None:
+    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color="0.4")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def _colours(groups: Sequence[str]) -> tuple[list[str], dict[str, str]]:
+    """One colour per distinct group value, in order of first appearance."""
+    levels = list(dict.fromkeys(str(g) for g in groups))
+    palette = PALETTE if len(levels) <= len(PALETTE) else PALETTE_20
+    lookup = {lv: palette[i % len(palette)] for i, lv in enumerate(levels)}
+    return [lookup[str(g)] for g in groups], lookup
+
+
+def _numeric(values: Sequence) -> np.ndarray | None:
+    """The values as floats when they all are numbers with more than 5 distinct values."""
+    as_number = pd.to_numeric(pd.Series(list(values), dtype=object), errors="coerce")
+    if as_number.isna().any() or as_number.nunique() <= 5:
+        return None
+    return as_number.to_numpy(dtype=float)
+
+
+# ---------------------------------------------------------------- study-wide
+
+
+def size_factor_plot(
+    samples: Sequence[str], size_factors: np.ndarray, library_sizes: np.ndarray, path: str | Path
+) -> None:
+    """Bars per sample: size factor (left) and library size in millions of reads (right)."""
+    n = len(samples)
+    fig = _figure(10, max(3.5, 0.25 * n + 1.5))
+    left, right = fig.subplots(1, 2, sharey=True)
+    y = np.arange(n)
+    font = max(5, min(9, 300 / max(n, 1)))
+    left.barh(y, size_factors, color=PALETTE[0])
+    left.axvline(1.0, color="0.3", linestyle="--", linewidth=0.8)
+    left.set_xlabel("size factor")
+    left.set_yticks(y, list(samples), fontsize=font)
+    left.invert_yaxis()
+    right.barh(y, np.asarray(library_sizes) / 1e6, color=PALETTE[1])
+    right.set_xlabel("library size (million counts)")
+    fig.suptitle("Size factors and library sizes")
+    _finish(fig, path)
+
+
+def pca_plot(
+    scores: np.ndarray,
+    percent_var: np.ndarray,
+    samples: Sequence[str],
+    groups: Sequence[str],
+    colour_by: str,
+    path: str | Path,
+    n_genes: int,
+) -> None:
+    """PC1 against PC2 of the VST, coloured by a sample column, beside a scree plot."""
+    fig = _figure(10, 5.5)
+    grid = fig.add_gridspec(1, 3)
+    ax = fig.add_subplot(grid[0, :2])
+    scree = fig.add_subplot(grid[0, 2])
+    n = len(samples)
+    if scores.shape[1] < 2:
+        _empty(ax, "fewer than two principal components")
+    else:
+        numbers = _numeric(groups)
+        if numbers is not None:
+            points = ax.scatter(
+                scores[:, 0], scores[:, 1], c=numbers, cmap="viridis", s=45, edgecolor="k", linewidth=0.4
+            )
+            fig.colorbar(points, ax=ax, label=colour_by)
+        else:
+            colours, lookup = _colours(groups)
+            ax.scatter(scores[:, 0], scores[:, 1], c=colours, s=45, edgecolor="k", linewidth=0.4)
+            for level, colour in lookup.items():
+                ax.scatter([], [], c=colour, label=level, s=45, edgecolor="k", linewidth=0.4)
+            ax.legend(title=colour_by, fontsize=8, title_fontsize=8, loc="best", framealpha=0.8)
+        if n <= 40:
+            for name, x, yv in zip(samples, scores[:, 0], scores[:, 1]):
+                ax.annotate(
+                    str(name), (x, yv), fontsize=7, xytext=(3, 3), textcoords="offset points", color="0.25"
+                )
+        ax.set_xlabel(f"PC1: {100 * percent_var[0]:.1f}% variance")
+        ax.set_ylabel(f"PC2: {100 * percent_var[1]:.1f}% variance")
+        ax.set_title(f"PCA of VST counts ({n_genes} most variable genes)")
+    k = min(10, percent_var.size)
+    scree.bar(np.arange(1, k + 1), 100 * percent_var[:k], color=PALETTE[0])
+    scree.set_xlabel("principal component")
+    scree.set_ylabel("% of variance")
+    scree.set_xticks(np.arange(1, k + 1))
+    scree.set_title("Variance per component")
+    _finish(fig, path)
+
+
+def distance_heatmap(
+    distances: np.ndarray,
+    linkage: np.ndarray | None,
+    samples: Sequence[str],
+    groups: Sequence[str],
+    colour_by: str,
+    path: str | Path,
+) -> None:
+    """Sample-to-sample Euclidean distances of the VST, rows and columns in clustering order.
+
+    linkage : scipy linkage matrix (complete linkage) or None for no clustering; its
+    dendrogram is drawn above the heatmap and a strip shows the colouring column.
+    """
+    from scipy.cluster.hierarchy import dendrogram
+
+    n = len(samples)
+    size = max(6.0, min(30.0, 0.28 * n + 3.5))
+    fig = _figure(size + 1.5, size + 1.0)
+    grid = fig.add_gridspec(
+        3, 2, height_ratios=[1.2, 0.25, size], width_ratios=[size, 0.35], hspace=0.02, wspace=0.05
+    )
+    tree = fig.add_subplot(grid[0, 0])
+    strip = fig.add_subplot(grid[1, 0])
+    heat = fig.add_subplot(grid[2, 0])
+    bar = fig.add_subplot(grid[2, 1])
+    order = np.arange(n)
+    if linkage is not None and n >= 2:
+        info = dendrogram(linkage, ax=tree, no_labels=True, color_threshold=0, above_threshold_color="0.3")
+        order = np.asarray(info["leaves"])
+        tree.set_xlim(0, 10 * n)  # scipy puts leaf i at x = 10 i + 5: align with the heatmap cells
+    tree.set_axis_off()
+    colours, lookup = _colours([groups[i] for i in order])
+    from matplotlib.colors import to_rgb
+
+    strip.imshow(np.array([[to_rgb(c) for c in colours]]), aspect="auto")
+    strip.set_xticks([])
+    strip.set_yticks([0], [colour_by], fontsize=8)
+    image = heat.imshow(
+        distances[np.ix_(order, order)], cmap="Blues_r", aspect="auto", interpolation="nearest"
+    )
+    font = max(4, min(9, 300 / max(n, 1)))
+    names = [str(samples[i]) for i in order]
+    heat.set_xticks(np.arange(n), names, rotation=90, fontsize=font)
+    heat.set_yticks(np.arange(n), names, fontsize=font)
+    fig.colorbar(image, cax=bar, label="Euclidean distance (VST)")
+    handles = [strip.scatter([], [], c=c, marker="s", label=lv) for lv, c in lookup.items()]
+    if len(handles) <= 12:
+        tree.legend(
+            handles=handles, title=colour_by, fontsize=7, title_fontsize=7, loc="upper right", frameon=False
+        )
+    fig.suptitle("Sample-to-sample distances")
+    fig.subplots_adjust(left=0.18, bottom=0.18, right=0.92, top=0.94)
+    _save(fig, path)
+
+
+# ---------------------------------------------------------------- per analysis
+
+
+def dispersion_plot(
+    base_mean: np.ndarray,
+    disp_gene_est: np.ndarray,
+    disp_fit: np.ndarray,
+    dispersion: np.ndarray,
+    disp_outlier: np.ndarray,
+    path: str | Path,
+    title: str,
+) -> None:
+    """DESeq2 plotDispEsts: gene-wise (black), trend (red), final MAP (blue), outliers ringed.
+
+    Log-log axes; gene-wise estimates far below the others are drawn at the bottom edge as
+    triangles, as DESeq2 does. All-zero genes (NaN) are left out.
+    """
+    fig = _figure(7.5, 5.5)
+    ax = fig.add_subplot()
+    use = np.isfinite(disp_gene_est) & (base_mean > 0)
+    if not use.any():
+        _empty(ax, "no gene with counts")
+    else:
+        x = base_mean[use]
+        gene, fit, final = disp_gene_est[use], disp_fit[use], dispersion[use]
+        outlier = np.nan_to_num(disp_outlier[use]) == 1
+        positive = gene[gene > 0]
+        floor = 10 ** (np.floor(np.log10(np.min(positive))) - 0.1) if positive.size else 1e-8
+        floor = max(floor, 10 ** (np.log10(np.median(final)) - 6))
+        low = gene < floor
+        size = 4 if x.size > 2000 else 8
+        ax.scatter(
+            x[~low], gene[~low], s=size, c="k", linewidths=0, label="gene-wise estimate", rasterized=True
+        )
+        ax.scatter(
+            x[low], np.full(low.sum(), floor), s=size * 2, c="k", marker="v", linewidths=0, rasterized=True
+        )
+        ax.scatter(
+            x[~outlier], final[~outlier], s=size, c=FINAL, linewidths=0, label="final (MAP)", rasterized=True
+        )
+        ax.scatter(
+            x[outlier],
+            final[outlier],
+            s=size * 6,
+            facecolors="none",
+            edgecolors=FINAL,
+            linewidths=0.8,
+            label="dispersion outlier (gene-wise kept)",
+        )
+        order = np.argsort(x)
+        ax.plot(x[order], fit[order], color=TREND, linewidth=1.8, label="fitted trend")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_ylim(bottom=floor * 0.8)
+        ax.legend(fontsize=8, loc="lower left", markerscale=1.5)
+    ax.set_xlabel("mean of normalised counts")
+    ax.set_ylabel("dispersion")
+    ax.set_title(title)
+    _finish(fig, path)
+
+
+def cooks_line(setting: bool | float, n_samples: int, n_coef: int) -> float | None:
+    """Where the Cook's plot draws the outlier cutoff: the analysis's `cooks_cutoff`.
+
+    true -> DESeq2's F(0.99; p, m - p) quantile; a number -> that number; false -> None.
+    """
+    from ..nb.cooks import cooks_cutoff
+
+    if setting is False:
+        return None
+    if setting is True:
+        return cooks_cutoff(n_samples, n_coef) if n_samples > n_coef else None
+    return float(setting)
+
+
+def cooks_boxplot(
+    cooks: np.ndarray, samples: Sequence[str], cutoff: float | None, path: str | Path, title: str
+) -> None:
+    """log10 Cook's distance per sample over all genes (box = quartiles, whiskers = range).
+
+    cooks : (G, N); NaN rows (all-zero genes) are left out. cutoff : DESeq2's F(0.99; p,
+    m - p) outlier threshold, drawn as a dashed line (None: not drawn).
+    """
+    n = len(samples)
+    fig = _figure(max(6.0, 0.3 * n + 2.5), 5.0)
+    ax = fig.add_subplot()
+    rows = np.all(np.isfinite(cooks), axis=1) if cooks.size else np.zeros(0, dtype=bool)
+    data = cooks[rows]
+    if data.shape[0] == 0:
+        _empty(ax, "no Cook's distances (no gene with counts)")
+    else:
+        with np.errstate(divide="ignore"):
+            logged = np.log10(np.maximum(data, np.finfo(float).tiny))
+        ax.boxplot(
+            [logged[:, j] for j in range(n)],
+            whis=(0, 100),
+            widths=0.6,
+            patch_artist=True,
+            boxprops={"facecolor": "#cfe0f1"},
+            medianprops={"color": "k"},
+        )
+        ax.set_xticks(
+            np.arange(1, n + 1),
+            [str(s) for s in samples],
+            rotation=90,
+            fontsize=max(5, min(9, 300 / max(n, 1))),
+        )
+        if cutoff is not None and np.isfinite(cutoff):
+            ax.axhline(
+                np.log10(cutoff),
+                color=SIGNIFICANT,
+                linestyle="--",
+                linewidth=1,
+                label=f"outlier cutoff F(0.99) = {cutoff:.2f}",
+            )
+            ax.legend(fontsize=8, loc="lower right")
+    ax.set_ylabel("log10 Cook's distance")
+    ax.set_title(title)
+    _finish(fig, path)
+
+
+def _label_genes(ax, x: np.ndarray, y: np.ndarray, names: Sequence[str]) -> None:
+    """Name points, with labels spread vertically so that they do not overlap (10 px apart)."""
+    if len(names) == 0:
+        return
+    ax.autoscale_view()
+    points = ax.transData.transform(np.column_stack([x, y]))
+    order = np.argsort(points[:, 1])
+    target = points[order, 1].copy()
+    gap = 10.0
+    for i in range(1, target.size):  # push up from the lowest label
+        target[i] = max(target[i], target[i - 1] + gap)
+    top = ax.transAxes.transform((0, 1))[1] - gap
+    if target[-1] > top:  # then pull the column down from the top edge if it overflowed
+        target[-1] = top
+        for i in range(target.size - 2, -1, -1):
+            target[i] = min(target[i], target[i + 1] - gap)
+    scale = 72.0 / ax.figure.dpi  # pixels -> points for the offsets
+    (left, _), (right, _) = ax.transAxes.transform([(0, 0), (1, 0)])
+    for k, i in enumerate(order):
+        dy = (target[k] - points[i, 1]) * scale
+        on_left = points[i, 0] > left + 0.7 * (right - left)  # near the right edge: label to the left
+        ax.annotate(
+            str(names[i]),
+            (x[i], y[i]),
+            fontsize=7,
+            xytext=(-12 if on_left else 12, dy),
+            textcoords="offset points",
+            va="center",
+            ha="right" if on_left else "left",
+            arrowprops={"arrowstyle": "-", "color": "0.4", "linewidth": 0.5, "shrinkA": 0, "shrinkB": 2},
+        )
+
+
+def ma_plot(
+    base_mean: np.ndarray,
+    lfc: np.ndarray,
+    padj: np.ndarray,
+    alpha: float,
+    labels: np.ndarray,
+    names: Sequence[str],
+    path: str | Path,
+    title: str,
+    lfc_threshold: float = 0.0,
+) -> None:
+    """DESeq2 plotMA: log2 fold change against mean normalised count, padj < alpha in red.
+
+    labels : indices of the genes to name. Points beyond the y range (the 0.1 %-99.9 %
+    quantiles, widened to at least +-1) are drawn at the edge as triangles.
+    """
+    fig = _figure(7.5, 5.5)
+    ax = fig.add_subplot()
+    use = (base_mean > 0) & np.isfinite(lfc)
+    if not use.any():
+        _empty(ax, "no gene with a fold change")
+    else:
+        with np.errstate(invalid="ignore"):
+            significant = np.nan_to_num(padj, nan=1.0) < alpha
+        lim = max(1.0, float(np.quantile(np.abs(lfc[use]), 0.999)) * 1.1)
+        shown = np.clip(lfc, -lim, lim)
+        edge = use & (np.abs(lfc) > lim)
+        size = 4 if use.sum() > 2000 else 8
+        for mask, colour, label in (
+            (use & ~significant, BACKGROUND, "not significant"),
+            (use & significant, SIGNIFICANT, f"padj < {alpha:g} ({int((use & significant).sum())})"),
+        ):
+            inner = mask & ~edge
+            ax.scatter(
+                base_mean[inner], shown[inner], s=size, c=colour, linewidths=0, label=label, rasterized=True
+            )
+            for sign, marker in ((1, "^"), (-1, "v")):
+                outer = mask & edge & (np.sign(lfc) == sign)
+                ax.scatter(
+                    base_mean[outer],
+                    shown[outer],
+                    s=size * 3,
+                    c=colour,
+                    linewidths=0,
+                    marker=marker,
+                    rasterized=True,
+                )
+        ax.axhline(0, color="0.2", linewidth=0.8)
+        if lfc_threshold > 0:
+            for sign in (-1, 1):
+                ax.axhline(sign * lfc_threshold, color="0.2", linewidth=0.8, linestyle="--")
+        ax.set_xscale("log")
+        ax.set_ylim(-lim * 1.05, lim * 1.05)
+        chosen = np.asarray([i for i in labels if use[i]], dtype=int)
+        _label_genes(ax, base_mean[chosen], shown[chosen], [names[i] for i in chosen])
+        ax.legend(fontsize=8, loc="upper right", markerscale=2)
+    ax.set_xlabel("mean of normalised counts")
+    ax.set_ylabel("log2 fold change")
+    ax.set_title(title)
+    _finish(fig, path)
+
+
+def volcano_plot(
+    lfc: np.ndarray,
+    pvalue: np.ndarray,
+    padj: np.ndarray,
+    alpha: float,
+    labels: np.ndarray,
+    names: Sequence[str],
+    path: str | Path,
+    title: str,
+) -> None:
+    """-log10 p-value against log2 fold change; padj < alpha in red; p = 0 drawn at the top."""
+    fig = _figure(7.5, 5.5)
+    ax = fig.add_subplot()
+    use = np.isfinite(lfc) & np.isfinite(pvalue)
+    if not use.any():
+        _empty(ax, "no gene with a p-value")
+    else:
+        positive = pvalue[use & (pvalue > 0)]
+        smallest = float(np.min(positive)) if positive.size else 1e-300
+        with np.errstate(divide="ignore", invalid="ignore"):
+            y = -np.log10(np.maximum(pvalue, smallest))
+            significant = np.nan_to_num(padj, nan=1.0) < alpha
+        size = 4 if use.sum() > 2000 else 8
+        ax.scatter(
+            lfc[use & ~significant],
+            y[use & ~significant],
+            s=size,
+            c=BACKGROUND,
+            linewidths=0,
+            label="not significant",
+            rasterized=True,
+        )
+        ax.scatter(
+            lfc[use & significant],
+            y[use & significant],
+            s=size,
+            c=SIGNIFICANT,
+            linewidths=0,
+            label=f"padj < {alpha:g} ({int((use & significant).sum())})",
+            rasterized=True,
+        )
+        ax.axvline(0, color="0.2", linewidth=0.8)
+        chosen = np.asarray([i for i in labels if use[i]], dtype=int)
+        _label_genes(ax, lfc[chosen], y[chosen], [names[i] for i in chosen])
+        ax.legend(fontsize=8, loc="upper left", markerscale=2)
+    ax.set_xlabel("log2 fold change")
+    ax.set_ylabel("-log10 p-value")
+    ax.set_title(title)
+    _finish(fig, path)
+
+
+def pvalue_histogram(pvalue: np.ndarray, padj: np.ndarray, path: str | Path, title: str) -> None:
+    """Histogram of p-values in 0.025 bins, stacked: kept by independent filtering / filtered out.
+
+    Genes without a p-value (all zero, Cook's outliers) are counted in the legend only.
+    """
+    fig = _figure(7.0, 5.0)
+    ax = fig.add_subplot()
+    tested = np.isfinite(pvalue)
+    filtered = tested & ~np.isfinite(padj)
+    bins = np.linspace(0.0, 1.0, 41)
+    if not tested.any():
+        _empty(ax, "no p-values")
+    else:
+        ax.hist(
+            [pvalue[tested & ~filtered], pvalue[filtered]],
+            bins=bins,
+            stacked=True,
+            color=[PALETTE[0], "#bbbbbb"],
+            label=[
+                f"kept by independent filtering ({int((tested & ~filtered).sum())})",
+                f"removed by independent filtering ({int(filtered.sum())})",
+            ],
+            edgecolor="white",
+            linewidth=0.4,
+        )
+        ax.legend(fontsize=8, title=f"no p-value: {int((~tested).sum())} genes", title_fontsize=8)
+        ax.set_xlim(0, 1)
+    ax.set_xlabel("p-value")
+    ax.set_ylabel("genes")
+    ax.set_title(title)
+    _finish(fig, path)
+
+
+def table_plots(
+    table: pd.DataFrame, labels: np.ndarray, alpha: float, lfc_threshold: float, paths: dict, title: str
+) -> None:
+    """MA plot, volcano plot and p-value histogram of one results table (DESeq2's columns).
+
+    labels : row positions of the genes to name; paths : {"ma", "volcano", "pvalues"} -> PNG path.
+    """
+    col = {c: table[c].to_numpy(dtype=float) for c in ("baseMean", "log2FoldChange", "pvalue", "padj")}
+    names = table["gene_id"].astype(str).tolist()
+    lfc, padj = col["log2FoldChange"], col["padj"]
+    ma_plot(col["baseMean"], lfc, padj, alpha, labels, names, paths["ma"], title, lfc_threshold)
+    volcano_plot(lfc, col["pvalue"], padj, alpha, labels, names, paths["volcano"], title)
+    pvalue_histogram(col["pvalue"], padj, paths["pvalues"], title)
+
+
+# ---------------------------------------------------------------- counts of top genes
+
+
+def term_variables(term: str, variables: Sequence[str]) -> list[str]:
+    """Design variables named in a term label such as `tissue`, `time:treatment`, `ns(age, df=3)`."""
+    return [v for v in variables if re.search(rf"(?<![\w.]){re.escape(v)}(?![\w.])", term)]
+
+
+def tested_variables(design: Design, columns: Sequence[int]) -> list[str]:
+    """Variables of the design terms that hold the tested columns, in design order.
+
+    design : glmstack.design.Design; columns : indices of the columns a contrast weighs
+    (or the full-design columns an LRT drops).
+    """
+    variables = list(design.factors) + list(design.numeric)
+    found: list[str] = []
+    for term, idx in design.terms.items():
+        if set(idx) & set(columns):
+            found += [v for v in term_variables(term, variables) if v not in found]
+    return sorted(found, key=variables.index)
+
+
+def plot_axes(design: Design, columns: Sequence[int]) -> tuple[str | None, str | None]:
+    """(x variable, colour variable) of a count plot.
+
+    x: the first tested numeric variable (a continuous trait), else the first tested factor.
+    colour: another tested variable, else the first other design variable; None when the
+    design has a single variable.
+    """
+    tested = tested_variables(design, columns)
+    numeric = [v for v in tested if v in design.numeric]
+    x = numeric[0] if numeric else (tested[0] if tested else None)
+    variables = list(design.factors) + list(design.numeric)
+    if x is None and variables:
+        x = variables[0]
+    others = [v for v in tested if v != x] + [v for v in variables if v not in tested and v != x]
+    return x, (others[0] if others else None)
+
+
+def trait_curves(
+    samples: pd.DataFrame,
+    formula: str,
+    levels: dict,
+    trait: str,
+    colour: str | None,
+    beta_log2: np.ndarray,
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Fitted mean normalised count along a numeric trait, from the model's coefficients.
+
+    Other factors at their reference level, other numeric variables at their median; one
+    curve per level of `colour` when it is a factor. The design is rebuilt with formulaic
+    and evaluated on the grid with the same spline knots (stateful transforms).
+
+    Parameters
+    ----------
+    samples : the (binned) sample sheet in count-column order; levels : factor -> levels.
+    beta_log2 : (K, P) log2 coefficients of the K genes.
+
+    Returns
+    -------
+    grid (C,), {colour level or "": (K, C) fitted normalised means}.
+    """
+    import formulaic
+
+    from ..design.formula import formula_context, formula_variables, prepare_variables
+
+    variables = formula_variables(formula)
+    data, factors, numeric = prepare_variables(samples, variables, levels)
+    spec = formulaic.model_matrix(formula, data, context=formula_context()).model_spec
+    x = data[trait].to_numpy(dtype=float)
+    grid = np.linspace(np.min(x), np.max(x), CURVE_POINTS)
+    groups = factors[colour] if colour in factors else [""]
+    curves = {}
+    for group in groups:
+        frame = pd.DataFrame(index=range(grid.size))
+        for var in variables:
+            if var == trait:
+                frame[var] = grid
+            elif var in factors:
+                value = group if var == colour else factors[var][0]
+                frame[var] = pd.Categorical([value] * grid.size, categories=factors[var])
+            else:
+                frame[var] = float(np.median(data[var].to_numpy(dtype=float)))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # formulaic notes unused categories on the grid
+            matrix = np.asarray(spec.get_model_matrix(frame, context=formula_context()), dtype=float)
+        curves[group] = 2.0 ** (beta_log2 @ matrix.T)
+    return grid, curves
+
+
+def _plain_number(value: float, _position=None) -> str:
+    return f"{value:,.0f}" if value >= 1 else f"{value:g}"
+
+
+@dataclass(frozen=True)
+class CountPanel:
+    """One gene of a count plot: normalised counts (N,) and, for a trait, fitted curves."""
+
+    gene_id: str
+    padj: float
+    normalized: np.ndarray
+    curves: dict[str, np.ndarray] | None = None
+
+
+def count_plot(
+    panels: Sequence[CountPanel],
+    x_values: Sequence,
+    x_label: str,
+    x_levels: Sequence[str] | None,
+    colour_values: Sequence | None,
+    colour_label: str | None,
+    path: str | Path,
+    title: str,
+    grid: np.ndarray | None = None,
+) -> None:
+    """Normalised counts (+0.5, log axis) of the top genes, one panel per gene.
+
+    x_levels given: x is a factor -> box per level plus jittered points; else x is numeric
+    -> scatter plus the fitted curve(s) on `grid`. Points are coloured by `colour_values`.
+    """
+    k = len(panels)
+    cols = min(4, max(1, k))
+    rows = max(1, -(-k // cols))
+    fig = _figure(3.2 * cols + 1.2, 2.8 * rows + 0.9)
+    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
+    if colour_values is not None:
+        colours, lookup = _colours(colour_values)
+    else:
+        colours, lookup = [PALETTE[0]] * len(x_values), {}
+    rng = np.random.default_rng(0)  # same jitter every run
+    if x_levels is not None:
+        positions = np.array([list(x_levels).index(str(v)) for v in x_values], dtype=float)
+        # a factor colour with few levels gets its own box within each x level (dodged)
+        dodge = list(lookup) if colour_values is not None and 1 < len(lookup) <= MAX_DODGE else [None]
+        width = 0.8 / len(dodge)
+        cells = []  # (position, sample mask, edge colour)
+        for i in range(len(x_levels)):
+            for j, level in enumerate(dodge):
+                mask = positions == i
+                if level is not None:
+                    mask = mask & (np.asarray(colour_values, dtype=str) == level)
+                cells.append((i - 0.4 + width * (j + 0.5), mask, lookup.get(level, "k") if level else "k"))
+        jitter = np.zeros(positions.size)
+        for centre, mask, _ in cells:
+            jitter[mask] = centre + rng.uniform(-0.3 * width, 0.3 * width, int(mask.sum()))
+    for ax, panel in zip(axes, panels):
+        y = panel.normalized + PSEUDOCOUNT
+        if x_levels is not None:
+            for centre, mask, edge in cells:
+                if mask.any():
+                    ax.boxplot(
+                        [y[mask]],
+                        positions=[centre],
+                        widths=0.75 * width,
+                        showfliers=False,
+                        medianprops={"color": "k"},
+                        boxprops={"color": edge},
+                        whiskerprops={"color": edge},
+                        capprops={"color": edge},
+                    )
+            ax.scatter(jitter, y, c=colours, s=14, edgecolor="k", linewidth=0.3, zorder=3)
+            ax.set_xlim(-0.6, len(x_levels) - 0.4)
+            ax.set_xticks(
+                np.arange(len(x_levels)), list(x_levels), rotation=30 if len(x_levels) > 3 else 0, fontsize=7
+            )
+        else:
+            x = np.asarray(x_values, dtype=float)
+            ax.scatter(x, y, c=colours, s=14, edgecolor="k", linewidth=0.3, zorder=3)
+            for group, curve in (panel.curves or {}).items():
+                ax.plot(grid, curve, color=lookup.get(group, "0.2"), linewidth=1.4)
+            ax.set_xlabel(x_label, fontsize=7)
+        ax.set_yscale("log")
+        # ticks at 1, 2, 5 x 10^k written as plain numbers, so that a panel spanning less
+        # than a decade still has readable labels
+        ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(FuncFormatter(_plain_number))
+        ax.yaxis.set_minor_formatter(NullFormatter())
+        ax.tick_params(labelsize=7)
+        if not np.isfinite(panel.padj):
+            padj = "NA"
+        else:
+            padj = f"{panel.padj:.2g}" if panel.padj > 0 else "< 1e-300"
+        ax.set_title(f"{panel.gene_id}\npadj {padj}", fontsize=8)
+    for ax in axes[k:]:
+        ax.set_axis_off()
+    if k == 0:
+        _empty(axes[0], "no genes to show (report.top_genes: 0 or no tested genes)")
+    if lookup and colour_label:
+        handles = [
+            axes[0].scatter([], [], c=c, s=14, edgecolor="k", linewidth=0.3, label=lv)
+            for lv, c in lookup.items()
+        ]
+        if len(handles) <= 20:
+            fig.legend(handles=handles, title=colour_label, fontsize=7, title_fontsize=7, loc="upper right")
+    fig.supylabel("normalised count + 0.5", fontsize=9)
+    fig.suptitle(title, fontsize=10)
+    _finish(fig, path, rect=(0, 0, 0.9 if lookup else 1, 1))
+
+
+def tested_columns(model: Model, table: str) -> np.ndarray:
+    """Design columns a result table tests: the contrast's weighted columns, or the LRT's dropped ones.
+
+    model : glmstack.stages.Model; table : a contrast name or "lrt".
+    """
+    full = model.full
+    if table == "lrt" and model.reduced is not None:
+        kept = set(model.reduced.columns)
+        return np.array([j for j, c in enumerate(full.columns) if c not in kept], dtype=int)
+    names = [c.name for c in model.contrasts]
+    return np.flatnonzero(model.contrasts[names.index(table)].vector)
+
+
+def top_gene_counts(
+    model: Model,
+    table: str,
+    gene_ids: Sequence[str],
+    padj: np.ndarray,
+    counts: np.ndarray,
+    size_factors: np.ndarray,
+    beta_log2: np.ndarray,
+    path: str | Path,
+    title: str,
+) -> None:
+    """Count plot of the top genes of one result table (DESeq2 plotCounts, one panel per gene).
+
+    counts : (K, N) raw counts of the K genes; beta_log2 : (K, P) their log2 coefficients.
+    The x axis is the tested variable, the colour another design variable (`plot_axes`).
+    """
+    x, colour = plot_axes(model.full, tested_columns(model, table))
+    sheet = model.samples
+    normalized = np.asarray(counts, dtype=float) / size_factors
+    colour_values = sheet[colour].astype(str).tolist() if colour is not None else None
+    if x is None:
+        x_values, x_levels = ["all"] * len(sheet), ["all"]
+    elif x in model.full.factors:
+        x_values, x_levels = sheet[x].astype(str).tolist(), model.full.factors[x]
+    else:
+        x_values, x_levels = sheet[x].astype(float).tolist(), None
+    grid, curves = None, {}
+    if x_levels is None and len(gene_ids):
+        grid, curves = trait_curves(sheet, model.full.formula, model.full.factors, x, colour, beta_log2)
+    panels = [
+        CountPanel(str(g), float(p), normalized[i], {k: v[i] for k, v in curves.items()} if curves else None)
+        for i, (g, p) in enumerate(zip(gene_ids, padj))
+    ]
+    count_plot(panels, x_values, x or "", x_levels, colour_values, colour, path, title, grid)

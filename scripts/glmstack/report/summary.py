@@ -1,0 +1,90 @@
+"""What the report says about an analysis: summary rows, table descriptions, top genes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+TOP_COLUMNS = ["gene_id", "baseMean", "log2FoldChange", "pvalue", "padj"]
+
+
+def top_genes(table: pd.DataFrame, n: int) -> pd.DataFrame:
+    """The `n` genes with the smallest padj (ties and NA padj: smallest p-value), best first.
+
+    Genes without a p-value are never listed. The index keeps the table's row positions.
+    """
+    tested = table[np.isfinite(table["pvalue"].to_numpy(dtype=float))]
+    padj = tested["padj"].to_numpy(dtype=float)
+    order = np.lexsort(
+        (
+            np.arange(len(tested)),
+            tested["pvalue"].to_numpy(dtype=float),
+            np.where(np.isnan(padj), np.inf, padj),
+        )
+    )
+    return tested.iloc[order[: max(n, 0)]][[c for c in TOP_COLUMNS if c in table.columns]]
+
+
+def format_number(value, digits: int = 4) -> str:
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return "NA"
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value):,}"
+    return f"{float(value):.{digits}g}"
+
+
+def analysis_summary(model: dict) -> list[tuple[str, str]]:
+    """(item, value) rows describing one analysis, from its model.json."""
+    settings = model.get("settings", {})
+    alpha = settings.get("alpha", 0.1)
+    rows = [("design", model["design"])]
+    if model.get("reduced"):
+        rows.append(("reduced design", model["reduced"]))
+    rows.append(("test", "likelihood-ratio test" if model["test"] == "lrt" else "Wald test"))
+    if settings.get("lfc_threshold"):
+        rows.append(
+            (
+                "log2 fold-change threshold",
+                f"{settings['lfc_threshold']:g} ({settings.get('alt_hypothesis', 'greaterAbs')})",
+            )
+        )
+    rows.append(("genes", f"{format_number(model['n_genes'])} ({format_number(model['n_all_zero'])} all zero)"))
+    for result in model.get("results", []):
+        name = result["table"]
+        rows.append((f"{name}: genes tested", format_number(result["n_tested"])))
+        rows.append((f"{name}: padj < {alpha:g}", format_number(result["n_significant"])))
+        rows.append((f"{name}: removed by independent filtering", format_number(result.get("n_filtered"))))
+    trend = model["trend"]
+    used = trend["fit_type"]
+    rows.append(
+        (
+            "dispersion trend",
+            (
+                used
+                if used == trend["fit_type_requested"]
+                else f"{used} (requested {trend['fit_type_requested']})"
+            ),
+        )
+    )
+    coefficients = ", ".join(f"{k} = {format_number(v)}" for k, v in trend.get("coefficients", {}).items())
+    rows.append(("trend coefficients", coefficients or "none (local regression)"))
+    rows.append(("prior variance of log dispersions", format_number(model["prior_variance"])))
+    rows.append(("dispersion outliers", format_number(model.get("n_dispersion_outliers"))))
+    rows.append(("genes refitted after Cook's replacement", format_number(model.get("n_cooks_replaced_genes"))))
+    rows.append(("genes whose GLM did not converge", format_number(model.get("n_not_converged"))))
+    return rows
+
+
+def table_description(model: dict, table: str) -> str:
+    """One line saying what a result table tests, from model.json."""
+    contrasts = {c["name"]: c["description"] for c in model.get("contrasts", [])}
+    if table == "lrt":
+        text = f"Likelihood-ratio test of {model['design']} against {model['reduced']}"
+        first = model["contrasts"][0]["description"] if model.get("contrasts") else None
+        return f"{text}; log2 fold changes: {first}." if first else f"{text}."
+    return f"Wald test of {contrasts.get(table, table)}."
+
+
+def summary_frame(model: dict) -> pd.DataFrame:
+    """`analysis_summary` as a two-column table (item, value) for summary.tsv."""
+    return pd.DataFrame(analysis_summary(model), columns=["item", "value"])

@@ -1,0 +1,108 @@
+"""One analysis of a study, typed, with its defaults from config/schema.yaml (written nowhere else).
+
+`Analysis.from_study` builds it once from the study's entry; `Analysis.params(job)` is what a
+workflow job receives: only the keys that shape that job, so that editing `alpha` reruns the
+tables and not the shard fits. `JOB_KEYS` is the one place that says which key shapes which job.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "config" / "schema.yaml"
+
+# Keys of an analysis that shape each job (a change in any of them reruns the job).
+_MODEL = ("design", "levels", "bins")  # the design matrix: gene-wise dispersions, VST design
+_TREND = _MODEL + ("fit_type",)
+_FIT = _TREND + (
+    "test",
+    "reduced",
+    "contrasts",
+    "lfc_threshold",
+    "alt_hypothesis",
+    "cooks_cutoff",
+    "min_replicates_for_replace",
+)
+JOB_KEYS: dict[str, tuple[str, ...]] = {
+    "model": _MODEL,  # genewise; the VST of report.vst_analysis
+    "trend": _TREND,  # trend and prior
+    "fit": _FIT,  # MAP dispersions, GLM fits, tests, Cook's
+    "tables": _FIT + ("alpha",),  # independent filtering, BH, model.json
+    "plots": _FIT + ("alpha",),  # plots of an analysis and of its tables
+}
+
+
+@functools.cache
+def schema() -> dict:
+    """config/schema.yaml, parsed once."""
+    return yaml.safe_load(SCHEMA_PATH.read_text())
+
+
+def analysis_defaults() -> dict[str, Any]:
+    """The schema's default of every analysis key that has one."""
+    properties = schema()["properties"]["analyses"]["additionalProperties"]["properties"]
+    return {key: prop["default"] for key, prop in properties.items() if "default" in prop}
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """One entry of the study's `analyses:` with every default filled in.
+
+    A job built from `params(job)` sees the keys of `JOB_KEYS[job]`; the others are None, so
+    reading a key the job does not declare fails at once instead of using a stale value.
+    """
+
+    name: str
+    design: str
+    levels: dict[str, list] | None = None
+    bins: dict[str, dict] | None = None
+    test: str | None = None
+    reduced: str | None = None
+    fit_type: str | None = None
+    alpha: float | None = None
+    lfc_threshold: float | None = None
+    alt_hypothesis: str | None = None
+    cooks_cutoff: bool | float | None = None
+    min_replicates_for_replace: int | None = None
+    contrasts: dict[str, Any] | None = field(default=None)
+
+    @classmethod
+    def from_study(cls, name: str, entry: dict) -> Analysis:
+        """The study's entry (a mapping from the YAML) with the schema's defaults."""
+        values = {**analysis_defaults(), **entry}
+        known = {f.name for f in dataclasses.fields(cls)} - {"name"}
+        return cls(name=name, **{k: v for k, v in values.items() if k in known})
+
+    @classmethod
+    def from_params(cls, params: dict) -> Analysis:
+        """Rebuild the analysis a job was given (`params(job)`)."""
+        return cls(**params)
+
+    def params(self, job: str) -> dict[str, Any]:
+        """Name plus the keys that shape `job` (plain YAML values: Snakemake compares them)."""
+        return {"name": self.name, **{key: getattr(self, key) for key in JOB_KEYS[job]}}
+
+    @property
+    def is_lrt(self) -> bool:
+        return self.test == "lrt"
+
+    @property
+    def contrast_names(self) -> list[str]:
+        """Contrasts in study order; DESeq2's default (the last coefficient) is "results"."""
+        return list(self.contrasts or {}) or ["results"]
+
+    @property
+    def table_names(self) -> list[str]:
+        """Result tables: `lrt` for a likelihood-ratio test, else one per contrast."""
+        return ["lrt"] if self.is_lrt else self.contrast_names
+
+
+def study_analyses(config: dict) -> dict[str, Analysis]:
+    """Every analysis of a study, in the study's order."""
+    return {name: Analysis.from_study(name, entry) for name, entry in config["analyses"].items()}

@@ -1,0 +1,229 @@
+"""Meaning checks on a study: config, sample sheet and count header agree with each other.
+
+The JSON schema checks the form of the config; these functions check what it means, and
+raise one StudyError per kind of problem that names the file, the field and the fix. They
+run before any job (rules/common.smk), so no job starts on a study that cannot work.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+import numpy as np
+import pandas as pd
+
+from .design.contrasts import resolve_contrast
+from .design.formula import build_design, check_estimable, check_nested, formula_variables
+from .design.model import design_samples
+from .errors import StudyError, preview
+from .spec import Analysis
+
+
+def check_samples(
+    samples: pd.DataFrame, path: str, count_columns: list[str], exclude: list[str] | tuple = ()
+) -> pd.DataFrame:
+    """Sample sheet against the count header; returns the sheet in count-column order.
+
+    `exclude` names samples to leave out of the study (from the sheet, the counts or both).
+    """
+    if "sample" not in samples.columns:
+        raise StudyError(
+            f"{path}: no column 'sample'. Columns present: {', '.join(map(str, samples.columns))}. "
+            "Fix: name the column holding the count-matrix column names 'sample'."
+        )
+    ids = samples["sample"].astype(str)
+    blank = np.flatnonzero(samples["sample"].isna().to_numpy())
+    if blank.size:
+        raise StudyError(f"{path}: column 'sample' is empty in rows {preview((blank + 2).tolist())}. Fix: fill in the ids.")
+    dup = ids[ids.duplicated()].unique().tolist()
+    if dup:
+        raise StudyError(f"{path}: duplicated sample ids {preview(dup)}. Fix: make each id unique.")
+    unknown = [s for s in exclude if s not in set(ids) and s not in set(count_columns)]
+    if unknown:
+        raise StudyError(
+            f"study config: exclude_samples names {preview(unknown)}, which are neither in {path} nor in "
+            "the count matrix. Fix: correct the ids."
+        )
+    keep_ids = [s for s in ids if s not in set(exclude)]
+    keep_cols = [s for s in count_columns if s not in set(exclude)]
+    not_in_counts = [s for s in keep_ids if s not in set(keep_cols)]
+    not_in_sheet = [s for s in keep_cols if s not in set(keep_ids)]
+    if not_in_counts or not_in_sheet:
+        parts = []
+        if not_in_counts:
+            parts.append(f"samples in {path} but not in the count matrix: {preview(not_in_counts)}")
+        if not_in_sheet:
+            parts.append(f"count-matrix columns not in {path}: {preview(not_in_sheet)}")
+        raise StudyError(
+            "; ".join(parts) + ". Fix: make the sheet's `sample` column and the count header "
+            "name the same samples, or list the samples to leave out under `exclude_samples:`."
+        )
+    return samples.set_index(ids).loc[keep_cols].reset_index(drop=True)
+
+
+def _suggest(key: str, valid) -> str:
+    close = difflib.get_close_matches(key, list(valid), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def check_config(config: dict, schema: dict, where: str = "study config") -> None:
+    """Keys and enumerated values of the study YAML, with the closest valid key suggested.
+
+    Runs before the JSON-schema validation so that the common mistakes get a message that
+    names the key and the fix; the schema then checks the remaining form.
+    """
+    problems = []
+    top = schema["properties"]
+    for key in config:
+        if key not in top:
+            problems.append(f"unknown key {key!r}{_suggest(key, top)}")
+    for key in schema.get("required", []):
+        if key not in config:
+            problems.append(f"missing key {key!r} ({top[key].get('description', '')})".replace(" ()", ""))
+    analyses = config.get("analyses")
+    if analyses is not None and not isinstance(analyses, dict):
+        problems.append("`analyses` must map analysis names to settings (see config/config.yaml)")
+        analyses = {}
+    spec = top["analyses"]["additionalProperties"]
+    name_pattern = re.compile(top["analyses"]["propertyNames"]["pattern"])
+    for name, analysis in (analyses or {}).items():
+        if not name_pattern.match(str(name)):
+            problems.append(
+                f"analysis name {name!r} is not a safe file name (it becomes a folder); use letters, "
+                "digits, '_', '.', '-', starting with a letter or digit"
+            )
+        if not isinstance(analysis, dict):
+            problems.append(f"analyses.{name} must be a mapping with at least `design:`")
+            continue
+        for key in analysis:
+            if key not in spec["properties"]:
+                problems.append(f"analyses.{name}: unknown key {key!r}{_suggest(key, spec['properties'])}")
+        if "design" not in analysis:
+            problems.append(f"analyses.{name}: missing key 'design' (e.g. design: \"~ batch + condition\")")
+        for key, prop in spec["properties"].items():
+            allowed = prop.get("enum")
+            if allowed and key in analysis and analysis[key] not in allowed:
+                problems.append(
+                    f"analyses.{name}.{key}: {analysis[key]!r} is not one of {', '.join(map(str, allowed))}"
+                    f"{_suggest(str(analysis[key]), allowed)}"
+                )
+        for cname in (analysis.get("contrasts") or {}) if isinstance(analysis.get("contrasts"), dict) else {}:
+            if not name_pattern.match(str(cname)) or str(cname) in RESERVED_TABLE_NAMES:
+                problems.append(
+                    f"analyses.{name}.contrasts: {cname!r} cannot name a results file (reserved or unsafe); "
+                    "use letters, digits, '_', '.', '-'"
+                )
+    if problems:
+        raise StudyError(
+            f"{where}: " + "; ".join(problems) + ". Fix: edit the study YAML; config/config.yaml documents every key."
+        )
+
+
+RESERVED_TABLE_NAMES = {"dispersions", "model", "trend", "lrt", "report"}
+
+
+def check_design_variables(samples: pd.DataFrame, path: str, name: str, formula: str, levels: dict) -> list[str]:
+    """Design variables: no missing values, factors with >= 2 levels; returns warnings.
+
+    A column of numbers is used as a number; when it looks like codes (few distinct
+    integers) the user most likely meant a factor, so we warn and say how to force one.
+    """
+    warnings = []
+    for var in formula_variables(formula):
+        column = samples[var]
+        missing = samples.loc[column.isna() | (column.astype(str).str.strip() == ""), "sample"].tolist()
+        if missing:
+            raise StudyError(
+                f"{path}: column {var!r} (used in analyses.{name}) is empty or NA for samples {preview(missing)}. "
+                "Fix: fill in the values, or leave those samples out with `exclude_samples:`."
+            )
+        numbers = pd.to_numeric(column, errors="coerce")
+        is_factor = var in levels or numbers.isna().any()
+        if is_factor and column.astype(str).nunique() < 2:
+            raise StudyError(
+                f"{path}: factor {var!r} (used in analyses.{name}) has a single level "
+                f"({column.astype(str).iloc[0]!r}) in the analysed samples, so it cannot be estimated. "
+                "Fix: remove it from the design."
+            )
+        if not is_factor:
+            distinct = np.unique(numbers)
+            if distinct.size <= 5 and np.all(distinct == np.round(distinct)):
+                warnings.append(
+                    f"{path}: column {var!r} (analyses.{name}) holds the integers "
+                    f"{', '.join(f'{v:g}' for v in distinct[:6])}{'...' if distinct.size > 6 else ''} and is used as "
+                    f"a number (one slope). If these are group codes, make it a factor: add "
+                    f"`levels: {{{var}: [...]}}` to the analysis."
+                )
+    return warnings
+
+
+def check_analyses(analyses: dict[str, Analysis], samples: pd.DataFrame, samples_path: str) -> list[str]:
+    """Every analysis: variables exist, designs estimable, reduced nested, contrasts valid.
+
+    Returns warnings (numeric columns that look like factor codes) for the caller to log.
+    """
+    warnings: list[str] = []
+    for name, analysis in analyses.items():
+        where = f"analyses.{name}"
+        sheet, levels = design_samples(samples, analysis)
+        formulas = [("design", analysis.design)]
+        if analysis.is_lrt:
+            if not analysis.reduced:
+                raise StudyError(f"{where}: test: lrt needs `reduced:` (e.g. reduced: \"~ 1\"). Fix: add it.")
+            formulas.append(("reduced", analysis.reduced))
+        for key, formula in formulas:
+            missing = [v for v in formula_variables(formula) if v not in sheet.columns]
+            if missing:
+                raise StudyError(
+                    f"{samples_path}: column(s) {preview(missing)} used in {where}.{key} "
+                    f"({formula!r}) are missing. Columns present: {', '.join(sheet.columns)}. "
+                    "Fix: add the column, or edit the design in the study YAML."
+                )
+        for var, lvls in (analysis.levels or {}).items():
+            if var not in sheet.columns:
+                raise StudyError(f"{where}.levels names {var!r}, which is not a column of {samples_path}.")
+            present = set(sheet[var].astype(str))
+            absent = [str(lv) for lv in lvls if str(lv) not in present]
+            unlisted = sorted(present - {str(lv) for lv in lvls})
+            if absent or unlisted:
+                raise StudyError(
+                    f"{where}.levels.{var}: levels {preview(absent) if absent else 'none'} are not in "
+                    f"{samples_path}, and values {preview(unlisted) if unlisted else 'none'} are not listed. "
+                    f"Fix: list exactly the values of {var!r}."
+                )
+        for _, formula in formulas:
+            warnings += check_design_variables(sheet, samples_path, name, formula, levels)
+        design = build_design(sheet, analysis.design, levels)
+        check_estimable(design, where)
+        if analysis.is_lrt:
+            check_nested(design, build_design(sheet, analysis.reduced, levels), where)
+        for cname, spec in (analysis.contrasts or {}).items():
+            resolve_contrast(design, cname, spec, sheet, where)
+    return warnings
+
+
+def report_settings(report: dict, columns: list[str], analyses: dict[str, Analysis], samples_path: str) -> dict:
+    """The study's `report:` block, checked, with color_by's default filled in.
+
+    color_by null: the last variable of the first analysis's design that is a sheet column
+    (DESeq2's place for the variable of interest), else the first column after `sample`.
+    """
+    settings = dict(report)
+    if settings["color_by"] is None:
+        variables = formula_variables(next(iter(analyses.values())).design)
+        present = [v for v in variables if v in columns]
+        settings["color_by"] = present[-1] if present else next((c for c in columns if c != "sample"), "sample")
+    elif settings["color_by"] not in columns:
+        raise StudyError(
+            f"study config: report.color_by names {settings['color_by']!r}, which is not a column of "
+            f"{samples_path} (columns: {', '.join(columns)}). Fix: name one of these columns, or "
+            "set report.color_by: null to colour by the last design variable."
+        )
+    if settings["vst_analysis"] is not None and settings["vst_analysis"] not in analyses:
+        raise StudyError(
+            f"study config: report.vst_analysis names {settings['vst_analysis']!r}, which is not an "
+            f"analysis (analyses: {', '.join(analyses)}). Fix: name an analysis, or null for a VST "
+            "blind to the design."
+        )
+    return settings

@@ -1,0 +1,47 @@
+"""Rule report: the standalone HTML report (<outdir>/report.html) with every plot embedded."""
+
+from pathlib import Path
+
+import pandas as pd
+
+from glmstack import __version__
+from glmstack.io.files import read_json
+from glmstack.report import html
+from glmstack.report.summary import analysis_summary, table_description
+from glmstack.logs import log_to
+
+
+def plots(entries: list[dict]) -> list[html.Plot]:
+    """Title, caption (.rst -> HTML) and PNG bytes of each plot of the layout."""
+    return [html.Plot(e["title"], html.caption_html(Path(e["caption"]).read_text()),
+                        Path(e["png"]).read_bytes()) for e in entries]
+
+
+def read_table(path: str) -> pd.DataFrame:
+    """A TSV written by glmstack.io: gene ids as text, empty cells as NA."""
+    return pd.read_csv(path, sep="\t", dtype={"gene_id": str}, keep_default_na=False, na_values=[""])
+
+
+def main(smk) -> None:
+    log = log_to(smk.log[0])
+    layout, study = smk.params.layout, smk.params.study
+    manifest = read_json(smk.input.manifest)
+    rows = [("count matrix", study["counts"]), ("sample sheet", study["samples"]),
+            ("genes x samples", f"{manifest['n_genes']:,} x {len(manifest['samples'])}"),
+            ("size factors", study["size_factors"]),
+            ("analyses", ", ".join(a["name"] for a in layout["analyses"]))]
+    sections = []
+    for a in layout["analyses"]:
+        model = read_json(a["model"])
+        tables = [html.TableSection(t["name"], table_description(model, t["name"]),
+                                      plots(t["plots"]), read_table(t["top"])) for t in a["tables"]]
+        summary = analysis_summary(model)
+        sections.append(html.AnalysisSection(a["name"], summary, plots(a["plots"]), tables))
+    title, footer = f"glmstack report: {layout['outdir']}", f"Made by glmstack {__version__}."
+    page = html.render(title, rows, plots(layout["study"]), sections, footer)
+    html.write_html(smk.output[0], page)
+    log.info("report with %d analyses, %d bytes", len(sections), len(page))
+
+
+if __name__ == "__main__":
+    main(snakemake)  # noqa: F821 - injected by Snakemake
