@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-from glmstack.design.contrasts import resolve_contrast
+from glmstack.design.contrasts import contrast_reduced_design, resolve_contrast
 from glmstack.design.covariates import add_bins
 from glmstack.design.formula import build_design, check_estimable, check_nested, r_make_names
 from glmstack.errors import StudyError
@@ -107,3 +107,34 @@ def test_natural_spline_names_match_deseq2():
     d = build_design(sheet, "~ batch + ns(t, df = 3)", {})
     assert d.r_names[-3:] == ["ns(t, df = 3)1", "ns(t, df = 3)2", "ns(t, df = 3)3"]
     assert d.results_names[-1] == "ns.t..df...3.3"
+
+
+def _projection(x: np.ndarray) -> np.ndarray:
+    q, _ = np.linalg.qr(x)
+    return q @ q.T
+
+
+def test_a_contrast_becomes_the_design_without_its_coefficient():
+    full = build_design(SHEET, "~ batch + group")
+    c = resolve_contrast(full, "c_vs_a", ["group", "C", "A"], SHEET, "a")
+    reduced = contrast_reduced_design(full.matrix, c.vector)
+    without = full.matrix[:, [j for j in range(full.matrix.shape[1]) if c.vector[j] == 0]]
+    assert reduced.shape == (8, full.matrix.shape[1] - 1)
+    np.testing.assert_allclose(_projection(reduced), _projection(without), atol=1e-12)
+
+
+def test_a_difference_contrast_constrains_two_coefficients_to_be_equal():
+    full = build_design(SHEET, "~ 0 + group")
+    c = resolve_contrast(full, "b_vs_c", {"vector": {"groupB": 1, "groupC": -1}}, SHEET, "a")
+    reduced = contrast_reduced_design(full.matrix, c.vector)
+    merged = np.column_stack([full.matrix[:, 0], full.matrix[:, 1] + full.matrix[:, 2]])  # B and C one group
+    np.testing.assert_allclose(_projection(reduced), _projection(merged), atol=1e-12)
+    with pytest.raises(ValueError):
+        contrast_reduced_design(full.matrix, np.zeros(3))
+
+
+def test_variables_of_a_b_spline_are_found():
+    # formulaic reports no variable for its own bs(); the design must still get the column
+    sheet = SHEET.assign(age=[float(a) for a in SHEET["age"]])
+    design = build_design(sheet, "~ batch + bs(age, df = 4)")
+    assert design.matrix.shape == (8, 6) and "age" in design.numeric

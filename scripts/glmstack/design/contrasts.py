@@ -109,3 +109,18 @@ def resolve_contrast(design: Design, name: str, spec, factor_values: pd.DataFram
         f"{where}: contrast {name!r} must be [factor, numerator, denominator], "
         "{coef: NAME} or {vector: {NAME: weight, ...}}; got " + repr(spec)
     )
+
+
+def contrast_reduced_design(design: np.ndarray, vector: np.ndarray) -> np.ndarray:
+    """The design under the null hypothesis c'beta = 0, for a nested-model test of a contrast.
+
+    Columns: `design` (N, P) times an orthonormal basis (P, P - 1) of the complement of the
+    contrast `vector` (P,), from a complete QR of c, as glmGamPoi's test_de builds it. Its
+    column space is {X b : c'b = 0}, so one nested-model test (LRT, moderated F) serves both
+    contrasts and reduced formulas; for c = e_j it spans the design without column j.
+    """
+    vector = np.asarray(vector, dtype=float).reshape(-1, 1)
+    if not np.any(vector):
+        raise ValueError("a contrast of all zeros has no reduced design")
+    q, _ = np.linalg.qr(vector, mode="complete")
+    return design @ q[:, 1:]

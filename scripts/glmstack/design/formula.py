@@ -8,6 +8,7 @@ DESeq2's resultsNames alias (`condition_treated_vs_untreated`); users may write 
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 
@@ -59,7 +60,19 @@ def formula_variables(formula: str) -> list[str]:
     except Exception as exc:  # formulaic raises several parser error types
         raise StudyError(f"design formula {formula!r} cannot be parsed: {exc}") from exc
     names = {str(v) for v in parsed.required_variables if "value" in {r.value for r in v.roles}}
+    # formulaic does not report the arguments of its own transforms (bs(age) needs `age`)
+    for term in parsed:
+        for factor in term.factors:
+            if factor.eval_method.value == "python":
+                names |= _argument_names(factor.expr)
     return sorted(names, key=lambda v: (formula.find(v) if v in formula else len(formula), v))
+
+
+def _argument_names(expr: str) -> set[str]:
+    """Names a factor expression reads as values (not the functions it calls)."""
+    tree = ast.parse(expr, mode="eval")
+    called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and id(node) not in called}
 
 
 @dataclass(frozen=True)

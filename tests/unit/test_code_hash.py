@@ -1,0 +1,38 @@
+"""glmstack.workflow: a job's code hash covers the modules its script imports, and only those."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from glmstack.workflow import code_hash, script_modules
+
+SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
+PACKAGE = SCRIPTS / "glmstack"
+
+
+def names(script: str) -> set[str]:
+    return {str(p.relative_to(PACKAGE)) for p in script_modules(SCRIPTS / script, PACKAGE)}
+
+
+def test_fit_runs_the_nb_steps_and_not_the_report():
+    fit = names("fit.py")
+    # direct imports, modules reached through them (relative imports), and package __init__s
+    assert {"nb/steps.py", "nb/irls.py", "nb/cooks.py", "rmath/chisq.py", "design/splines.py", "spec.py"} <= fit
+    assert {"__init__.py", "nb/__init__.py", "rmath/__init__.py"} <= fit
+    assert not any(name.startswith("report/") for name in fit)
+    assert "report/plots.py" in names("plot_contrast.py")
+
+
+def test_editing_a_plot_module_changes_the_plot_jobs_hash_only(tmp_path):
+    copy = tmp_path / "scripts"
+    shutil.copytree(SCRIPTS, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    before = {s: code_hash(copy / s, copy / "glmstack") for s in ("fit.py", "genewise.py", "plot_contrast.py")}
+    plots = copy / "glmstack" / "report" / "plots.py"
+    plots.write_text(plots.read_text() + "\n# an edit\n")
+    after = {s: code_hash(copy / s, copy / "glmstack") for s in before}
+    assert after["fit.py"] == before["fit.py"] and after["genewise.py"] == before["genewise.py"]
+    assert after["plot_contrast.py"] != before["plot_contrast.py"]
+    irls = copy / "glmstack" / "nb" / "irls.py"
+    irls.write_text(irls.read_text() + "\n# an edit\n")
+    assert code_hash(copy / "fit.py", copy / "glmstack") != before["fit.py"]

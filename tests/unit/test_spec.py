@@ -1,0 +1,127 @@
+"""glmstack.spec: one analysis object, its defaults from the schema, and each job's params.
+
+Every analysis key the schema has is exercised: each job's params are built as the rules
+build them, and each job builds its design (or model) from its params alone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from glmstack.design.model import build_model, full_design
+from glmstack.spec import JOB_KEYS, SCHEMA_PATH, Analysis, analysis_defaults, study_analyses
+
+SHEET = pd.DataFrame(
+    {
+        "sample": [f"s{i}" for i in range(12)],
+        "condition": ["ctl", "trt"] * 6,
+        "batch": ["x", "x", "y", "y"] * 3,
+        "age": ["31", "45", "22", "60", "51", "38", "27", "44", "35", "58", "41", "29"],
+        "time": ["d0"] * 6 + ["d6"] * 6,
+    }
+)
+
+# one analysis per kind of key: bins, splines, LRT, vector contrasts, thresholds, Cook's settings
+ANALYSES = {
+    "bins": {
+        "design": "~ batch + age_group",
+        "bins": {"age_group": {"column": "age", "quantiles": 3}},
+        "contrasts": {"old_vs_young": ["age_group", "Q3", "Q1"]},
+    },
+    "breaks": {
+        "design": "~ age_group",
+        "bins": {"age_group": {"column": "age", "breaks": [20, 40, 60]}},
+        "contrasts": {"older": ["age_group", "40-60", "20-40"]},
+    },
+    "spline_lrt": {"design": "~ batch + ns(age, df = 2)", "test": "lrt", "reduced": "~ batch", "fit_type": "local"},
+    "interaction": {
+        "design": "~ time * condition",
+        "levels": {"time": ["d0", "d6"], "condition": ["ctl", "trt"]},
+        "contrasts": {"inter": {"coef": "timed6.conditiontrt"}},
+    },
+    "no_intercept": {
+        "design": "~ 0 + condition",
+        "contrasts": {"trt_vs_ctl": {"vector": {"conditiontrt": 1, "conditionctl": -1}}},
+    },
+    "threshold": {
+        "design": "~ condition",
+        "lfc_threshold": 1,
+        "alt_hypothesis": "lessAbs",
+        "alpha": 0.05,
+        "cooks_cutoff": 4.5,
+        "min_replicates_for_replace": None,
+    },
+}
+
+
+def analyses() -> dict[str, Analysis]:
+    return study_analyses({"analyses": ANALYSES})
+
+
+def test_defaults_are_the_schemas():
+    schema = yaml.safe_load(SCHEMA_PATH.read_text())
+    props = schema["properties"]["analyses"]["additionalProperties"]["properties"]
+    a = Analysis.from_study("a", {"design": "~ condition"})
+    for key, prop in props.items():
+        if "default" in prop:
+            assert getattr(a, key) == prop["default"], key
+    assert analysis_defaults()["alpha"] == 0.1 and a.test == "wald" and a.fit_type == "parametric"
+
+
+def test_every_schema_key_is_a_field_and_shapes_some_job():
+    props = yaml.safe_load(SCHEMA_PATH.read_text())["properties"]["analyses"]["additionalProperties"]["properties"]
+    shaping = set().union(*JOB_KEYS.values())
+    assert set(props) == shaping
+    assert set(props) <= {f for f in Analysis.__dataclass_fields__}
+
+
+@pytest.mark.parametrize("name", list(ANALYSES))
+def test_each_job_builds_its_model_from_its_params(name):
+    analysis = analyses()[name]
+    whole = build_model(SHEET, analysis)
+    for job in JOB_KEYS:
+        params = analysis.params(job)
+        assert yaml.safe_load(yaml.safe_dump(params)) == params  # plain values, as Snakemake stores them
+        rebuilt = Analysis.from_params(params)
+        np.testing.assert_array_equal(full_design(SHEET, rebuilt).matrix, whole.full.matrix)
+        if job != "model" and job != "trend":
+            model = build_model(SHEET, rebuilt)
+            assert [c.name for c in model.contrasts] == [c.name for c in whole.contrasts]
+            for ours, theirs in zip(model.contrasts, whole.contrasts):
+                np.testing.assert_array_equal(ours.vector, theirs.vector)
+            assert (model.reduced is None) == (whole.reduced is None)
+
+
+def test_a_job_does_not_see_keys_that_do_not_shape_it():
+    a = analyses()["threshold"]
+    genewise = Analysis.from_params(a.params("model"))
+    assert genewise.alpha is None and genewise.fit_type is None and genewise.contrasts is None
+    assert Analysis.from_params(a.params("fit")).alpha is None
+    assert Analysis.from_params(a.params("tables")).alpha == 0.05
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "rerun"),
+    [
+        ("alpha", 0.05, {"tables", "plots"}),
+        ("fit_type", "mean", {"trend", "fit", "tables", "plots"}),
+        ("bins", {"age_group": {"column": "age", "quantiles": 2}}, set(JOB_KEYS)),
+        ("lfc_threshold", 0.5, {"fit", "tables", "plots"}),
+        ("cooks_cutoff", False, {"fit", "tables", "plots"}),
+    ],
+)
+def test_editing_a_key_changes_the_params_of_the_jobs_it_shapes(key, value, rerun):
+    before = analyses()["bins"]
+    after = Analysis.from_study("bins", {**ANALYSES["bins"], key: value})
+    changed = {job for job in JOB_KEYS if before.params(job) != after.params(job)}
+    assert changed == rerun
+
+
+def test_table_names():
+    a = analyses()
+    assert a["spline_lrt"].table_names == ["lrt"] and a["spline_lrt"].contrast_names == ["results"]
+    assert a["bins"].table_names == ["old_vs_young"]
+    assert a["threshold"].table_names == ["results"]
