@@ -15,7 +15,11 @@ from glmstack.errors import StudyError  # noqa: E402
 from glmstack.io.counts import read_count_header  # noqa: E402
 from glmstack.io.files import read_json  # noqa: E402
 from glmstack.io.samples import read_samples  # noqa: E402
-from glmstack.report.layout import ReportPaths, layout_files, report_layout  # noqa: E402
+from glmstack.report.layout import (
+    ReportPaths,
+    layout_files,
+    report_layout,
+)  # noqa: E402
 from glmstack.spec import SCHEMA_PATH, study_analyses  # noqa: E402
 from glmstack.workflow import code_hash  # noqa: E402
 
@@ -134,7 +138,8 @@ def report_study_rows():
     return {
         "counts": config["counts"],
         "samples": config["samples"],
-        "size_factors": config.get("size_factors_file") or config["size_factors_method"],
+        "size_factors": config.get("size_factors_file")
+        or config["size_factors_method"],
     }
 
 

@@ -19,8 +19,8 @@ def snakemake_command(workdir: Path, *args: str, configfile: Path | None = None)
         sys.executable, "-m", "snakemake",
         "--snakefile", str(ROOT / "Snakefile"),
         "--directory", str(workdir),
+        *args,  # before --configfile, which takes every word after it: targets may end `args`
         "--configfile", str(configfile or workdir / "study.yaml"),
-        *args,
     ]  # fmt: skip
 
 
