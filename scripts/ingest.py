@@ -1,7 +1,6 @@
 """Rule ingest: read and check the count matrix, compute size factors, write the gene shards."""
 
 import pandas as pd
-
 from glmstack.io import counts as count_files
 from glmstack.io.files import write_json, write_npz, write_tsv
 from glmstack.io.samples import read_size_factors

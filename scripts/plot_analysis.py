@@ -1,7 +1,6 @@
 """Rule plot_analysis: dispersion plot, Cook's distances per sample and the summary table."""
 
 import numpy as np
-
 from glmstack.io.files import read_json, read_npz, write_tsv
 from glmstack.logs import log_to
 from glmstack.report import plots

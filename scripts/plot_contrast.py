@@ -2,7 +2,6 @@
 
 import numpy as np
 import pandas as pd
-
 from glmstack.design.model import build_model
 from glmstack.io.files import read_json, read_npz, write_tsv
 from glmstack.io.samples import aligned_samples

@@ -3,12 +3,11 @@
 from pathlib import Path
 
 import pandas as pd
-
 from glmstack import __version__
 from glmstack.io.files import read_json
+from glmstack.logs import log_to
 from glmstack.report import html
 from glmstack.report.summary import analysis_summary, table_description
-from glmstack.logs import log_to
 
 
 def plots(entries: list[dict]) -> list[html.Plot]:

@@ -1,7 +1,6 @@
 """Rule trend: dispersion-mean trend and prior variance from every shard of one analysis."""
 
 import numpy as np
-
 from glmstack.design.model import full_design
 from glmstack.io.files import read_json, read_npz, write_json
 from glmstack.io.samples import aligned_samples

@@ -35,7 +35,9 @@ def check_samples(
     ids = samples["sample"].astype(str)
     blank = np.flatnonzero(samples["sample"].isna().to_numpy())
     if blank.size:
-        raise StudyError(f"{path}: column 'sample' is empty in rows {preview((blank + 2).tolist())}. Fix: fill in the ids.")
+        raise StudyError(
+            f"{path}: column 'sample' is empty in rows {preview((blank + 2).tolist())}. Fix: fill in the ids."
+        )
     dup = ids[ids.duplicated()].unique().tolist()
     if dup:
         raise StudyError(f"{path}: duplicated sample ids {preview(dup)}. Fix: make each id unique.")
@@ -116,14 +118,18 @@ def check_config(config: dict, schema: dict, where: str = "study config") -> Non
                 )
     if problems:
         raise StudyError(
-            f"{where}: " + "; ".join(problems) + ". Fix: edit the study YAML; config/config.yaml documents every key."
+            f"{where}: "
+            + "; ".join(problems)
+            + ". Fix: edit the study YAML; config/config.yaml documents every key."
         )
 
 
 RESERVED_TABLE_NAMES = {"dispersions", "model", "trend", "lrt", "report"}
 
 
-def check_design_variables(samples: pd.DataFrame, path: str, name: str, formula: str, levels: dict) -> list[str]:
+def check_design_variables(
+    samples: pd.DataFrame, path: str, name: str, formula: str, levels: dict
+) -> list[str]:
     """Design variables: no missing values, factors with >= 2 levels; returns warnings.
 
     A column of numbers is used as a number; when it looks like codes (few distinct
@@ -170,7 +176,7 @@ def check_analyses(analyses: dict[str, Analysis], samples: pd.DataFrame, samples
         formulas = [("design", analysis.design)]
         if analysis.is_lrt:
             if not analysis.reduced:
-                raise StudyError(f"{where}: test: lrt needs `reduced:` (e.g. reduced: \"~ 1\"). Fix: add it.")
+                raise StudyError(f'{where}: test: lrt needs `reduced:` (e.g. reduced: "~ 1"). Fix: add it.')
             formulas.append(("reduced", analysis.reduced))
         for key, formula in formulas:
             missing = [v for v in formula_variables(formula) if v not in sheet.columns]
@@ -203,7 +209,9 @@ def check_analyses(analyses: dict[str, Analysis], samples: pd.DataFrame, samples
     return warnings
 
 
-def report_settings(report: dict, columns: list[str], analyses: dict[str, Analysis], samples_path: str) -> dict:
+def report_settings(
+    report: dict, columns: list[str], analyses: dict[str, Analysis], samples_path: str
+) -> dict:
     """The study's `report:` block, checked, with color_by's default filled in.
 
     color_by null: the last variable of the first analysis's design that is a sheet column
@@ -213,7 +221,9 @@ def report_settings(report: dict, columns: list[str], analyses: dict[str, Analys
     if settings["color_by"] is None:
         variables = formula_variables(next(iter(analyses.values())).design)
         present = [v for v in variables if v in columns]
-        settings["color_by"] = present[-1] if present else next((c for c in columns if c != "sample"), "sample")
+        settings["color_by"] = (
+            present[-1] if present else next((c for c in columns if c != "sample"), "sample")
+        )
     elif settings["color_by"] not in columns:
         raise StudyError(
             f"study config: report.color_by names {settings['color_by']!r}, which is not a column of "

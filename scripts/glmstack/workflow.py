@@ -37,7 +37,11 @@ def _imported_modules(path: Path, package_dir: Path) -> set[str]:
             if node.level:
                 if own is None:
                     continue
-                base = own[: len(own) - node.level] if path.name != "__init__.py" else own[: len(own) - node.level + 1]
+                base = (
+                    own[: len(own) - node.level]
+                    if path.name != "__init__.py"
+                    else own[: len(own) - node.level + 1]
+                )
                 module = ".".join(base + ([node.module] if node.module else []))
             else:
                 module = node.module or ""

@@ -13,9 +13,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
-
 import tolerances as tol
+import yaml
 from cases import DATA, load, read_table
 from glmstack.nb import size_factors, steps
 from glmstack.spec import Analysis, study_analyses

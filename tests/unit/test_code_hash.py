@@ -18,7 +18,14 @@ def names(script: str) -> set[str]:
 def test_fit_runs_the_nb_steps_and_not_the_report():
     fit = names("fit.py")
     # direct imports, modules reached through them (relative imports), and package __init__s
-    assert {"nb/steps.py", "nb/irls.py", "nb/cooks.py", "rmath/chisq.py", "design/splines.py", "spec.py"} <= fit
+    assert {
+        "nb/steps.py",
+        "nb/irls.py",
+        "nb/cooks.py",
+        "rmath/chisq.py",
+        "design/splines.py",
+        "spec.py",
+    } <= fit
     assert {"__init__.py", "nb/__init__.py", "rmath/__init__.py"} <= fit
     assert not any(name.startswith("report/") for name in fit)
     assert "report/plots.py" in names("plot_contrast.py")
@@ -27,7 +34,9 @@ def test_fit_runs_the_nb_steps_and_not_the_report():
 def test_editing_a_plot_module_changes_the_plot_jobs_hash_only(tmp_path):
     copy = tmp_path / "scripts"
     shutil.copytree(SCRIPTS, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    before = {s: code_hash(copy / s, copy / "glmstack") for s in ("fit.py", "genewise.py", "plot_contrast.py")}
+    before = {
+        s: code_hash(copy / s, copy / "glmstack") for s in ("fit.py", "genewise.py", "plot_contrast.py")
+    }
     plots = copy / "glmstack" / "report" / "plots.py"
     plots.write_text(plots.read_text() + "\n# an edit\n")
     after = {s: code_hash(copy / s, copy / "glmstack") for s in before}

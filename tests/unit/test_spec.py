@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-
 from glmstack.design.model import build_model, full_design
 from glmstack.spec import JOB_KEYS, SCHEMA_PATH, Analysis, analysis_defaults, study_analyses
 
@@ -36,7 +35,12 @@ ANALYSES = {
         "bins": {"age_group": {"column": "age", "breaks": [20, 40, 60]}},
         "contrasts": {"older": ["age_group", "40-60", "20-40"]},
     },
-    "spline_lrt": {"design": "~ batch + ns(age, df = 2)", "test": "lrt", "reduced": "~ batch", "fit_type": "local"},
+    "spline_lrt": {
+        "design": "~ batch + ns(age, df = 2)",
+        "test": "lrt",
+        "reduced": "~ batch",
+        "fit_type": "local",
+    },
     "interaction": {
         "design": "~ time * condition",
         "levels": {"time": ["d0", "d6"], "condition": ["ctl", "trt"]},
@@ -72,7 +76,9 @@ def test_defaults_are_the_schemas():
 
 
 def test_every_schema_key_is_a_field_and_shapes_some_job():
-    props = yaml.safe_load(SCHEMA_PATH.read_text())["properties"]["analyses"]["additionalProperties"]["properties"]
+    props = yaml.safe_load(SCHEMA_PATH.read_text())["properties"]["analyses"]["additionalProperties"][
+        "properties"
+    ]
     shaping = set().union(*JOB_KEYS.values())
     assert set(props) == shaping
     assert set(props) <= {f for f in Analysis.__dataclass_fields__}

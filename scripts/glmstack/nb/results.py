@@ -96,7 +96,8 @@ def model_summary(
         "design_columns": _columns(model.full),
         "reduced_columns": _columns(model.reduced) if model.reduced is not None else None,
         "contrasts": [
-            {"name": c.name, "description": c.description, "vector": c.vector.tolist()} for c in model.contrasts
+            {"name": c.name, "description": c.description, "vector": c.vector.tolist()}
+            for c in model.contrasts
         ],
         "size_factors": dict(zip(manifest["samples"], manifest["size_factors"])),
         "trend": {
@@ -118,6 +119,9 @@ def model_summary(
         "versions": {
             "glmstack": __version__,
             "python": platform.python_version(),
-            **{package: version(package) for package in ("numpy", "scipy", "statsmodels", "pandas", "formulaic")},
+            **{
+                package: version(package)
+                for package in ("numpy", "scipy", "statsmodels", "pandas", "formulaic")
+            },
         },
     }

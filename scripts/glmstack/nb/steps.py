@@ -63,7 +63,9 @@ def genewise_step(counts: np.ndarray, size_factors: np.ndarray, design: np.ndarr
     }
 
 
-def trend_step(base_mean: np.ndarray, disp_gene_est: np.ndarray, fit_type: str, n_samples: int, n_coef: int) -> dict:
+def trend_step(
+    base_mean: np.ndarray, disp_gene_est: np.ndarray, fit_type: str, n_samples: int, n_coef: int
+) -> dict:
     """Rule trend: the dispersion trend and the prior variance, from all non-zero genes."""
     nz = ~np.isnan(disp_gene_est)
     trend = fit_trend(base_mean[nz], disp_gene_est[nz], fit_type)
@@ -73,7 +75,11 @@ def trend_step(base_mean: np.ndarray, disp_gene_est: np.ndarray, fit_type: str, 
     residuals = np.log(disp_gene_est[nz][above]) - np.log(disp_fit[above])
     prior_var = dispersion_prior_variance(residuals, n_samples, n_coef)
     log.info("trend %s (requested %s), prior variance %.4g", trend.fit_type, fit_type, prior_var)
-    return {"trend": trend.to_dict(), "var_log_disp_ests": var_log_disp_ests(residuals), "prior_var": prior_var}
+    return {
+        "trend": trend.to_dict(),
+        "var_log_disp_ests": var_log_disp_ests(residuals),
+        "prior_var": prior_var,
+    }
 
 
 @dataclass(frozen=True)
@@ -95,15 +101,21 @@ class GeneFits:
             if a is None or b is None:
                 return a
             if isinstance(a, GlmFit):
-                return GlmFit(*(put(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(GlmFit)))
+                return GlmFit(
+                    *(put(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(GlmFit))
+                )
             a = a.copy()
             a[rows] = b
             return a
 
-        return GeneFits(*(put(getattr(self, f.name), getattr(other, f.name)) for f in dataclasses.fields(self)))
+        return GeneFits(
+            *(put(getattr(self, f.name), getattr(other, f.name)) for f in dataclasses.fields(self))
+        )
 
 
-def fit_genes(counts, size_factors, model: Model, trend: DispersionTrend, prior: dict, genewise: dict | None = None) -> GeneFits:
+def fit_genes(
+    counts, size_factors, model: Model, trend: DispersionTrend, prior: dict, genewise: dict | None = None
+) -> GeneFits:
     """MAP dispersions and GLM fits of non-zero genes.
 
     `genewise` (base_mean, mu, disp_gene_est) when the gene-wise step already ran on these
@@ -117,10 +129,16 @@ def fit_genes(counts, size_factors, model: Model, trend: DispersionTrend, prior:
         gw = genewise_dispersion(counts, size_factors, design)
         mu, disp_gene_est = gw.mu, gw.disp
     disp_fit = trend.evaluate(base_mean)
-    fit = map_dispersion(counts, mu, design, disp_gene_est, disp_fit, prior["prior_var"], prior["var_log_disp_ests"])
+    fit = map_dispersion(
+        counts, mu, design, disp_gene_est, disp_fit, prior["prior_var"], prior["var_log_disp_ests"]
+    )
     # log likelihoods only for the LRT
     full = fit_nb_glm(counts, size_factors, design, fit.disp, log_like=model.reduced is not None)
-    reduced = fit_nb_glm(counts, size_factors, model.reduced.matrix, fit.disp) if model.reduced is not None else None
+    reduced = (
+        fit_nb_glm(counts, size_factors, model.reduced.matrix, fit.disp)
+        if model.reduced is not None
+        else None
+    )
     return GeneFits(base_mean, disp_gene_est, disp_fit, fit.disp, fit.outlier, full, reduced)
 
 
@@ -131,7 +149,12 @@ def _single_two_level_factor(model: Model) -> bool:
 
 
 def cooks_outliers(
-    max_cooks: np.ndarray, cutoff: float, setting: bool | float, model: Model, counts: np.ndarray, cooks: np.ndarray
+    max_cooks: np.ndarray,
+    cutoff: float,
+    setting: bool | float,
+    model: Model,
+    counts: np.ndarray,
+    cooks: np.ndarray,
 ) -> np.ndarray:
     """Genes whose p-values DESeq2's Cook's filter removes (results(cooksCutoff = setting))."""
     if setting is False:
@@ -172,6 +195,55 @@ def contrast_tests(
     return results
 
 
+def replace_and_refit(
+    fits: GeneFits,
+    counts: np.ndarray,
+    size_factors: np.ndarray,
+    model: Model,
+    cooks: np.ndarray,
+    cutoff: float,
+    min_replicates: int,
+    trend: DispersionTrend,
+    prior: dict,
+) -> tuple[GeneFits, cooks_mod.Replacement | None]:
+    """DESeq2's outlier replacement: replace outlying counts of samples in cells of at least
+    `min_replicates`, refit the flagged genes (gene-wise and MAP dispersions, GLM) with the
+    genome-wide trend and prior, and take their baseMean from the replaced counts."""
+    design = model.full.matrix
+    normalized = counts / size_factors
+    replacement = cooks_mod.replace_outliers(
+        counts, normalized, size_factors, cooks, design, cutoff, min_replicates
+    )
+    if replacement is None:
+        return fits, None
+    refit = np.flatnonzero(replacement.flagged & ~replacement.now_zero)
+    if refit.size:
+        log.info("replacing outliers and refitting %d genes", refit.size)
+        fits = fits.with_rows(refit, fit_genes(replacement.counts[refit], size_factors, model, trend, prior))
+    if replacement.n_replaced:
+        fits = dataclasses.replace(fits, base_mean=base_means(replacement.counts, size_factors))
+    return fits, replacement
+
+
+def apply_cooks_filter(
+    results: dict[str, ContrastResult], removed: np.ndarray, now_zero: np.ndarray
+) -> dict[str, ContrastResult]:
+    """p-values of Cook's outliers become NaN; genes all zero after replacement report
+    log2 fold change 0, SE 0, statistic 0 and p-value 1 (DESeq2)."""
+    out = {}
+    for name, r in results.items():
+        r = dataclasses.replace(r, pvalue=np.where(removed, np.nan, r.pvalue))
+        if now_zero.any():
+            r = ContrastResult(
+                *(
+                    np.where(now_zero, value, x)
+                    for value, x in zip((0.0, 0.0, 0.0, 1.0), dataclasses.astuple(r))
+                )
+            )
+        out[name] = r
+    return out
+
+
 def fit_step(
     counts: np.ndarray,
     size_factors: np.ndarray,
@@ -182,65 +254,52 @@ def fit_step(
 ) -> dict[str, np.ndarray]:
     """Rule fit: MAP dispersions, GLM fit(s), Cook's handling and tests for one shard.
 
-    Follows DESeq2 (DESeq + results): Cook's distances from the full fit; with >= 7
-    replicates in some design cell, counts with Cook's distance above the F(0.99; p, m-p)
-    cutoff are replaced (replaceable samples only) by the 20 %-trimmed mean and the flagged
-    genes are refitted (gene-wise and MAP dispersion, GLM) with the genome-wide trend and
-    prior; p-values of genes whose max Cook's distance exceeds the cutoff become NaN.
+    Follows DESeq2 (DESeq + results); all-zero genes are skipped and reported as NaN.
     """
     trend = DispersionTrend.from_dict(trend_json["trend"])
-    counts = np.ascontiguousarray(counts, dtype=float)
     design = model.full.matrix
     n_samples, n_coef = design.shape
     nz = np.flatnonzero(~genewise["all_zero"].astype(bool))
-    c_nz = counts[nz]
+    counts = np.ascontiguousarray(counts, dtype=float)[nz]
+    from_genewise = {k: genewise[k][nz] for k in ("base_mean", "mu", "disp_gene_est")}
 
-    # MAP dispersions and GLM fits, from the gene-wise step's estimates
-    prior_genewise = {k: genewise[k][nz] for k in ("base_mean", "mu", "disp_gene_est")}
-    fits = fit_genes(c_nz, size_factors, model, trend, trend_json, prior_genewise)
-
-    # Cook's distances of the full fit; an LRT uses the gene-wise step's mu, because DESeq2's
-    # nbinomLRT computes them before it stores the full model's mu (bounded at 0.5)
-    normalized = c_nz / size_factors
-    cooks_mu = prior_genewise["mu"] if model.reduced is not None else fits.full.mu
-    cooks = cooks_mod.cooks_distance(c_nz, cooks_mu, fits.full.hat, normalized, design)
+    # 1. MAP dispersions (prior: the trend and its variance) and GLM fits
+    fits = fit_genes(counts, size_factors, model, trend, trend_json, from_genewise)
+    # 2. Cook's distances of the full fit; an LRT uses the gene-wise step's mu, because DESeq2's
+    #    nbinomLRT computes them before it stores the full model's mu (bounded at 0.5)
+    cooks_mu = from_genewise["mu"] if model.reduced is not None else fits.full.mu
+    cooks = cooks_mod.cooks_distance(counts, cooks_mu, fits.full.hat, counts / size_factors, design)
     max_cooks = cooks_mod.max_cooks(cooks, design)
     cutoff = cooks_mod.cooks_cutoff(n_samples, n_coef) if n_samples > n_coef else np.inf
-
-    # with >= min_replicates_for_replace samples in a cell: replace outliers, refit those genes
+    # 3. with enough replicates: replace outliers and refit those genes
     replacement = None
     if analysis.min_replicates_for_replace is not None and n_samples > n_coef:
-        replacement = cooks_mod.replace_outliers(
-            c_nz, normalized, size_factors, cooks, design, cutoff, analysis.min_replicates_for_replace
+        fits, replacement = replace_and_refit(
+            fits,
+            counts,
+            size_factors,
+            model,
+            cooks,
+            cutoff,
+            analysis.min_replicates_for_replace,
+            trend,
+            trend_json,
         )
     if replacement is not None:
-        refit = np.flatnonzero(replacement.flagged & ~replacement.now_zero)
-        if refit.size:
-            log.info("replacing outliers and refitting %d genes", refit.size)
-            fits = fits.with_rows(refit, fit_genes(replacement.counts[refit], size_factors, model, trend, trend_json))
         max_cooks = cooks_mod.max_cooks_after_replacement(cooks, design, replacement.replaceable)
-        if replacement.n_replaced:
-            fits = dataclasses.replace(fits, base_mean=base_means(replacement.counts, size_factors))
-
-    # tests, then DESeq2's Cook's filter on the p-values
-    results = contrast_tests(fits, model, analysis, c_nz)
-    removed = cooks_outliers(max_cooks, cutoff, analysis.cooks_cutoff, model, c_nz, cooks)
-    now_zero = replacement.now_zero if replacement is not None else np.zeros(nz.size, dtype=bool)
-    for name, r in results.items():
-        pvalue = np.where(removed, np.nan, r.pvalue)
-        if now_zero.any():
-            r = ContrastResult(*(np.where(now_zero, v, x) for v, x in zip((0.0, 0.0, 0.0, 1.0), (r.estimate, r.std_error, r.statistic, pvalue))))
-        else:
-            r = dataclasses.replace(r, pvalue=pvalue)
-        results[name] = r
+    # 4. Wald tests of the contrasts, or the LRT against the reduced design
+    results = contrast_tests(fits, model, analysis, counts)
+    # 5. Cook's filter on the p-values (results(cooksCutoff))
+    removed = cooks_outliers(max_cooks, cutoff, analysis.cooks_cutoff, model, counts, cooks)
+    none = np.zeros(nz.size, dtype=bool)
+    results = apply_cooks_filter(results, removed, replacement.now_zero if replacement is not None else none)
 
     def full_length(values: np.ndarray, fill=np.nan) -> np.ndarray:
-        arr = np.full((counts.shape[0],) + values.shape[1:], fill, dtype=float)
+        arr = np.full((genewise["all_zero"].size,) + values.shape[1:], fill, dtype=float)
         arr[nz] = values
         return arr
 
-    flagged = replacement.flagged if replacement is not None else np.zeros(nz.size, dtype=bool)
-    out = {
+    return {
         "base_mean": full_length(fits.base_mean, 0.0),
         "disp_gene_est": full_length(fits.disp_gene_est),
         "disp_fit": full_length(fits.disp_fit),
@@ -248,14 +307,15 @@ def fit_step(
         "disp_outlier": full_length(fits.disp_outlier.astype(float)),
         "max_cooks": full_length(max_cooks),
         "cooks": full_length(cooks),  # (G, N) of the first full fit; NaN rows for all-zero genes
-        "replaced": full_length(flagged.astype(float)),
+        "replaced": full_length((replacement.flagged if replacement is not None else none).astype(float)),
         "beta": full_length(fits.full.beta * LOG2E),
         "beta_se": full_length(fits.full.beta_se * LOG2E),
         "beta_conv": full_length(fits.full.converged.astype(float)),
         "n_counts_replaced": np.array(replacement.n_replaced if replacement is not None else 0),
+        **to_arrays(
+            {name: ContrastResult(*map(full_length, dataclasses.astuple(r))) for name, r in results.items()}
+        ),
     }
-    out.update(to_arrays({name: ContrastResult(*(full_length(a) for a in dataclasses.astuple(r))) for name, r in results.items()}))
-    return out
 
 
 def run_analysis(
