@@ -309,3 +309,59 @@ def test_matrix_is_read_in_row_chunks_with_the_same_result(tmp_path, monkeypatch
     late_ragged = write(tmp_path, "r.tsv", GOOD + rows + "g99\t1\t2\t3\t4\t5\t6\t7\n")
     with pytest.raises(StudyError, match="rows do not all have the header's 7 fields"):
         count_files.read_counts(late_ragged)
+
+
+# ---------------------------------------------------------------- ids and encodings
+
+
+NUMERIC_IDS = "gene\ta1\ta2\ta3\tb1\tb2\tb3\n000012\t10\t12\t9\t30\t28\t35\n000013\t0\t1\t0\t4\t2\t3\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("bom.tsv", ("\ufeff" + NUMERIC_IDS).encode()),  # Excel's "CSV UTF-8"
+        ("r_write_table.tsv", ('""' + NUMERIC_IDS[4:]).encode()),  # write.table(col.names = NA)
+        ("r_write_csv.csv", NUMERIC_IDS.replace("\t", ",").replace("gene", '""').encode()),
+        ("quoted.csv", b'"gene","a1","a2","a3","b1","b2","b3"\n"000012",10,12,9,30,28,35\n"000013",0,1,0,4,2,3\n'),
+    ],
+)
+def test_feature_ids_are_text_whatever_the_header(tmp_path, name, data):
+    path = tmp_path / name
+    path.write_bytes(data)
+    counts = count_files.read_counts(path)
+    assert counts.gene_id.tolist() == ["000012", "000013"]
+    assert counts.samples == ["a1", "a2", "a3", "b1", "b2", "b3"]
+
+
+@pytest.mark.parametrize("bad_id", ["NA", "", "NaN"])
+def test_na_or_empty_feature_id_is_refused(tmp_path, bad_id):
+    path = write(tmp_path, "c.tsv", GOOD.replace("\ng2\t", f"\n{bad_id}\t"))
+    with pytest.raises(StudyError, match="c.tsv: feature ids are empty or NA on data rows 2"):
+        count_files.read_counts(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "what"),
+    [
+        ("latin1.tsv", GOOD.replace("g1", "g\xe9ne").encode("latin-1"), "not UTF-8 text"),
+        ("utf16.tsv", GOOD.encode("utf-16"), "UTF-16 text"),
+        ("zipped.tsv", gzip.compress(GOOD.encode()), "gzip-compressed but not named .gz"),
+        ("c.tsv.gz", gzip.compress(("gene\ta1\n" + "".join(f"g{i}\t{i * 7919 % 1000}\n" for i in range(9000))).encode())[:3000],
+         "a damaged or truncated archive"),
+    ],
+)  # fmt: skip
+def test_unreadable_files_are_named_with_the_fix(tmp_path, name, data, what):
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(StudyError, match=f"{name}: cannot be read: the file is {what}.*Fix:"):
+        count_files.read_counts(path)
+
+
+def test_sample_sheet_with_a_bom_and_one_in_latin1(tmp_path):
+    path = tmp_path / "s.tsv"
+    path.write_bytes(("\ufeff" + SHEET.to_csv(sep="\t", index=False)).encode())
+    assert list(read_samples(path).columns)[0] == "sample"
+    path.write_bytes(SHEET.assign(condition="Kn\xf6del").to_csv(sep="\t", index=False).encode("latin-1"))
+    with pytest.raises(StudyError, match="s.tsv: cannot be read: the file is not UTF-8 text"):
+        read_samples(path)

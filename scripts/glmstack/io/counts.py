@@ -5,7 +5,7 @@ Every bad cell is named (file, feature, sample, value) with the fix, before any 
 
 from __future__ import annotations
 
-import gzip
+import csv
 import re
 import warnings
 from dataclasses import dataclass
@@ -15,12 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import StudyError, preview
-from .files import table_separator
-
-
-def _open_text(path: Path):
-    return gzip.open(path, "rt") if str(path).endswith(".gz") else open(path)
-
+from .files import DECODE_ERRORS, open_text, table_separator, unreadable
 
 FEATURECOUNTS_ANNOTATION = ["Chr", "Start", "End", "Strand", "Length"]
 _ALIGNMENT_SUFFIX = re.compile(r"(\.sorted)?\.(bam|sam|cram)$")
@@ -51,18 +46,21 @@ def count_layout(path: str | Path) -> CountLayout:
     sep = table_separator(path)
     comments = 0
     line = ""
-    with _open_text(path) as fh:
-        for line in fh:
-            if line.startswith("#"):
-                comments += 1
-                continue
-            break
-        else:
-            line = ""
+    try:
+        with open_text(path) as fh:
+            for line in fh:
+                if line.startswith("#"):
+                    comments += 1
+                    continue
+                break
+            else:
+                line = ""
+    except DECODE_ERRORS as exc:
+        raise unreadable(path, exc) from None
     line = line.rstrip("\r\n")
     if not line:
         raise StudyError(f"{path}: the count matrix is empty. Fix: point `counts` at a non-empty table.")
-    fields = line.split(sep)
+    fields = next(csv.reader([line], delimiter=sep))  # R's write.csv quotes every name
     if len(fields) < 2:
         other = "tabs" if sep == "," else "commas"
         hint = f" (the header contains {other})" if (("\t" in line) if sep == "," else ("," in line)) else ""
@@ -124,16 +122,35 @@ def _parse_error(layout: CountLayout, exc: Exception) -> StudyError:
     )
 
 
+NA_TEXT = ["", "NA", "NaN", "nan", "N/A", "NULL"]  # cells read as missing (then refused, named)
+
+
+def _csv_options(layout: CountLayout) -> dict:
+    """read_csv options: columns by position (a BOM, an empty or quoted id header change
+    nothing), ids always text and never NA, the header and comment lines skipped."""
+    names = [f"c{j}" for j in range(1 + len(layout.annotation) + len(layout.columns))]
+    return {
+        "sep": layout.separator,
+        "header": None,
+        "names": names,
+        "skiprows": layout.comment_lines + 1,
+        "index_col": False,
+        "keep_default_na": False,
+        "na_values": {name: NA_TEXT for name in names[1:]},
+        "encoding": "utf-8",
+    }
+
+
 def _read_text(layout: CountLayout) -> pd.DataFrame:
     """The whole table as text, to name bad cells (only read when the numeric pass fails)."""
     try:
         with warnings.catch_warnings():
             # rows longer than the header would otherwise shift into the index or be cut
             warnings.simplefilter("error", pd.errors.ParserWarning)
-            return pd.read_csv(
-                layout.path, sep=layout.separator, skiprows=layout.comment_lines, index_col=False,
-                dtype=str, keep_default_na=False,
-            )  # fmt: skip
+            options = {**_csv_options(layout), "na_values": None}
+            return pd.read_csv(layout.path, dtype=str, **options)
+    except DECODE_ERRORS as exc:
+        raise unreadable(layout.path, exc) from None
     except (pd.errors.ParserError, pd.errors.ParserWarning, ValueError) as exc:
         raise _parse_error(layout, exc) from None
 
@@ -150,10 +167,7 @@ def _read_numbers(layout: CountLayout) -> tuple[np.ndarray, np.ndarray] | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", pd.errors.ParserWarning)  # as in _read_text
-            reader = pd.read_csv(
-                layout.path, sep=layout.separator, skiprows=layout.comment_lines, index_col=False,
-                dtype={layout.id_column: str}, chunksize=rows,
-            )  # fmt: skip
+            reader = pd.read_csv(layout.path, dtype={"c0": str}, chunksize=rows, **_csv_options(layout))
             with reader:
                 for chunk in reader:
                     values = chunk.iloc[:, first:]
@@ -162,8 +176,10 @@ def _read_numbers(layout: CountLayout) -> tuple[np.ndarray, np.ndarray] | None:
                     block = values.to_numpy(dtype=float)
                     if np.isnan(block).any():
                         return None
-                    ids.append(chunk.iloc[:, 0].astype(str).to_numpy(dtype=str))
+                    ids.append(chunk.iloc[:, 0].to_numpy(dtype=str))
                     blocks.append(block)
+    except DECODE_ERRORS as exc:
+        raise unreadable(layout.path, exc) from None
     except (pd.errors.ParserError, pd.errors.ParserWarning, ValueError) as exc:
         raise _parse_error(layout, exc) from None
     if not blocks:
@@ -193,9 +209,12 @@ def read_counts(
         text = None
     if gene_id.size == 0:
         raise StudyError(f"{path}: the count matrix has a header but no features. Fix: check the file.")
-    blank_ids = np.flatnonzero(np.char.str_len(gene_id) == 0)
+    blank_ids = np.flatnonzero(np.isin(np.char.strip(gene_id), NA_TEXT))
     if blank_ids.size:
-        raise StudyError(f"{path}: feature ids are empty on data rows {preview((blank_ids + 1).tolist())}. Fix: fill them in.")
+        raise StudyError(
+            f"{path}: feature ids are empty or NA on data rows {preview((blank_ids + 1).tolist())}. "
+            "Fix: give every row a unique feature id."
+        )
     ids = pd.Series(gene_id)
     dup = ids[ids.duplicated()].unique().tolist()
     if dup:

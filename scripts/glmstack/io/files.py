@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
+import zlib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from ..errors import StudyError
 
 FORMAT_VERSION = 1
 
@@ -75,3 +79,33 @@ def table_separator(path: str | Path) -> str:
     return "," if name.endswith(".csv") else "\t"
 
 
+def open_text(path: Path):
+    """The file as UTF-8 text (a leading byte-order mark dropped), gunzipped if named .gz."""
+    if str(path).endswith(".gz"):
+        return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
+    return open(path, encoding="utf-8-sig", newline="")
+
+
+# what reading a table can raise when the file is not UTF-8 text or is a broken archive
+DECODE_ERRORS = (UnicodeDecodeError, EOFError, gzip.BadGzipFile, zlib.error, OSError)
+
+
+def unreadable(path: Path, exc: Exception) -> StudyError:
+    """The error for a table that is not plain (or gzipped) UTF-8 text."""
+    with open(path, "rb") as fh:
+        magic = fh.read(4)
+    if magic.startswith(b"\x1f\x8b") and not str(path).endswith(".gz"):
+        what = "gzip-compressed but not named .gz"
+    elif magic.startswith(b"BZh"):
+        what = "bzip2-compressed (not supported)"
+    elif magic[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        what = "UTF-16 text"
+    elif isinstance(exc, UnicodeDecodeError):
+        what = f"not UTF-8 text (byte {exc.object[exc.start:exc.start + 1]!r} at position {exc.start})"
+    else:
+        what = f"a damaged or truncated archive ({type(exc).__name__}: {exc})"
+    return StudyError(
+        f"{path}: cannot be read: the file is {what}. Fix: give a tab- or comma-separated table "
+        "in UTF-8, plain or gzipped with a .gz name (e.g. re-save it as UTF-8 text, or `gzip -t` to check "
+        "an archive)."
+    )

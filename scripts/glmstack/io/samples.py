@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import StudyError
-from .files import table_separator
+from .files import DECODE_ERRORS, table_separator, unreadable
 
 
 def read_samples(path: str | Path) -> pd.DataFrame:
@@ -19,11 +19,14 @@ def read_samples(path: str | Path) -> pd.DataFrame:
             # rows longer than the header would otherwise shift into the index or be cut
             warnings.simplefilter("error", pd.errors.ParserWarning)
             sheet = pd.read_csv(
-                path, sep=table_separator(path), dtype=str, keep_default_na=False, na_values=["", "NA"], index_col=False
-            )
+                path, sep=table_separator(path), dtype=str, keep_default_na=False, na_values=["", "NA"],
+                index_col=False, encoding="utf-8-sig",
+            )  # fmt: skip
     except pd.errors.EmptyDataError:
         raise StudyError(f"{path}: the sample sheet is empty. Fix: one header line, then one row per sample.") from None
-    except (pd.errors.ParserError, pd.errors.ParserWarning, UnicodeDecodeError) as exc:
+    except DECODE_ERRORS as exc:
+        raise unreadable(Path(path), exc) from None
+    except (pd.errors.ParserError, pd.errors.ParserWarning) as exc:
         raise StudyError(
             f"{path}: the sample sheet cannot be read as a {'comma' if table_separator(path) == ',' else 'tab'}"
             f"-separated table ({str(exc).strip()}). Fix: one row per sample, the same number of fields "
