@@ -138,3 +138,19 @@ def test_variables_of_a_b_spline_are_found():
     sheet = SHEET.assign(age=[float(a) for a in SHEET["age"]])
     design = build_design(sheet, "~ batch + bs(age, df = 4)")
     assert design.matrix.shape == (8, 6) and "age" in design.numeric
+
+
+def test_levels_with_brackets_and_dots_resolve_exactly():
+    sheet = SHEET.assign(tissue=["Kid", "Liv[1", "Kid", "Liv[1", "a.b", "a.b", "Kid", "Liv[1"])
+    design = build_design(sheet, "~ batch + tissue", {"tissue": ["Kid", "Liv[1", "a.b"]})
+    assert design.r_names == ["(Intercept)", "batchy", "tissueLiv[1", "tissuea.b"]
+    c = resolve_contrast(design, "liv", ["tissue", "Liv[1", "Kid"], sheet, "a")
+    np.testing.assert_array_equal(c.vector, [0, 0, 1, 0])
+    c = resolve_contrast(design, "ab_vs_liv", ["tissue", "a.b", "Liv[1"], sheet, "a")
+    np.testing.assert_array_equal(c.vector, [0, 0, -1, 1])
+
+
+def test_a_contrast_of_zero_weights_is_refused():
+    design = build_design(SHEET, "~ 0 + group")
+    with pytest.raises(StudyError, match="contrast 'nothing' .* gives every design column weight 0"):
+        resolve_contrast(design, "nothing", {"vector": {"groupA": 0}}, SHEET, "analyses.a")

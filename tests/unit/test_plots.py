@@ -234,3 +234,15 @@ def test_top_gene_counts(tmp_path, design, spec, table):
         "top genes",
     )
     assert_sensible_png(path)
+
+
+def test_dollar_signs_in_ids_are_text_not_math(tmp_path, genes):
+    """An id like `a$^^$` or `$\\q$` once crashed the plots (not valid matplotlib mathtext)."""
+    ids = [f"g{i}$^^$" if i % 2 else f"${i}\\q$" for i in range(len(genes["ids"]))]
+    top = np.arange(10)
+    plots.ma_plot(genes["base_mean"], genes["lfc"], genes["padj"], 0.1, top, ids, tmp_path / "ma.png", "$t")
+    samples = [f"s${i}^^$" for i in range(9)]
+    result = vst.pca(np.random.default_rng(1).normal(size=(100, 9)))
+    plots.pca_plot(result.scores, result.percent_var, samples, ["$a", "b$", "c"] * 3, "gr$", tmp_path / "f.png", 100)
+    for name in ("ma.png", "f.png"):
+        assert_sensible_png(tmp_path / name)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import StudyError, preview
-from .formula import LEVEL_PART, Design
+from .formula import Design, factor_level
 
 
 @dataclass(frozen=True)
@@ -33,8 +33,20 @@ def resolve_contrast(design: Design, name: str, spec, factor_values: pd.DataFram
     """Turn a study contrast into a weight vector over the design columns.
 
     spec forms: [factor, numerator, denominator]; {"coef": name}; {"vector": {name: weight}}.
-    Names may be formulaic, R or DESeq2 resultsNames spellings.
+    Names may be formulaic, R or DESeq2 resultsNames spellings. A contrast that weighs no
+    column (all weights 0) is refused: it would test nothing and report fold changes of 0.
     """
+    contrast = _resolve(design, name, spec, factor_values, where)
+    if not np.any(contrast.vector):
+        raise StudyError(
+            f"{where}: contrast {name!r} ({contrast.description or spec!r}) gives every design column "
+            f"weight 0, so it tests nothing. Columns: {'; '.join(design.all_names())}. "
+            "Fix: give non-zero weights to the columns to compare."
+        )
+    return contrast
+
+
+def _resolve(design: Design, name: str, spec, factor_values: pd.DataFrame, where: str) -> Contrast:
     p = design.matrix.shape[1]
     if isinstance(spec, (list, tuple)):
         factor, num, den = (str(s) for s in spec)
@@ -63,9 +75,9 @@ def resolve_contrast(design: Design, name: str, spec, factor_values: pd.DataFram
             )
         by_level = {}
         for j in cols:
-            match = LEVEL_PART.match(design.columns[j])
-            if match:
-                by_level[match["level"]] = j
+            found = factor_level(design.columns[j], {factor: levels})
+            if found:
+                by_level[found[1]] = j
         for level, weight in ((num, 1.0), (den, -1.0)):
             if level in by_level:
                 vector[by_level[level]] += weight

@@ -18,9 +18,6 @@ import pandas as pd
 
 from ..errors import StudyError, preview
 
-LEVEL_PART = re.compile(r"^(?P<var>.*)\[(?:T\.)?(?P<level>.*)\]$")
-
-
 def formula_context() -> dict:
     """Functions a formula may call (natural and B-splines matching R's splines package)."""
     from .splines import FORMULA_CONTEXT
@@ -36,7 +33,20 @@ def r_make_names(name: str) -> str:
     return out
 
 
-def r_column_name(formulaic_name: str) -> str:
+def factor_level(part: str, factors: dict[str, list[str]]) -> tuple[str, str] | None:
+    """(factor, level) of one factor part of a formulaic column name (`group[T.B]`, `group[B]`).
+
+    Matched against the design's own factors and levels, never by pattern, so levels holding
+    brackets or dots (`Liv[1`, `a.b`) are found exactly; None for other parts.
+    """
+    for var, levels in factors.items():
+        for level in levels:
+            if part in (f"{var}[T.{level}]", f"{var}[{level}]"):
+                return var, level
+    return None
+
+
+def r_column_name(formulaic_name: str, factors: dict[str, list[str]]) -> str:
     """R model.matrix name of a formulaic column: `a[T.x]:b[y]` -> `ax:by`."""
     from .splines import r_column_name as spline_r_name
 
@@ -48,8 +58,8 @@ def r_column_name(formulaic_name: str) -> str:
         if spline != part:
             parts.append(spline)
             continue
-        match = LEVEL_PART.match(part)
-        parts.append(match["var"] + match["level"] if match else part)
+        found = factor_level(part, factors)
+        parts.append(found[0] + found[1] if found else part)
     return ":".join(parts)
 
 
@@ -148,7 +158,7 @@ def build_design(samples: pd.DataFrame, formula: str, levels: dict[str, list[str
     except Exception as exc:
         raise StudyError(f"design formula {formula!r} cannot be built: {exc}") from exc
     columns = [str(c) for c in mm.columns]
-    r_names = [r_column_name(c) for c in columns]
+    r_names = [r_column_name(c, factors) for c in columns]
     has_intercept = "Intercept" in columns
     results_names = [r_make_names("Intercept" if r == "(Intercept)" else r) for r in r_names]
     if has_intercept:

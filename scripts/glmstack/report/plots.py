@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 if TYPE_CHECKING:
@@ -66,18 +68,27 @@ def _figure(width: float, height: float) -> Figure:
     return fig
 
 
+def _plain_text(fig: Figure):
+    """Every text of the figure shown as written: ids and levels are data, and a `$` in a
+    gene or sample id must not switch matplotlib to math mode (or fail to parse as math)."""
+    for text in fig.findobj(Text):
+        text.set_parse_math(False)
+    return rc_context({"text.parse_math": False})  # texts made while drawing (tick labels)
+
+
 def _save(fig: Figure, path: str | Path) -> None:
     """Write a PNG atomically (temporary name, then rename), as glmstack.io does."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    fig.savefig(tmp, format="png", dpi=DPI, metadata={"Software": None})
+    with _plain_text(fig):
+        fig.savefig(tmp, format="png", dpi=DPI, metadata={"Software": None})
     tmp.replace(path)
 
 
 def _finish(fig: Figure, path: str | Path, **tight_layout) -> None:
     """Tight layout, then `_save`."""
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _plain_text(fig):
         warnings.simplefilter("ignore")  # "tight layout not applied" for crowded figures: harmless
         fig.tight_layout(**tight_layout)
     _save(fig, path)
