@@ -58,7 +58,7 @@ REPORT = _check_study()
 
 
 wildcard_constraints:
-    shard=r"\d{4}",
+    shard=r"\d{4,}",
     analysis="|".join(ANALYSES),
     table="|".join(sorted({t for a in ANALYSES.values() for t in a.table_names})),
 

@@ -35,3 +35,4 @@ FILTER_THETA_POINTS = 50  # DESeq2 pvalueAdjustment: quantiles tried
 FILTER_UPPER_QUANTILE = 0.95
 FILTER_LOWESS_FRAC = 0.2  # DESeq2 pvalueAdjustment: lowess(numRej ~ theta, f = 1/5)
 FILTER_MIN_REJECTIONS = 10  # DESeq2: no filtering when the best threshold rejects <= 10
+LOCAL_FIT_MIN_GENES = 3  # locfit's nearest-neighbour tree needs three points (R's locfit stops too)

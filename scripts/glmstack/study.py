@@ -95,6 +95,13 @@ def check_config(config: dict, schema: dict, where: str = "study config") -> Non
                 f"analysis name {name!r} is not a safe file name (it becomes a folder); use letters, "
                 "digits, '_', '.', '-', starting with a letter or digit"
             )
+        elif str(name) in RESERVED_ANALYSIS_NAMES:
+            problems.append(
+                f"analysis name {name!r} is the name of a study-wide folder or file in outdir "
+                f"({', '.join(sorted(RESERVED_ANALYSIS_NAMES))}); choose another name"
+            )
+        elif len(str(name)) > MAX_NAME_LENGTH:
+            problems.append(f"analysis name {str(name)[:40]!r}... is longer than {MAX_NAME_LENGTH} characters")
         if not isinstance(analysis, dict):
             problems.append(f"analyses.{name} must be a mapping with at least `design:`")
             continue
@@ -116,6 +123,11 @@ def check_config(config: dict, schema: dict, where: str = "study config") -> Non
                     f"analyses.{name}.contrasts: {cname!r} cannot name a results file (reserved or unsafe); "
                     "use letters, digits, '_', '.', '-'"
                 )
+            elif len(str(cname)) > MAX_NAME_LENGTH:
+                problems.append(
+                    f"analyses.{name}.contrasts: {str(cname)[:40]!r}... is longer than {MAX_NAME_LENGTH} "
+                    "characters (it names files such as <contrast>.top_genes.tsv)"
+                )
     if problems:
         raise StudyError(
             f"{where}: "
@@ -125,6 +137,9 @@ def check_config(config: dict, schema: dict, where: str = "study config") -> Non
 
 
 RESERVED_TABLE_NAMES = {"dispersions", "model", "trend", "lrt", "report"}
+# study-wide outputs in outdir, which an analysis folder of the same name would collide with
+RESERVED_ANALYSIS_NAMES = {"normalization", "qc", "shards", "benchmarks", "logs", "manifest.json", "report.html"}
+MAX_NAME_LENGTH = 100  # analysis and contrast names become file names (255 bytes at most)
 
 
 def check_design_variables(

@@ -365,3 +365,17 @@ def test_sample_sheet_with_a_bom_and_one_in_latin1(tmp_path):
     path.write_bytes(SHEET.assign(condition="Kn\xf6del").to_csv(sep="\t", index=False).encode("latin-1"))
     with pytest.raises(StudyError, match="s.tsv: cannot be read: the file is not UTF-8 text"):
         read_samples(path)
+
+
+@pytest.mark.parametrize("name", ["normalization", "qc", "shards", "benchmarks", "logs", "report.html"])
+def test_analysis_named_like_a_study_folder_is_refused(name):
+    config = study()
+    config["analyses"] = {name: config["analyses"]["main"]}
+    with pytest.raises(StudyError, match=f"analysis name '{name}' is the name of a study-wide folder"):
+        study_checks.check_config(config, SCHEMA)
+
+
+def test_very_long_names_are_refused_before_any_job():
+    long = "c" * 250
+    with pytest.raises(StudyError, match="contrasts: 'c+'... is longer than 100 characters"):
+        study_checks.check_config(study(contrasts={long: ["condition", "trt", "ctl"]}), SCHEMA)

@@ -14,3 +14,11 @@ def test_auto_shards_are_a_power_of_two_of_bounded_size(genes, samples, shards):
     assert n_shards == shards
     if genes >= 1000:
         assert per_shard * samples <= AUTO_SHARD_COUNTS or n_shards == 2
+
+
+def test_more_than_ten_thousand_shards_keep_numeric_order():
+    shards = shard_bounds(20_001, 2)
+    ids = [s["id"] for s in shards]
+    assert len(ids) == 10_001 and ids[0] == "00000" and ids[-1] == "10000"
+    assert ids == sorted(ids) and len({len(i) for i in ids}) == 1
+    assert [s["id"] for s in shard_bounds(10, 3)] == ["0000", "0001", "0002", "0003"]

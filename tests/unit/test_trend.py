@@ -49,3 +49,10 @@ def test_mean_trend_is_trimmed_mean_above_floor():
 def test_parametric_evaluate():
     trend = DispersionTrend("parametric", "parametric", {"asymptDisp": 0.1, "extraPois": 2.0})
     np.testing.assert_allclose(trend.evaluate(np.array([1.0, 10.0])), [2.1, 0.3])
+
+
+def test_too_few_genes_for_a_local_trend_is_a_clear_error():
+    from glmstack.errors import StudyError
+
+    with pytest.raises(StudyError, match="only 2 gene.* too few for a local dispersion trend.*fit_type: mean"):
+        fit_trend(np.array([10.0, 100.0]), np.array([0.1, 0.05]), "local")

@@ -30,10 +30,16 @@ def auto_genes_per_shard(n_genes: int, n_samples: int) -> int:
 
 
 def shard_bounds(n_genes: int, genes_per_shard: int) -> list[dict]:
-    """Contiguous gene ranges; ids zero-padded so name order is numeric order."""
+    """Contiguous gene ranges; ids zero-padded to one width (at least 4 digits), so name order
+    is numeric order however many shards there are."""
     n_shards = max(1, -(-n_genes // genes_per_shard))
+    width = max(4, len(str(n_shards - 1)))
     return [
-        {"id": f"{i:04d}", "start": i * genes_per_shard, "stop": min(n_genes, (i + 1) * genes_per_shard)}
+        {
+            "id": f"{i:0{width}d}",
+            "start": i * genes_per_shard,
+            "stop": min(n_genes, (i + 1) * genes_per_shard),
+        }
         for i in range(n_shards)
     ]
 
@@ -56,7 +62,9 @@ def load_shard_inputs(shard_path, manifest_path, samples_path) -> ShardData:
     shard = read_npz(shard_path)
     manifest = read_json(manifest_path)
     sf = np.asarray(manifest["size_factors"], dtype=float)
-    return ShardData(shard["gene_id"], shard["counts"], sf, aligned_samples(samples_path, manifest["samples"]))
+    return ShardData(
+        shard["gene_id"], shard["counts"], sf, aligned_samples(samples_path, manifest["samples"])
+    )
 
 
 def concat_npz(paths: list[str], exclude: tuple[str, ...] = ()) -> dict[str, np.ndarray]:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..constants import (
+    LOCAL_FIT_MIN_GENES,
     MEAN_TREND_TRIM,
     MIN_DISP,
     TREND_COEF_TOL,
@@ -153,6 +154,13 @@ def fit_trend(base_mean: np.ndarray, disp_gene_est: np.ndarray, fit_type: str) -
         keep = disps >= 10 * MIN_DISP
         if not keep.any():
             return DispersionTrend("local", fit_type)
+        if keep.sum() < LOCAL_FIT_MIN_GENES:
+            raise StudyError(
+                f"only {keep.sum()} gene(s) have a gene-wise dispersion estimate above 1e-6, too few "
+                f"for a local dispersion trend (at least {LOCAL_FIT_MIN_GENES}; the parametric trend "
+                "failed or was not asked for). Fix: set `fit_type: mean` for this analysis, or give "
+                "more features."
+            )
         fit = local_fit(np.log(means[keep]), np.log(disps[keep]), means[keep])
         return DispersionTrend("local", fit_type, {}, fit)
     if fit_type == "mean":
