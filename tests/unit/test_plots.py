@@ -29,7 +29,7 @@ def assert_sensible_png(path: Path, min_bytes: int = 5_000) -> None:
     width, height = png_size(path)
     assert 300 <= width <= 6000 and 250 <= height <= 6000, (path.name, width, height)
     assert path.stat().st_size >= min_bytes, (path.name, path.stat().st_size)
-    assert not path.with_name(path.name + ".tmp").exists()
+    assert not list(path.parent.glob(f".{path.name}.*.tmp"))
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..errors import StudyError, preview
 
+
 def formula_context() -> dict:
     """Functions a formula may call (natural and B-splines matching R's splines package)."""
     from .splines import FORMULA_CONTEXT

@@ -5,30 +5,45 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import tempfile
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
 
 from ..errors import StudyError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: fit files key results by contrast name
 
 
-def _tmp(path: str | Path) -> Path:
+@contextmanager
+def atomic_write(path: str | Path) -> Iterator[IO[bytes]]:
+    """A binary handle on a new temporary file beside `path`, renamed to `path` on success.
+
+    The temporary file is created exclusively with an unpredictable name (mkstemp: O_EXCL,
+    so a planted file or symbolic link is never followed), and the rename replaces `path`
+    itself, never a link's target. A killed job leaves no file that looks finished.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    return path.with_name(path.name + ".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            yield fh
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def write_npz(path: str | Path, arrays: dict[str, np.ndarray]) -> None:
-    """Write arrays (must include gene_id) plus format_version; temp file, then rename."""
-    tmp = _tmp(path)
-    with open(tmp, "wb") as fh:
+    """Write arrays (must include gene_id) plus format_version, atomically."""
+    with atomic_write(path) as fh:
         np.savez(fh, format_version=np.array(FORMAT_VERSION), **arrays)
-    os.replace(tmp, path)
 
 
 def read_npz(path: str | Path, keys: list[str] | None = None, exclude: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
@@ -47,9 +62,8 @@ def read_npz(path: str | Path, keys: list[str] | None = None, exclude: tuple[str
 
 
 def write_json(path: str | Path, obj: Any) -> None:
-    tmp = _tmp(path)
-    tmp.write_text(json.dumps(obj, indent=2, sort_keys=False, default=_json_default) + "\n")
-    os.replace(tmp, path)
+    with atomic_write(path) as fh:
+        fh.write((json.dumps(obj, indent=2, sort_keys=False, default=_json_default) + "\n").encode())
 
 
 def _json_default(obj: Any) -> Any:
@@ -66,9 +80,8 @@ def read_json(path: str | Path) -> Any:
 
 def write_tsv(path: str | Path, frame: pd.DataFrame) -> None:
     """Tab-separated, NA as empty, floats with 15 significant digits, as R write.table."""
-    tmp = _tmp(path)
-    frame.to_csv(tmp, sep="\t", index=False, na_rep="", float_format="%.15g")
-    os.replace(tmp, path)
+    with atomic_write(path) as fh:
+        frame.to_csv(fh, sep="\t", index=False, na_rep="", float_format="%.15g")
 
 
 def table_separator(path: str | Path) -> str:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import base64
 import html
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from ..io.files import atomic_write
 from .summary import format_number
 
 _INLINE = [
@@ -184,9 +184,6 @@ def render(
 
 
 def write_html(path: str | Path, text: str) -> None:
-    """Write the page to a temporary name, then rename it (a killed job leaves no half page)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    """Write the page atomically (io.files.atomic_write): a killed job leaves no half page."""
+    with atomic_write(path) as fh:
+        fh.write(text.encode("utf-8"))

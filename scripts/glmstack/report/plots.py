@@ -23,6 +23,8 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
+from ..io.files import atomic_write
+
 if TYPE_CHECKING:
     from ..design.formula import Design
     from ..design.model import Model
@@ -77,13 +79,9 @@ def _plain_text(fig: Figure):
 
 
 def _save(fig: Figure, path: str | Path) -> None:
-    """Write a PNG atomically (temporary name, then rename), as glmstack.io does."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with _plain_text(fig):
-        fig.savefig(tmp, format="png", dpi=DPI, metadata={"Software": None})
-    tmp.replace(path)
+    """Write a PNG atomically (io.files.atomic_write)."""
+    with _plain_text(fig), atomic_write(path) as fh:
+        fig.savefig(fh, format="png", dpi=DPI, metadata={"Software": None})
 
 
 def _finish(fig: Figure, path: str | Path, **tight_layout) -> None:
