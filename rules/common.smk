@@ -11,6 +11,7 @@ from snakemake.utils import validate
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 
 from glmstack import study as study_checks  # noqa: E402
+from glmstack.study import OUTDIR_MARKER  # noqa: E402
 from glmstack.errors import StudyError  # noqa: E402
 from glmstack.io.counts import read_count_header  # noqa: E402
 from glmstack.io.files import read_json  # noqa: E402
@@ -21,12 +22,17 @@ from glmstack.report.layout import (
     report_layout,
 )  # noqa: E402
 from glmstack.spec import SCHEMA_PATH, study_analyses  # noqa: E402
-from glmstack.workflow import code_hash  # noqa: E402
+from glmstack.workflow import (
+    code_hash,
+    file_digest,
+    read_stamp,
+    write_stamp,
+)  # noqa: E402
 
 study_checks.check_config(config, load_configfile(SCHEMA_PATH))
 validate(config, schema=str(SCHEMA_PATH))
 
-OUTDIR = config["outdir"].rstrip("/")
+OUTDIR = study_checks.check_outdir(config["outdir"], Path.cwd())
 ANALYSES = study_analyses(config)  # name -> glmstack.spec.Analysis, defaults filled in
 SCRIPTS = Path(workflow.basedir) / "scripts"
 REPORT_PATHS = ReportPaths(OUTDIR, Path(workflow.basedir) / "rules" / "captions")
@@ -58,7 +64,7 @@ REPORT = _check_study()
 
 
 wildcard_constraints:
-    shard=r"\d{4,}",
+    shard=r"\d\d\d\d+",
     analysis="|".join(ANALYSES),
     table="|".join(sorted({t for a in ANALYSES.values() for t in a.table_names})),
 
@@ -144,6 +150,67 @@ def report_study_rows():
 
 
 REPORT_LAYOUT = report_layout(REPORT_PATHS, ANALYSES)
+
+
+# Stamps: one small file per rule (and analysis) holding what shapes its jobs: the analysis
+# keys, report settings, the code hash, and for ingest the input files' checksums. Each is
+# an input of those jobs and is rewritten only when its content changes, so results cannot
+# go stale when .snakemake/ is lost, the study runs from elsewhere, or an input is restored
+# with an old timestamp.
+ANALYSIS_STAMPS = {  # rule -> (analysis job of glmstack.spec.JOB_KEYS, entry script)
+    "genewise": ("model", "genewise.py"),
+    "trend": ("trend", "trend.py"),
+    "fit": ("fit", "fit.py"),
+    "results_table": ("tables", "results_table.py"),
+    "merge": ("tables", "merge.py"),
+    "plot_analysis": ("plots", "plot_analysis.py"),
+    "plot_contrast": ("plots", "plot_contrast.py"),
+}
+
+
+def stamp(rule, analysis=None):
+    """Path of a rule's stamp (per analysis for the analysis rules)."""
+    return (
+        f"{OUTDIR}/stamps/{rule}.json"
+        if analysis is None
+        else f"{OUTDIR}/stamps/{rule}/{analysis}.json"
+    )
+
+
+def _write_stamps():
+    previous = read_stamp(stamp("ingest")).get("inputs", {})
+    inputs = {
+        key: file_digest(config[key], previous.get(key))
+        for key in ("counts", "samples", "size_factors_file")
+        if config.get(key)
+    }
+    stamps = {
+        stamp("ingest"): {
+            "settings": ingest_params(),
+            "inputs": inputs,
+            "code": code("ingest.py"),
+        },
+        stamp("plot_study"): {
+            "params": study_plot_params(),
+            "code": code("plot_study.py"),
+        },
+        stamp("report"): {
+            "layout": REPORT_LAYOUT,
+            "study": report_study_rows(),
+            "code": code("report.py"),
+        },
+    }
+    for name, analysis in ANALYSES.items():
+        for rule, (job, script) in ANALYSIS_STAMPS.items():
+            content = {"params": analysis.params(job), "code": code(script)}
+            if rule == "plot_contrast":
+                content["top_genes"] = config["report"]["top_genes"]
+            stamps[stamp(rule, name)] = content
+    for path, content in stamps.items():
+        write_stamp(path, content)
+
+
+_write_stamps()
 
 
 def report_inputs(wildcards):

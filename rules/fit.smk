@@ -5,6 +5,7 @@ rule fit:
         trend=rules.trend.output[0],
         manifest=rules.ingest.output.manifest,
         samples=config["samples"],
+        stamp=stamp("fit", "{analysis}"),
     output:
         f"{OUTDIR}/{{analysis}}/fit/{{shard}}.npz",
     log:

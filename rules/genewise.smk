@@ -3,6 +3,7 @@ rule genewise:
         shard=shard_file,
         manifest=rules.ingest.output.manifest,
         samples=config["samples"],
+        stamp=stamp("genewise", "{analysis}"),
     output:
         f"{OUTDIR}/{{analysis}}/genewise/{{shard}}.npz",
     log:

@@ -6,7 +6,9 @@ checkpoint ingest:
         unpack(size_factor_input),
         counts=config["counts"],
         samples=config["samples"],
+        stamp=stamp("ingest"),
     output:
+        marker=f"{OUTDIR}/{OUTDIR_MARKER}",
         manifest=f"{OUTDIR}/manifest.json",
         shards=directory(f"{OUTDIR}/shards"),
         size_factors=f"{OUTDIR}/normalization/size_factors.tsv",

@@ -1,6 +1,7 @@
 rule results_table:
     input:
         fits=fit_files,
+        stamp=stamp("results_table", "{analysis}"),
     output:
         table=f"{OUTDIR}/{{analysis}}/{{table}}.tsv",
     log:
@@ -22,6 +23,7 @@ rule merge:
         trend=rules.trend.output[0],
         manifest=rules.ingest.output.manifest,
         samples=config["samples"],
+        stamp=stamp("merge", "{analysis}"),
     output:
         dispersions=f"{OUTDIR}/{{analysis}}/dispersions.tsv",
         model=f"{OUTDIR}/{{analysis}}/model.json",

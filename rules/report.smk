@@ -8,6 +8,7 @@ rule plot_study:
         shards=all_shard_files,
         manifest=rules.ingest.output.manifest,
         samples=config["samples"],
+        stamp=stamp("plot_study"),
     output:
         size_factors=report(
             REPORT_PATHS.study_plot("size_factors"),
@@ -46,6 +47,7 @@ rule plot_analysis:
         fits=fit_files,
         model=rules.merge.output.model,
         manifest=rules.ingest.output.manifest,
+        stamp=stamp("plot_analysis", "{analysis}"),
     output:
         dispersion=report(
             REPORT_PATHS.analysis_plot("dispersion"),
@@ -88,6 +90,7 @@ rule plot_contrast:
         shards=all_shard_files,
         manifest=rules.ingest.output.manifest,
         samples=config["samples"],
+        stamp=stamp("plot_contrast", "{analysis}"),
     output:
         ma=report(
             REPORT_PATHS.table_plot("ma"),
@@ -142,6 +145,7 @@ rule report:
     input:
         report_inputs,
         manifest=rules.ingest.output.manifest,
+        stamp=stamp("report"),
     output:
         f"{OUTDIR}/report.html",
     log:

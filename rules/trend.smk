@@ -3,6 +3,7 @@ rule trend:
         genewise=genewise_files,
         manifest=rules.ingest.output.manifest,
         samples=config["samples"],
+        stamp=stamp("trend", "{analysis}"),
     output:
         f"{OUTDIR}/{{analysis}}/trend.json",
     log:

@@ -1,5 +1,7 @@
 """Rule ingest: read and check the count matrix, compute size factors, write the gene shards."""
 
+from pathlib import Path
+
 import pandas as pd
 from glmstack.io import counts as count_files
 from glmstack.io.files import write_json, write_npz, write_tsv
@@ -8,9 +10,12 @@ from glmstack.io.shards import auto_genes_per_shard, shard_bounds
 from glmstack.logs import log_to
 from glmstack.nb.size_factors import study_size_factors
 
+MARKER_TEXT = "This folder is a glmstack outdir: glmstack may overwrite or remove anything in it.\n"
+
 
 def main(smk) -> None:
     log = log_to(smk.log[0])
+    Path(smk.output.marker).write_text(MARKER_TEXT)
     settings = smk.params.settings
     counts = count_files.read_counts(smk.input.counts, settings["exclude_samples"], settings["round_counts"])
     if counts.n_rounded:

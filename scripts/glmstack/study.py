@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -252,3 +253,39 @@ def report_settings(
             "blind to the design."
         )
     return settings
+
+
+OUTDIR_MARKER = ".glmstack"  # written by the ingest step: this folder is glmstack's
+# what a run writes before its marker exists (a first run stopped during ingest)
+_BEFORE_MARKER = {"logs", "benchmarks", "shards", "normalization", "manifest.json"}
+
+
+def check_outdir(outdir: str, cwd: Path) -> str:
+    """The study's `outdir`, refused where writing there could harm the user's files.
+
+    Refused: empty, the filesystem root, the run directory or a folder above it, a file, and
+    an existing folder that holds files and is not glmstack's (no marker from an earlier run).
+    """
+    text = str(outdir).strip()
+    fix = "Fix: set `outdir:` to a new folder, e.g. outdir: results."
+    if not text:
+        raise StudyError(f"study config: `outdir` is empty. {fix}")
+    path = (cwd / text).resolve()
+    if path == Path(path.anchor):
+        raise StudyError(f"study config: `outdir: {text}` is the filesystem root. {fix}")
+    if path == cwd or path in cwd.parents:
+        raise StudyError(
+            f"study config: `outdir: {text}` is the directory snakemake runs in ({cwd}) or a folder "
+            f"above it; glmstack would write its shards, logs and tables among your files. {fix}"
+        )
+    if path.exists() and not path.is_dir():
+        raise StudyError(f"study config: `outdir: {text}` is a file, not a folder. {fix}")
+    if path.is_dir():
+        entries = sorted(p.name for p in path.iterdir())
+        if entries and OUTDIR_MARKER not in entries and not set(entries) <= _BEFORE_MARKER:
+            raise StudyError(
+                f"study config: `outdir: {text}` already exists and holds files glmstack did not write "
+                f"({preview(entries)}); glmstack would overwrite or delete some of them. {fix} "
+                "Or empty that folder."
+            )
+    return text.rstrip("/")

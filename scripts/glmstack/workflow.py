@@ -1,4 +1,4 @@
-"""What the rules need beyond the study: which library code each entry script runs.
+"""What the rules need beyond the study: which library code each entry script runs, and stamps.
 
 Snakemake reruns a `script:` job when the script changes, not when a module it imports
 changes. `code_hash(script)` hashes the script and the glmstack modules it imports, directly
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import json
 from pathlib import Path
 
 PACKAGE = "glmstack"
@@ -79,3 +80,48 @@ def code_hash(script: Path, package_dir: Path) -> str:
     for path in [script, *script_modules(script, package_dir)]:
         digest.update(str(path.relative_to(package_dir.parent)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def file_digest(path: str | Path, previous: dict | None = None) -> dict:
+    """sha256 of a file's bytes, with the stat fields that say whether it can have changed.
+
+    `previous` (this function's earlier result for the same path) is reused when size, mtime,
+    ctime and inode are unchanged; ctime cannot be set back, so a file restored with an old
+    timestamp is hashed again.
+    """
+    stat = Path(path).stat()
+    key = [stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino]
+    if previous and previous.get("stat") == key and previous.get("path") == str(path):
+        return previous
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return {"path": str(path), "stat": key, "sha256": digest.hexdigest()}
+
+
+def write_stamp(path: str | Path, content: dict) -> bool:
+    """Write `content` as JSON to `path` only if it differs from what is there.
+
+    A stamp is an input of the jobs it describes: its modification time moves only when the
+    settings, code or input checksums it holds change, so those jobs rerun even when
+    Snakemake's own records (.snakemake/) are lost or the study runs from another directory.
+    Returns True when the stamp was (re)written.
+    """
+    path = Path(path)
+    text = json.dumps(content, indent=1, sort_keys=True, default=str) + "\n"
+    if path.is_file() and path.read_text() == text:
+        return False
+    from .io.files import atomic_write
+
+    with atomic_write(path) as fh:
+        fh.write(text.encode())
+    return True
+
+
+def read_stamp(path: str | Path) -> dict:
+    """A stamp written by `write_stamp`, or {} when there is none (or it cannot be read)."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return {}

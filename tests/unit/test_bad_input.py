@@ -379,3 +379,40 @@ def test_very_long_names_are_refused_before_any_job():
     long = "c" * 250
     with pytest.raises(StudyError, match="contrasts: 'c+'... is longer than 100 characters"):
         study_checks.check_config(study(contrasts={long: ["condition", "trt", "ctl"]}), SCHEMA)
+
+
+# ---------------------------------------------------------------- outdir
+
+
+@pytest.mark.parametrize(("outdir", "message"), [
+    ("", "`outdir` is empty"),
+    ("  ", "`outdir` is empty"),
+    ("/", "is the filesystem root"),
+    (".", "is the directory snakemake runs in"),
+    ("..", "or a folder above it"),
+    ("run/..", "is the directory snakemake runs in"),
+])  # fmt: skip
+def test_outdir_that_would_hold_the_users_files_is_refused(tmp_path, outdir, message):
+    with pytest.raises(StudyError, match=message):
+        study_checks.check_outdir(outdir, tmp_path)
+
+
+def test_an_existing_folder_of_someone_elses_files_is_refused(tmp_path):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "thesis.docx").write_text("x")
+    with pytest.raises(StudyError, match="already exists and holds files glmstack did not write .'thesis.docx'."):
+        study_checks.check_outdir("mine", tmp_path)
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(StudyError, match="is a file, not a folder"):
+        study_checks.check_outdir("afile", tmp_path)
+
+
+def test_new_empty_and_glmstack_folders_are_accepted(tmp_path):
+    assert study_checks.check_outdir("results/", tmp_path) == "results"
+    (tmp_path / "empty").mkdir()
+    assert study_checks.check_outdir("empty", tmp_path) == "empty"
+    (tmp_path / "ours" / "logs").mkdir(parents=True)  # a first run stopped during ingest
+    assert study_checks.check_outdir("ours", tmp_path) == "ours"
+    (tmp_path / "ours" / "an_analysis").mkdir()
+    (tmp_path / "ours" / study_checks.OUTDIR_MARKER).write_text("")
+    assert study_checks.check_outdir("ours", tmp_path) == "ours"

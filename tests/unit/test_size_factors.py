@@ -41,3 +41,9 @@ def test_base_means_are_means_of_normalised_counts():
     counts = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
     sf = np.array([0.5, 1.0, 2.0])
     np.testing.assert_allclose(base_means(counts, sf), [(2.0 + 2.0 + 1.5) / 3, 0.0], rtol=1e-15)
+
+
+def test_memory_layout_changes_no_bit():
+    rng = np.random.default_rng(7)
+    counts = rng.negative_binomial(3, 0.02, size=(3000, 9)).astype(float) + 1
+    np.testing.assert_array_equal(size_factors(np.asfortranarray(counts)), size_factors(counts))

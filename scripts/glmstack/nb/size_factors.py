@@ -55,6 +55,8 @@ def size_factors(counts: np.ndarray, method: str = "ratio") -> np.ndarray:
     ------
     StudyError if no gene can serve as reference (every gene has a zero for "ratio").
     """
+    # C order: the row means then round the same way whatever the caller's layout
+    counts = np.ascontiguousarray(counts, dtype=float)
     log_geo = log_geometric_means(counts, method)
     usable = np.isfinite(log_geo)
     if not usable.any():
