@@ -36,3 +36,5 @@ FILTER_UPPER_QUANTILE = 0.95
 FILTER_LOWESS_FRAC = 0.2  # DESeq2 pvalueAdjustment: lowess(numRej ~ theta, f = 1/5)
 FILTER_MIN_REJECTIONS = 10  # DESeq2: no filtering when the best threshold rejects <= 10
 LOCAL_FIT_MIN_GENES = 3  # locfit's nearest-neighbour tree needs three points (R's locfit stops too)
+NUMERIC_SCALE_MAX = 5.0  # DESeq2's message: numeric design variables with mean or sd above 5
+NUMERIC_SD_MIN = 0.1  # below: a slope of a few log2 units over the range exceeds LARGE_BETA per unit

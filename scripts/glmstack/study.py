@@ -17,6 +17,7 @@ import pandas as pd
 from .design.contrasts import resolve_contrast
 from .design.formula import build_design, check_estimable, check_nested, formula_variables
 from .design.model import design_samples
+from .constants import LARGE_BETA, NUMERIC_SCALE_MAX, NUMERIC_SD_MIN
 from .errors import StudyError, preview
 from .spec import Analysis
 
@@ -168,6 +169,12 @@ def check_design_variables(
                 f"({column.astype(str).iloc[0]!r}) in the analysed samples, so it cannot be estimated. "
                 "Fix: remove it from the design."
             )
+        if is_factor and var not in levels and column.astype(str).str.fullmatch(_DECIMAL_COMMA).all():
+            warnings.append(
+                f"{path}: column {var!r} (analyses.{name}) holds numbers written with a decimal comma "
+                f"({preview(column.astype(str).unique().tolist())}) and is used as a factor with "
+                f"{column.nunique()} levels. If these are numbers, write them with a decimal point."
+            )
         if not is_factor:
             distinct = np.unique(numbers)
             if distinct.size <= 5 and np.all(distinct == np.round(distinct)):
@@ -177,7 +184,26 @@ def check_design_variables(
                     f"a number (one slope). If these are group codes, make it a factor: add "
                     f"`levels: {{{var}: [...]}}` to the analysis."
                 )
+            warnings += _scale_warning(numbers.to_numpy(dtype=float), var, path, name)
     return warnings
+
+
+_DECIMAL_COMMA = r"-?\d+,\d+"
+
+
+def _scale_warning(values: np.ndarray, var: str, path: str, name: str) -> list[str]:
+    """A numeric covariate far from unit scale changes DESeq2's fit, not just its units."""
+    mean, sd = float(np.mean(values)), float(np.std(values, ddof=1)) if values.size > 1 else 0.0
+    if max(abs(mean), sd) <= NUMERIC_SCALE_MAX and (sd == 0 or sd >= NUMERIC_SD_MIN):
+        return []
+    return [
+        f"{path}: column {var!r} (analyses.{name}) is used as a number with mean {mean:.4g} and sd "
+        f"{sd:.4g}. The NB fit is not invariant to a covariate's scale: DESeq2's ridge (1e-6) and its "
+        f"bound on |coefficient| ({LARGE_BETA:g} per unit, natural log) act on the per-unit slope, and a large "
+        "mean makes the covariate nearly collinear with the intercept (DESeq2 warns above 5). Fix: "
+        f"centre and scale it, e.g. `I(({var} - {mean:.3g}) / {sd:.3g})` in the design, or give the "
+        "column in units where a step of one is meaningful."
+    ]
 
 
 def check_analyses(analyses: dict[str, Analysis], samples: pd.DataFrame, samples_path: str) -> list[str]:

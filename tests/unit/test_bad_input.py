@@ -416,3 +416,26 @@ def test_new_empty_and_glmstack_folders_are_accepted(tmp_path):
     (tmp_path / "ours" / "an_analysis").mkdir()
     (tmp_path / "ours" / study_checks.OUTDIR_MARKER).write_text("")
     assert study_checks.check_outdir("ours", tmp_path) == "ours"
+
+
+@pytest.mark.parametrize(("values", "shown"), [
+    (["23", "35", "41", "52", "60", "29"], "mean 40 and sd 13.87"),  # ages in years
+    (["0.0021", "0.0032", "0.0024", "0.0030", "0.0027", "0.0025"], "mean 0.00265 and sd 0.000"),  # x 1e-3
+])  # fmt: skip
+def test_numeric_covariate_far_from_unit_scale_warns_with_the_rescaling(values, shown):
+    sheet = SHEET.assign(age=values)
+    warnings = check_analyses(study(design="~ age + condition"), sheet)
+    text = " ".join(warnings)
+    assert "column 'age'" in text and "not invariant to a covariate's scale" in text
+    assert "I((age - " in text and shown in text
+
+
+def test_unit_scale_covariate_does_not_warn():
+    sheet = SHEET.assign(score=["-1.2", "0.3", "0.8", "-0.4", "1.1", "0.1"])
+    assert check_analyses(study(design="~ score + condition"), sheet) == []
+
+
+def test_decimal_comma_numbers_used_as_a_factor_warn():
+    sheet = SHEET.assign(dose=["7,5", "2,5", "7,5", "10,0", "2,5", "10,0"])
+    warnings = check_analyses(study(design="~ dose + condition"), sheet)
+    assert any("decimal comma" in w and "used as a factor with 3 levels" in w for w in warnings)
