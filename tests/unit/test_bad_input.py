@@ -419,7 +419,7 @@ def test_new_empty_and_glmstack_folders_are_accepted(tmp_path):
 
 
 @pytest.mark.parametrize(("values", "shown"), [
-    (["23", "35", "41", "52", "60", "29"], "mean 40 and sd 13.87"),  # ages in years
+    (["23", "35", "41", "52", "60", "29"], "mean 40 and sd 14."),  # ages in years
     (["0.0021", "0.0032", "0.0024", "0.0030", "0.0027", "0.0025"], "mean 0.00265 and sd 0.000"),  # x 1e-3
 ])  # fmt: skip
 def test_numeric_covariate_far_from_unit_scale_warns_with_the_rescaling(values, shown):
