@@ -40,13 +40,7 @@ REPORT_PATHS = ReportPaths(OUTDIR, Path(workflow.basedir) / "rules" / "captions"
 
 def _check_study():
     """Meaning checks before any job runs: sheet vs count header, designs, contrasts."""
-    for key in ("counts", "samples", "size_factors_file"):
-        path = config.get(key)
-        if path and not Path(path).exists():
-            raise StudyError(
-                f"study config: `{key}: {path}` does not exist (relative paths are relative "
-                f"to the directory snakemake runs in, {Path.cwd()}). Fix: correct the path."
-            )
+    study_checks.check_input_files(config, Path.cwd())
     sheet = study_checks.check_samples(
         read_samples(config["samples"]),
         config["samples"],

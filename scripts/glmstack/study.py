@@ -71,12 +71,53 @@ def _suggest(key: str, valid) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+def _shared_nodes(config) -> int:
+    """How many times a mapping or list is reached again through another path (YAML aliases)."""
+    seen: set[int] = set()
+    repeats = 0
+    stack = [config]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (dict, list)):
+            if id(node) in seen:
+                repeats += 1
+                continue  # never walk a shared node twice: an alias bomb stays cheap
+            seen.add(id(node))
+            stack.extend(node.values() if isinstance(node, dict) else node)
+    return repeats
+
+
+def check_input_files(config: dict, cwd: Path) -> None:
+    """The study's input files exist and are regular files (not /dev/zero, a folder, a FIFO)."""
+    for key in ("counts", "samples", "size_factors_file"):
+        path = config.get(key)
+        if not path:
+            continue
+        if not Path(path).exists():
+            raise StudyError(
+                f"study config: `{key}: {path}` does not exist (relative paths are relative "
+                f"to the directory snakemake runs in, {cwd}). Fix: correct the path."
+            )
+        if not Path(path).is_file():
+            raise StudyError(
+                f"study config: `{key}: {path}` is not a regular file (a folder, device or pipe). "
+                "Fix: point it at a table file."
+            )
+
+
 def check_config(config: dict, schema: dict, where: str = "study config") -> None:
     """Keys and enumerated values of the study YAML, with the closest valid key suggested.
 
     Runs before the JSON-schema validation so that the common mistakes get a message that
     names the key and the fix; the schema then checks the remaining form.
     """
+    shared = _shared_nodes(config)
+    if shared:
+        raise StudyError(
+            f"{where}: the same YAML node appears {shared} times (YAML anchors and aliases, `&name` / "
+            "`*name`); a study may not use them (a few nested aliases expand to billions of values). "
+            "Fix: write every value out."
+        )
     problems = []
     top = schema["properties"]
     for key in config:

@@ -439,3 +439,28 @@ def test_decimal_comma_numbers_used_as_a_factor_warn():
     sheet = SHEET.assign(dose=["7,5", "2,5", "7,5", "10,0", "2,5", "10,0"])
     warnings = check_analyses(study(design="~ dose + condition"), sheet)
     assert any("decimal comma" in w and "used as a factor with 3 levels" in w for w in warnings)
+
+
+def test_a_yaml_alias_bomb_is_refused_without_expanding_it():
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{b}: &{b} [*{a}, *{a}, *{a}, *{a}, *{a}, *{a}, *{a}, *{a}, *{a}, *{a}]\n" for a, b in zip("abcdefgh", "bcdefghi")
+    )
+    config = study()
+    config["report"] = {"top_genes": yaml.safe_load(bomb)["i"]}  # 10^9 values if expanded
+    with pytest.raises(StudyError, match="the same YAML node appears .* times .*anchors and aliases"):
+        study_checks.check_config(config, SCHEMA)
+
+
+@pytest.mark.parametrize("target", ["/dev/zero", "folder"])
+def test_counts_that_are_not_a_regular_file_are_refused(tmp_path, target):
+    (tmp_path / "folder").mkdir()
+    path = target if target.startswith("/") else str(tmp_path / target)
+    with pytest.raises(StudyError, match="is not a regular file"):
+        study_checks.check_input_files({"counts": path, "samples": path}, tmp_path)
+
+
+def test_a_header_without_line_break_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(count_files, "MAX_HEADER_CHARS", 100)
+    path = write(tmp_path, "c.tsv", "\t".join(f"s{i}" for i in range(200)))
+    with pytest.raises(StudyError, match="c.tsv: the first 100 characters hold no line break"):
+        count_files.read_counts(path)

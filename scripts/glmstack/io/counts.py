@@ -48,13 +48,16 @@ def count_layout(path: str | Path) -> CountLayout:
     line = ""
     try:
         with open_text(path) as fh:
-            for line in fh:
+            while line := fh.readline(MAX_HEADER_CHARS):
+                if len(line) == MAX_HEADER_CHARS and not line.endswith("\n"):
+                    raise StudyError(
+                        f"{path}: the first {MAX_HEADER_CHARS:,} characters hold no line break, so this "
+                        "is not a table. Fix: point `counts` at a tab- or comma-separated table."
+                    )
                 if line.startswith("#"):
                     comments += 1
                     continue
                 break
-            else:
-                line = ""
     except DECODE_ERRORS as exc:
         raise unreadable(path, exc) from None
     line = line.rstrip("\r\n")
@@ -112,6 +115,7 @@ def _cells(gene_id, columns, rows, cols, values=None) -> str:
     return ", ".join(shown)
 
 
+MAX_HEADER_CHARS = 1 << 26  # a header line of 64 Mi characters (a million samples) at most
 READ_CHUNK_CELLS = 4_000_000  # counts per chunk when reading the matrix (32 MB as float64)
 
 
