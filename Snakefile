@@ -15,8 +15,7 @@ if not workflow.overwrite_configfiles:
 
 include: "rules/common.smk"
 include: "rules/ingest.smk"
-include: "rules/genewise.smk"
-include: "rules/trend.smk"
+include: "rules/dispersion.smk"
 include: "rules/fit.smk"
 include: "rules/merge.smk"
 include: "rules/report.smk"

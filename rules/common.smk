@@ -34,6 +34,8 @@ validate(config, schema=str(SCHEMA_PATH))
 
 OUTDIR = study_checks.check_outdir(config["outdir"], Path.cwd())
 ANALYSES = study_analyses(config)  # name -> glmstack.spec.Analysis, defaults filled in
+# one dispersion fit per design: model id -> the first analysis with that design
+MODELS = {a.shape_id("model"): a for a in reversed(ANALYSES.values())}
 SCRIPTS = Path(workflow.basedir) / "scripts"
 REPORT_PATHS = ReportPaths(OUTDIR, Path(workflow.basedir) / "rules" / "captions")
 
@@ -59,6 +61,8 @@ REPORT = _check_study()
 
 wildcard_constraints:
     shard=r"\d\d\d\d+",
+    model="|".join(MODELS),
+    fit_type="parametric|local|mean",
     analysis="|".join(ANALYSES),
     table="|".join(sorted({t for a in ANALYSES.values() for t in a.table_names})),
 
@@ -103,9 +107,41 @@ def all_shard_files(wildcards):
 
 
 def genewise_files(wildcards):
+    return expand(rules.genewise.output[0], model=wildcards.model, shard=shard_ids())
+
+
+def model_params(wildcards):
+    """Params of a shared gene-wise job: the design keys, named by the model id."""
+    return {**MODELS[wildcards.model].params("model"), "name": wildcards.model}
+
+
+def trend_params(wildcards):
+    """Params of a shared trend or MAP job: the design keys and the trend type."""
+    return {**model_params(wildcards), "fit_type": wildcards.fit_type}
+
+
+def dispersion_fit(wildcards):
+    """The shared dispersion fit an analysis's fit job starts from (one shard)."""
+    analysis = ANALYSES[wildcards.analysis]
+    at = {
+        "model": analysis.shape_id("model"),
+        "fit_type": analysis.fit_type,
+        "shard": wildcards.shard,
+    }
+    return {
+        "genewise": expand(rules.genewise.output[0], **at)[0],
+        "map": expand(rules.map.output[0], **at)[0],
+        "trend": analysis_trend(wildcards),
+    }
+
+
+def analysis_trend(wildcards):
+    analysis = ANALYSES[wildcards.analysis]
     return expand(
-        rules.genewise.output[0], analysis=wildcards.analysis, shard=shard_ids()
-    )
+        rules.trend.output[0],
+        model=analysis.shape_id("model"),
+        fit_type=analysis.fit_type,
+    )[0]
 
 
 def fit_files(wildcards):
@@ -152,8 +188,6 @@ REPORT_LAYOUT = report_layout(REPORT_PATHS, ANALYSES)
 # go stale when .snakemake/ is lost, the study runs from elsewhere, or an input is restored
 # with an old timestamp.
 ANALYSIS_STAMPS = {  # rule -> (analysis job of glmstack.spec.JOB_KEYS, entry script)
-    "genewise": ("model", "genewise.py"),
-    "trend": ("trend", "trend.py"),
     "fit": ("fit", "fit.py"),
     "results_table": ("tables", "results_table.py"),
     "merge": ("tables", "merge.py"),
@@ -200,6 +234,21 @@ def _write_stamps():
             if rule == "plot_contrast":
                 content["top_genes"] = config["report"]["top_genes"]
             stamps[stamp(rule, name)] = content
+    for model, analysis in MODELS.items():
+        params = {**analysis.params("model"), "name": model}
+        stamps[stamp("genewise", model)] = {
+            "params": params,
+            "code": code("genewise.py"),
+        }
+        for fit_type in sorted(
+            {a.fit_type for a in ANALYSES.values() if a.shape_id("model") == model}
+        ):
+            for rule in ("trend", "map"):
+                content = {
+                    "params": {**params, "fit_type": fit_type},
+                    "code": code(f"{rule}.py"),
+                }
+                stamps[stamp(rule, f"{model}.{fit_type}")] = content
     for path, content in stamps.items():
         write_stamp(path, content)
 

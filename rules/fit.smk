@@ -1,8 +1,7 @@
 rule fit:
     input:
+        unpack(dispersion_fit),
         shard=shard_file,
-        genewise=rules.genewise.output[0],
-        trend=rules.trend.output[0],
         manifest=rules.ingest.output.manifest,
         samples=config["samples"],
         stamp=stamp("fit", "{analysis}"),

@@ -20,7 +20,7 @@ rule results_table:
 rule merge:
     input:
         fits=fit_files,
-        trend=rules.trend.output[0],
+        trend=analysis_trend,
         manifest=rules.ingest.output.manifest,
         samples=config["samples"],
         stamp=stamp("merge", "{analysis}"),

@@ -15,8 +15,9 @@ def main(smk) -> None:
     data = load_shard_inputs(smk.input.shard, smk.input.manifest, smk.input.samples)
     analysis = Analysis.from_params(smk.params.analysis)
     model = build_model(data.samples, analysis)
-    genewise = read_npz(smk.input.genewise)
-    result = fit_step(data.counts, data.size_factors, model, genewise, read_json(smk.input.trend), analysis)
+    genewise, dispersions = read_npz(smk.input.genewise), read_npz(smk.input.map)
+    trend = read_json(smk.input.trend)
+    result = fit_step(data.counts, data.size_factors, model, genewise, dispersions, trend, analysis)
     write_npz(smk.output[0], {"gene_id": data.gene_id, **result})
     log.info("%d genes fitted, %d did not converge, %d counts replaced", len(data.gene_id),
              int((result["beta_conv"] == 0).sum()), int(result["n_counts_replaced"]))

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +33,7 @@ _FIT = _TREND + (
 )
 JOB_KEYS: dict[str, tuple[str, ...]] = {
     "model": _MODEL,  # genewise; the VST of report.vst_analysis
-    "trend": _TREND,  # trend and prior
+    "trend": _TREND,  # trend, prior and MAP dispersions
     "fit": _FIT,  # MAP dispersions, GLM fits, tests, Cook's
     "tables": _FIT + ("alpha",),  # independent filtering, BH, model.json
     "plots": _FIT + ("alpha",),  # plots of an analysis and of its tables
@@ -83,6 +85,13 @@ class Analysis:
     def from_params(cls, params: dict) -> Analysis:
         """Rebuild the analysis a job was given (`params(job)`)."""
         return cls(**params)
+
+    def shape_id(self, job: str) -> str:
+        """A short id of the keys that shape `job`, without the analysis name: analyses with
+        the same id share that job's outputs (e.g. one dispersion fit per design)."""
+        keys = {key: getattr(self, key) for key in JOB_KEYS[job]}
+        text = json.dumps(keys, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:10]
 
     def params(self, job: str) -> dict[str, Any]:
         """Name plus the keys that shape `job` (plain YAML values: Snakemake compares them)."""

@@ -323,8 +323,8 @@ def report_settings(
 
 
 OUTDIR_MARKER = ".glmstack"  # written by the ingest step: this folder is glmstack's
-# what a run writes before its marker exists (a first run stopped during ingest)
-_BEFORE_MARKER = {"logs", "benchmarks", "shards", "normalization", "manifest.json"}
+# what a run writes before its marker exists (stamps at parse time; a first run stopped in ingest)
+_BEFORE_MARKER = {"logs", "benchmarks", "stamps", "shards", "normalization", "manifest.json"}
 
 
 def check_outdir(outdir: str, cwd: Path) -> str:

@@ -207,11 +207,14 @@ def busy_cpu_s() -> float:
 def rule_of(bench: Path, root: Path) -> str:
     """Rule name from a benchmark path (the layout of rules/*.smk `benchmark:` entries).
 
-    ingest.tsv, plot_study.tsv, report.tsv; <analysis>/<rule>/<shard>.tsv (genewise, fit);
-    <analysis>/<rule>.tsv (trend, merge, plot_analysis); <analysis>/table_<table>.tsv
-    (results_table); <analysis>/plot_<table>.tsv (plot_contrast).
+    ingest.tsv, plot_study.tsv, report.tsv; models/<model>/genewise/<shard>.tsv,
+    models/<model>/<fit_type>/trend.tsv, models/<model>/<fit_type>/map/<shard>.tsv (the shared
+    dispersion fit); <analysis>/fit/<shard>.tsv; <analysis>/<rule>.tsv (merge, plot_analysis);
+    <analysis>/table_<table>.tsv (results_table); <analysis>/plot_<table>.tsv (plot_contrast).
     """
     parts = bench.relative_to(root).with_suffix("").parts
+    if parts[0] == "models":
+        return next(rule for rule in ("genewise", "map", "trend") if rule in parts)
     if len(parts) == 3:
         return parts[1]
     name = parts[-1]
@@ -376,6 +379,7 @@ RULE_ORDER = [
     "ingest",
     "genewise",
     "trend",
+    "map",
     "fit",
     "results_table",
     "merge",

@@ -89,7 +89,7 @@ def test_killed_job_then_rerun_gives_identical_tables(reference, tmp_path):
 def planned_rules(work: Path) -> set[str]:
     dry = snakemake(work, "-n", "--quiet", "rules", timeout=300)
     assert dry.returncode == 0, dry.stderr[-2000:]
-    names = {"ingest", "genewise", "trend", "fit", "results_table", "merge", "report", "plot_study", "plot_analysis",
+    names = {"ingest", "genewise", "trend", "map", "fit", "results_table", "merge", "report", "plot_study", "plot_analysis",
              "plot_contrast"}
     return {line.split()[0] for line in (dry.stdout + dry.stderr).splitlines() if line.split() and line.split()[0] in names}
 

@@ -90,3 +90,14 @@ def test_bundled_example_plans_and_lints(tmp_path):
         [sys.executable, "-m", "snakemake", "--lint"], cwd=ROOT, capture_output=True, text=True, timeout=300
     )
     assert lint.returncode == 0, lint.stdout[-3000:] + lint.stderr[-3000:]
+
+
+def test_analyses_with_one_design_share_one_dispersion_fit(run_dir):
+    """tissue (Wald) and tissue_lrt (LRT) have the same design and trend type: one gene-wise,
+    trend and MAP fit serves both (their fit jobs then differ only in the tests)."""
+    models = list((run_dir / "out" / "models").iterdir())
+    assert len(models) == 1
+    assert len(list((models[0] / "genewise").glob("*.npz"))) == 4
+    assert [p.name for p in models[0].iterdir() if p.is_dir()] == ["genewise", "parametric"]
+    assert len(list((models[0] / "parametric" / "map").glob("*.npz"))) == 4
+    assert len(list((run_dir / "out" / "tissue_lrt" / "fit").glob("*.npz"))) == 4

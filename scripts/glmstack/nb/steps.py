@@ -2,8 +2,10 @@
 
     genewise_step  (per shard)    baseMean, Cox-Reid gene-wise dispersions
     trend_step     (genome-wide)  dispersion-mean trend, prior variance of log dispersions
-    fit_step       (per shard)    MAP dispersions, GLM fits, Cook's distances and outlier
-                                  replacement, Wald or likelihood-ratio tests
+    map_step       (per shard)    MAP dispersions
+        (these three are shared by every analysis with the same design and trend type)
+    fit_step       (per shard)    GLM fits, Cook's distances and outlier replacement,
+                                  Wald or likelihood-ratio tests of one analysis
     (merge: nb.results builds the tables; inference.fdr filters and adjusts)
 
 `run_analysis` runs the same steps in this process, shard by shard, for notebooks and tests.
@@ -113,33 +115,67 @@ class GeneFits:
         )
 
 
+def map_dispersions(
+    counts: np.ndarray, design: np.ndarray, genewise: dict, trend: DispersionTrend, prior: dict
+) -> dict[str, np.ndarray]:
+    """Trend value, final (MAP, or gene-wise for dispersion outliers) dispersion and outlier
+    flag of non-zero genes, from their gene-wise estimates (base_mean, mu, disp_gene_est)."""
+    disp_fit = trend.evaluate(genewise["base_mean"])
+    fit = map_dispersion(
+        counts, genewise["mu"], design, genewise["disp_gene_est"], disp_fit,
+        prior["prior_var"], prior["var_log_disp_ests"],
+    )  # fmt: skip
+    return {"disp_fit": disp_fit, "dispersion": fit.disp, "disp_outlier": fit.outlier}
+
+
 def fit_genes(
-    counts, size_factors, model: Model, trend: DispersionTrend, prior: dict, genewise: dict | None = None
+    counts,
+    size_factors,
+    model: Model,
+    trend: DispersionTrend,
+    prior: dict,
+    genewise: dict | None = None,
+    dispersions: dict | None = None,
 ) -> GeneFits:
     """MAP dispersions and GLM fits of non-zero genes.
 
-    `genewise` (base_mean, mu, disp_gene_est) when the gene-wise step already ran on these
-    counts; else (refits after outlier replacement) it runs here.
+    `genewise` (base_mean, mu, disp_gene_est) and `dispersions` (of `map_dispersions`) when
+    those steps already ran on these counts; else (refits after outlier replacement) they
+    run here.
     """
     design = model.full.matrix
-    if genewise is not None:
-        base_mean, mu, disp_gene_est = genewise["base_mean"], genewise["mu"], genewise["disp_gene_est"]
-    else:
-        base_mean = base_means(counts, size_factors)
+    if genewise is None:
         gw = genewise_dispersion(counts, size_factors, design)
-        mu, disp_gene_est = gw.mu, gw.disp
-    disp_fit = trend.evaluate(base_mean)
-    fit = map_dispersion(
-        counts, mu, design, disp_gene_est, disp_fit, prior["prior_var"], prior["var_log_disp_ests"]
-    )
+        genewise = {"base_mean": base_means(counts, size_factors), "mu": gw.mu, "disp_gene_est": gw.disp}
+    if dispersions is None:
+        dispersions = map_dispersions(counts, design, genewise, trend, prior)
+    disp = dispersions["dispersion"]
     # log likelihoods only for the LRT
-    full = fit_nb_glm(counts, size_factors, design, fit.disp, log_like=model.reduced is not None)
+    full = fit_nb_glm(counts, size_factors, design, disp, log_like=model.reduced is not None)
     reduced = (
-        fit_nb_glm(counts, size_factors, model.reduced.matrix, fit.disp)
-        if model.reduced is not None
-        else None
+        fit_nb_glm(counts, size_factors, model.reduced.matrix, disp) if model.reduced is not None else None
     )
-    return GeneFits(base_mean, disp_gene_est, disp_fit, fit.disp, fit.outlier, full, reduced)
+    return GeneFits(
+        genewise["base_mean"], genewise["disp_gene_est"], dispersions["disp_fit"], disp,
+        dispersions["disp_outlier"].astype(bool), full, reduced,
+    )  # fmt: skip
+
+
+def map_step(
+    counts: np.ndarray, design: np.ndarray, genewise: dict[str, np.ndarray], trend_json: dict
+) -> dict[str, np.ndarray]:
+    """Rule map: MAP dispersions of one shard, shared by every analysis with this design
+    and trend (the tests of each analysis come after, in its fit step). NaN for all-zero genes."""
+    nz = np.flatnonzero(~genewise["all_zero"].astype(bool))
+    counts = np.ascontiguousarray(counts, dtype=float)[nz]
+    from_genewise = {k: genewise[k][nz] for k in ("base_mean", "mu", "disp_gene_est")}
+    trend = DispersionTrend.from_dict(trend_json["trend"])
+    fitted = map_dispersions(counts, design, from_genewise, trend, trend_json)
+    out = {}
+    for key, values in fitted.items():
+        out[key] = np.full(genewise["all_zero"].size, np.nan)
+        out[key][nz] = values
+    return out
 
 
 def _single_two_level_factor(model: Model) -> bool:
@@ -249,10 +285,11 @@ def fit_step(
     size_factors: np.ndarray,
     model: Model,
     genewise: dict[str, np.ndarray],
+    dispersions: dict[str, np.ndarray],
     trend_json: dict,
     analysis: Analysis,
 ) -> dict[str, np.ndarray]:
-    """Rule fit: MAP dispersions, GLM fit(s), Cook's handling and tests for one shard.
+    """Rule fit: GLM fit(s), Cook's handling and tests for one shard, from its MAP dispersions.
 
     Follows DESeq2 (DESeq + results); all-zero genes are skipped and reported as NaN.
     """
@@ -263,8 +300,9 @@ def fit_step(
     counts = np.ascontiguousarray(counts, dtype=float)[nz]
     from_genewise = {k: genewise[k][nz] for k in ("base_mean", "mu", "disp_gene_est")}
 
-    # 1. MAP dispersions (prior: the trend and its variance) and GLM fits
-    fits = fit_genes(counts, size_factors, model, trend, trend_json, from_genewise)
+    # 1. GLM fits with the MAP dispersions (map_step: prior = the trend and its variance)
+    from_map = {k: dispersions[k][nz] for k in ("disp_fit", "dispersion", "disp_outlier")}
+    fits = fit_genes(counts, size_factors, model, trend, trend_json, from_genewise, from_map)
     # 2. Cook's distances of the full fit; an LRT uses the gene-wise step's mu, because DESeq2's
     #    nbinomLRT computes them before it stores the full model's mu (bounded at 0.5)
     cooks_mu = from_genewise["mu"] if model.reduced is not None else fits.full.mu
@@ -341,10 +379,11 @@ def run_analysis(
     base_mean = np.concatenate([g["base_mean"] for g in genewise])
     disp = np.concatenate([g["disp_gene_est"] for g in genewise])
     trend_json = trend_step(base_mean, disp, analysis.fit_type, *design.shape)
-    parts = [
-        fit_step(counts[b["start"] : b["stop"]], size_factors, model, g, trend_json, analysis)
-        for b, g in zip(bounds, genewise)
-    ]
+    parts = []
+    for b, g in zip(bounds, genewise):
+        shard = counts[b["start"] : b["stop"]]
+        dispersions = map_step(shard, design, g, trend_json)
+        parts.append(fit_step(shard, size_factors, model, g, dispersions, trend_json, analysis))
     fit = concat_shards(parts)
     fit["gene_id"] = np.asarray(gene_id)
     tables = {name: results_table(fit, analysis, name)[0] for name in analysis.table_names}

@@ -1,0 +1,71 @@
+# The dispersion fit, shared by every analysis with the same design (and trend type): gene-wise
+# estimates per model, the genome-wide trend and prior, then MAP dispersions per shard.
+
+
+rule genewise:
+    input:
+        shard=shard_file,
+        manifest=rules.ingest.output.manifest,
+        samples=config["samples"],
+        stamp=stamp("genewise", "{model}"),
+    output:
+        f"{OUTDIR}/models/{{model}}/genewise/{{shard}}.npz",
+    log:
+        f"{OUTDIR}/logs/models/{{model}}/genewise/{{shard}}.log",
+    benchmark:
+        f"{OUTDIR}/benchmarks/models/{{model}}/genewise/{{shard}}.tsv"
+    conda:
+        "../envs/glmstack.yaml"
+    resources:
+        mem_mb=shard_mem_mb,
+    params:
+        analysis=model_params,
+        code=code("genewise.py"),
+    script:
+        "../scripts/genewise.py"
+
+
+rule trend:
+    input:
+        genewise=genewise_files,
+        manifest=rules.ingest.output.manifest,
+        samples=config["samples"],
+        stamp=stamp("trend", "{model}.{fit_type}"),
+    output:
+        f"{OUTDIR}/models/{{model}}/{{fit_type}}/trend.json",
+    log:
+        f"{OUTDIR}/logs/models/{{model}}/{{fit_type}}/trend.log",
+    benchmark:
+        f"{OUTDIR}/benchmarks/models/{{model}}/{{fit_type}}/trend.tsv"
+    conda:
+        "../envs/glmstack.yaml"
+    params:
+        analysis=trend_params,
+        code=code("trend.py"),
+    script:
+        "../scripts/trend.py"
+
+
+rule map:
+    input:
+        shard=shard_file,
+        genewise=rules.genewise.output[0],
+        trend=rules.trend.output[0],
+        manifest=rules.ingest.output.manifest,
+        samples=config["samples"],
+        stamp=stamp("map", "{model}.{fit_type}"),
+    output:
+        f"{OUTDIR}/models/{{model}}/{{fit_type}}/map/{{shard}}.npz",
+    log:
+        f"{OUTDIR}/logs/models/{{model}}/{{fit_type}}/map/{{shard}}.log",
+    benchmark:
+        f"{OUTDIR}/benchmarks/models/{{model}}/{{fit_type}}/map/{{shard}}.tsv"
+    conda:
+        "../envs/glmstack.yaml"
+    resources:
+        mem_mb=shard_mem_mb,
+    params:
+        analysis=trend_params,
+        code=code("map.py"),
+    script:
+        "../scripts/map.py"
