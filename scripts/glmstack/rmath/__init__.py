@@ -1,0 +1,1 @@
+"""R-exact numerical helpers, each tested against R's numbers."""
