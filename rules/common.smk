@@ -48,9 +48,10 @@ _check_study()
 
 
 def _code_hash():
-    """Hash of the glmstack library: editing it reruns the jobs that use it."""
+    """Hash of the glmstack library (code and shipped tables): editing it reruns the jobs that use it."""
     digest = hashlib.sha256()
-    for path in sorted((Path(workflow.basedir) / "scripts" / "glmstack").glob("*.py")):
+    library = Path(workflow.basedir) / "scripts" / "glmstack"
+    for path in sorted(p for p in library.rglob("*") if p.suffix in (".py", ".npz")):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
