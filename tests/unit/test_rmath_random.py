@@ -92,6 +92,10 @@ def test_calls_in_pieces_continue_one_stream() -> None:
     np.testing.assert_array_equal(
         np.concatenate([rng.exp(1), rng.exp(999)]), r_values("set.seed(2); rexp(1000)")
     )
+    for shape in ("1", "0.5"):  # one draw per call: the smallest windows
+        rng = RRandom(2)
+        one_by_one = np.concatenate([rng.gamma(1, float(shape)) for _ in range(500)])
+        np.testing.assert_array_equal(one_by_one, r_values(f"set.seed(2); rgamma(500, shape = {shape})"))
 
 
 def test_deseq2_stream_deep_positions() -> None:

@@ -457,9 +457,9 @@ class RRandom:
         """
         gd = _GDConstants.from_shape(a)
         out = np.empty(n)
-        done = 0
+        done, extra = 0, 0
         while done < n:
-            u = self._window(4 * (n - done) + GD_LOOKAHEAD + 64)
+            u = self._window(4 * (n - done) + GD_LOOKAHEAD + 64 + extra)
             e_value, e_consumed = _exp_at_every_start(u)
             starts = u.size - GD_LOOKAHEAD
             t = _norm_from_uniforms(u[:starts], u[1 : starts + 1])  # step 2
@@ -494,6 +494,9 @@ class RRandom:
                         break
                 else:
                     break  # the window ends inside this draw: it starts again in the next
+            if not taken:  # one draw's rejections outran the window: widen it
+                extra = 2 * extra + 1024
+                continue
             values = scale * (x[taken] * x[taken])
             for i, value in slow.items():
                 values[i] = value
