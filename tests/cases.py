@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import functools
 import gzip
 import json
@@ -67,6 +68,22 @@ def read_json(path: Path) -> dict:
 
 def read_table(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, sep="\t", dtype={"gene_id": str, "sample": str}, na_values=["NA"])
+
+
+@functools.cache
+def rmath_reference() -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """tests/data/rmath/random_reference.tsv.gz: R call -> (0-based positions, values).
+
+    The values are parsed by Python's float(), which reads R's %.17g back exactly.
+    """
+    rows: dict[str, list[tuple[int, float]]] = {}
+    with gzip.open(DATA / "rmath" / "random_reference.tsv.gz", "rt") as handle:
+        for row in csv.DictReader(handle, delimiter="\t"):
+            rows.setdefault(row["sequence"], []).append((int(row["position"]) - 1, float(row["value"])))
+    out = {}
+    for name, pairs in rows.items():
+        out[name] = (np.array([p for p, _ in pairs]), np.array([v for _, v in pairs]))
+    return out
 
 
 @functools.lru_cache(maxsize=2)

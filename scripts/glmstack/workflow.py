@@ -74,10 +74,22 @@ def script_modules(script: Path, package_dir: Path) -> list[Path]:
     return sorted(set(seen.values()))
 
 
+DATA_SUFFIXES = (".npz",)  # tables shipped beside the modules that read them (by file name)
+
+
 def code_hash(script: Path, package_dir: Path) -> str:
-    """Hash of the script and of the glmstack modules it runs."""
+    """Hash of the script, the glmstack modules it runs and the data files beside them."""
+    modules = script_modules(script, package_dir)
+    data = sorted(
+        {
+            table
+            for module in modules
+            for table in module.parent.iterdir()
+            if table.suffix in DATA_SUFFIXES and table.name in module.read_text()  # the module reads it
+        }
+    )
     digest = hashlib.sha256()
-    for path in [script, *script_modules(script, package_dir)]:
+    for path in [script, *modules, *data]:
         digest.update(str(path.relative_to(package_dir.parent)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 

@@ -14,7 +14,6 @@ import shutil
 import numpy as np
 import pandas as pd
 import yaml
-
 from cases import load
 from glmstack.nb import size_factors, steps
 from glmstack.spec import Analysis

@@ -45,3 +45,13 @@ def test_editing_a_plot_module_changes_the_plot_jobs_hash_only(tmp_path):
     irls = copy / "glmstack" / "nb" / "irls.py"
     irls.write_text(irls.read_text() + "\n# an edit\n")
     assert code_hash(copy / "fit.py", copy / "glmstack") != before["fit.py"]
+
+
+def test_a_shipped_table_is_part_of_the_hash_of_the_jobs_that_read_it(tmp_path):
+    copy = tmp_path / "scripts"
+    shutil.copytree(SCRIPTS, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    before = {s: code_hash(copy / s, copy / "glmstack") for s in ("trend.py", "plot_contrast.py")}
+    table = copy / "glmstack" / "rmath" / "prior_sim_histograms.npz"
+    table.write_bytes(table.read_bytes() + b"\0")
+    assert code_hash(copy / "trend.py", copy / "glmstack") != before["trend.py"]  # prior reads it
+    assert code_hash(copy / "plot_contrast.py", copy / "glmstack") == before["plot_contrast.py"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from glmstack.io.files import FORMAT_VERSION, atomic_write, read_npz, write_json, write_npz, write_tsv
 
 

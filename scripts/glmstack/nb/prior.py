@@ -16,9 +16,9 @@ with a normal prior whose variance is estimated here from the residuals
   the Kullback-Leibler divergence of the observed histogram from the simulated one
   is smoothed over the grid by loess, and the minimiser (floored at 0.25) is taken.
 
-The simulation uses numpy's ``default_rng(seed)``; R uses its own generator after
-``set.seed(2)``, so the result agrees with R only in distribution (see
-:func:`dispersion_prior_variance`).
+The simulated histograms are DESeq2's own: R's random stream after ``set.seed(2)``,
+reproduced without R and shipped as a table (:mod:`glmstack.rmath.prior_simulation`),
+so this branch gives DESeq2's number, not just one from the same distribution.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from scipy.special import polygamma
 
 from ..constants import PRIOR_VAR_MIN
 from ..rmath.loess import loess_quadratic
+from ..rmath.prior_simulation import deseq2_simulated_counts
 
 __all__ = [
     "MAD_CONSTANT",
@@ -42,7 +43,6 @@ SIM_BREAKS = np.arange(-20, 21) / 2.0  # DESeq2: brks <- -20:20/2
 SIM_GRID_POINTS = 200  # DESeq2: obsVarGrid <- seq(0, 8, length = 200)
 SIM_FINE_GRID_POINTS = 1000  # DESeq2: obsVarFineGrid <- seq(0, 8, length = 1000)
 SIM_GRID_MAX = 8.0
-SIM_DRAWS = 10_000  # DESeq2: rchisq(10000, ...) per candidate variance
 SIM_LOESS_SPAN = 0.2  # DESeq2: loess(klDivs ~ obsVarGrid, span = 0.2)
 HIST_FUZZ = 1e-7  # R hist.default `fuzz`
 
@@ -142,7 +142,7 @@ def kl_divergence_grid(obs_density: np.ndarray, sim_density: np.ndarray) -> np.n
     )
 
 
-def _simulated_prior_variance(residuals: np.ndarray, df_resid: int, seed: int) -> float:
+def _simulated_prior_variance(residuals: np.ndarray, df_resid: int) -> float:
     """Histogram-matching estimate of DESeq2 for 1 <= m - p <= 3 (see module docstring)."""
     lo, hi = SIM_BREAKS[0], SIM_BREAKS[-1]
     obs = residuals[np.isfinite(residuals)]
@@ -152,13 +152,10 @@ def _simulated_prior_variance(residuals: np.ndarray, df_resid: int, seed: int) -
     obs_density = histogram_density(obs, SIM_BREAKS)
 
     grid = np.linspace(0.0, SIM_GRID_MAX, SIM_GRID_POINTS)
-    rng = np.random.default_rng(seed)
-    chi2 = rng.chisquare(df_resid, size=(SIM_GRID_POINTS, SIM_DRAWS))
-    noise = rng.standard_normal((SIM_GRID_POINTS, SIM_DRAWS))
-    with np.errstate(divide="ignore"):
-        sim = np.log(chi2) + noise * np.sqrt(grid)[:, None] - np.log(df_resid)
-    sim = np.where((sim > lo) & (sim < hi), sim, np.nan)
-    sim_density = histogram_density(sim, SIM_BREAKS)
+    # R's hist densities of DESeq2's draws after set.seed(2): counts / (n * bin width)
+    sim_counts = deseq2_simulated_counts(df_resid)
+    n_inside = sim_counts.sum(axis=1, keepdims=True).astype(float)
+    sim_density = sim_counts / (n_inside * np.diff(SIM_BREAKS)[None, :])
 
     kl = kl_divergence_grid(obs_density, sim_density)
     fine_grid = np.linspace(0.0, SIM_GRID_MAX, SIM_FINE_GRID_POINTS)
@@ -167,7 +164,7 @@ def _simulated_prior_variance(residuals: np.ndarray, df_resid: int, seed: int) -
     return max(arg_min, PRIOR_VAR_MIN)
 
 
-def dispersion_prior_variance(log_residuals: np.ndarray, m: int, p: int, *, seed: int = 2) -> float:
+def dispersion_prior_variance(log_residuals: np.ndarray, m: int, p: int) -> float:
     """Variance of the normal prior on log dispersions, DESeq2 ``estimateDispersionsPriorVar``.
 
     Parameters
@@ -176,8 +173,6 @@ def dispersion_prior_variance(log_residuals: np.ndarray, m: int, p: int, *, seed
         ``dispGeneEst >= 1e-6`` (NaN ignored).
     m : number of samples (rows of the model matrix).
     p : number of coefficients (columns of the model matrix).
-    seed : seed of numpy's ``default_rng`` for the simulation branch (R uses
-        ``set.seed(2)`` with its own generator).
 
     Returns
     -------
@@ -187,14 +182,15 @@ def dispersion_prior_variance(log_residuals: np.ndarray, m: int, p: int, *, seed
 
     Notes
     -----
-    In the simulation branch the result matches R's only in distribution. Every
-    deterministic step is R's: histogram bins and fuzz of ``hist``, the divergence,
-    and ``loess`` with its default interpolated surface (reproduced to ~1e-14; a
-    direct local fit would shift the estimate by 0.03-0.08, more than the noise).
-    Over seeds, the estimate's standard deviation is 0.005 (true variance 0.5,
-    m - p = 2, 4000 genes) to 0.06 (variance 1.5-2.5) in R and here alike, and the
-    means over seeds agree within their standard errors; a single draw (ours with
-    seed 2 vs R's ``set.seed(2)``) differs by up to about 4 * sqrt(2) of that sd.
+    The simulation branch reproduces DESeq2's ``set.seed(2)`` draws exactly (from a
+    table, :func:`glmstack.rmath.prior_simulation.deseq2_simulated_counts`), and every
+    other step is R's: histogram bins and fuzz of ``hist``, the divergence, and
+    ``loess`` with its default interpolated surface (reproduced to ~1e-14; a direct
+    local fit would move the estimate by 0.03-0.08). The result is one of the
+    1000 fine-grid points, the same one as DESeq2's unless two smoothed divergences
+    tie to ~1e-14. With other seeds the estimate would vary by 0.005 (true variance
+    0.5, m - p = 2, 4000 genes) to 0.06 (variance 1.5-2.5): the Monte Carlo noise
+    DESeq2's fixed seed freezes.
 
     Raises
     ------
@@ -209,7 +205,7 @@ def dispersion_prior_variance(log_residuals: np.ndarray, m: int, p: int, *, seed
         )
     df_resid = int(m) - int(p)
     if 1 <= df_resid <= 3:
-        return _simulated_prior_variance(x, df_resid, seed)
+        return _simulated_prior_variance(x, df_resid)
     var_log = var_log_disp_ests(x)
     if df_resid > 0:
         expected = float(polygamma(1, df_resid / 2.0))
