@@ -71,20 +71,21 @@ def _suggest(key: str, valid) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def _shared_nodes(config) -> int:
-    """How many times a mapping or list is reached again through another path (YAML aliases)."""
-    seen: set[int] = set()
-    repeats = 0
-    stack = [config]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (dict, list)):
-            if id(node) in seen:
-                repeats += 1
-                continue  # never walk a shared node twice: an alias bomb stays cheap
-            seen.add(id(node))
-            stack.extend(node.values() if isinstance(node, dict) else node)
-    return repeats
+def _expanded_size(config) -> int:
+    """How many values the config holds once YAML aliases are expanded (each shared node
+    counted where it is used, computed once per node, so an alias bomb stays cheap)."""
+    sizes: dict[int, int] = {}
+
+    def size(node) -> int:
+        if not isinstance(node, (dict, list)):
+            return 1
+        if id(node) not in sizes:
+            sizes[id(node)] = 0  # a node that contains itself counts once
+            children = node.values() if isinstance(node, dict) else node
+            sizes[id(node)] = 1 + sum(size(child) for child in children)
+        return sizes[id(node)]
+
+    return size(config)
 
 
 def check_input_files(config: dict, cwd: Path) -> None:
@@ -111,12 +112,12 @@ def check_config(config: dict, schema: dict, where: str = "study config") -> Non
     Runs before the JSON-schema validation so that the common mistakes get a message that
     names the key and the fix; the schema then checks the remaining form.
     """
-    shared = _shared_nodes(config)
-    if shared:
+    expanded = _expanded_size(config)
+    if expanded > MAX_CONFIG_VALUES:
         raise StudyError(
-            f"{where}: the same YAML node appears {shared} times (YAML anchors and aliases, `&name` / "
-            "`*name`); a study may not use them (a few nested aliases expand to billions of values). "
-            "Fix: write every value out."
+            f"{where}: the study expands to {expanded:,} values through YAML anchors and aliases "
+            f"(`&name` / `*name`; at most {MAX_CONFIG_VALUES:,}). Fix: write the values out; "
+            "`glmstack check` refuses anchors and aliases altogether."
         )
     problems = []
     top = schema["properties"]
@@ -182,6 +183,7 @@ def check_config(config: dict, schema: dict, where: str = "study config") -> Non
 RESERVED_TABLE_NAMES = {"dispersions", "model", "trend", "lrt", "report"}
 # study-wide outputs in outdir, which an analysis folder of the same name would collide with
 RESERVED_ANALYSIS_NAMES = {"normalization", "qc", "shards", "benchmarks", "logs", "manifest.json", "report.html"}
+MAX_CONFIG_VALUES = 1_000_000  # a study's values once YAML aliases are expanded
 MAX_NAME_LENGTH = 100  # analysis and contrast names become file names (255 bytes at most)
 
 
