@@ -182,12 +182,12 @@ def report_study_rows():
 REPORT_LAYOUT = report_layout(REPORT_PATHS, ANALYSES)
 
 
-# Stamps: one small file per rule (and analysis) holding what shapes its jobs: the analysis
+# Stamps: one small file per step (and analysis) holding what shapes its jobs, i.e. the analysis
 # keys, report settings, the code hash, and for ingest the input files' checksums. Each is
 # an input of those jobs and is rewritten only when its content changes, so results cannot
 # go stale when .snakemake/ is lost, the study runs from elsewhere, or an input is restored
 # with an old timestamp.
-ANALYSIS_STAMPS = {  # rule -> (analysis job of glmstack.spec.JOB_KEYS, entry script)
+ANALYSIS_STAMPS = {  # rule name -> (analysis job of glmstack.spec.JOB_KEYS, entry script)
     "fit": ("fit", "fit.py"),
     "results_table": ("tables", "results_table.py"),
     "merge": ("tables", "merge.py"),
@@ -229,11 +229,11 @@ def _write_stamps():
         },
     }
     for name, analysis in ANALYSES.items():
-        for rule, (job, script) in ANALYSIS_STAMPS.items():
+        for step, (job, script) in ANALYSIS_STAMPS.items():
             content = {"params": analysis.params(job), "code": code(script)}
-            if rule == "plot_contrast":
+            if step == "plot_contrast":
                 content["top_genes"] = config["report"]["top_genes"]
-            stamps[stamp(rule, name)] = content
+            stamps[stamp(step, name)] = content
     for model, analysis in MODELS.items():
         params = {**analysis.params("model"), "name": model}
         stamps[stamp("genewise", model)] = {
@@ -243,12 +243,12 @@ def _write_stamps():
         for fit_type in sorted(
             {a.fit_type for a in ANALYSES.values() if a.shape_id("model") == model}
         ):
-            for rule in ("trend", "map"):
+            for step in ("trend", "map"):
                 content = {
                     "params": {**params, "fit_type": fit_type},
-                    "code": code(f"{rule}.py"),
+                    "code": code(f"{step}.py"),
                 }
-                stamps[stamp(rule, f"{model}.{fit_type}")] = content
+                stamps[stamp(step, f"{model}.{fit_type}")] = content
     for path, content in stamps.items():
         write_stamp(path, content)
 
