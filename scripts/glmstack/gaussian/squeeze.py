@@ -6,7 +6,8 @@ first two moments of z_g = log s_g^2 (eqs. 17-19 of the 2009 corrected preprint)
   e_g = z_g - digamma(d_g/2) + log(d_g/2),  mean(e) = log s0^2 - digamma(d0/2) + log(d0/2),
   var(e) - mean(trigamma(d_g/2)) = trigamma(d0/2),
 solved by inverting trigamma (Newton iteration of the paper's appendix). A non-positive excess
-variance means d0 = Inf (no variation of the true variances) and s0^2 = exp(mean(e)).
+variance means d0 = Inf (no variation of the true variances) and s0^2 = mean(s^2) (with a covariate: exp of the trend of e;
+both limma's values, found by probing limma 3.54).
 The posterior variance (eq. 10) is s2_post = (d0 s0^2 + d s^2) / (d0 + d); s2_post = s0^2 where
 d0 = Inf or d = 0.
 
@@ -29,7 +30,7 @@ import numpy as np
 from scipy.special import digamma, polygamma
 
 from ..constants import LIMMA_TRIGAMMA_INV_TOL, LIMMA_ZERO_VAR_SHARE
-from ..design.splines import ns
+from ..design.splines import SplineBasis, ns
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,8 @@ class Prior:
     s2_prior: np.ndarray
 
 
-def trigamma(x):
+def trigamma(x: np.ndarray) -> np.ndarray:
+    """The trigamma function psi'(x)."""
     return polygamma(1, x)
 
 
@@ -75,14 +77,13 @@ def trigamma_inverse(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def _log_var_excess(s2: np.ndarray, df: np.ndarray) -> np.ndarray:
-    """e_g = log s2 - digamma(d/2) + log(d/2), with small variances offset as documented."""
+def _offset_small(s2: np.ndarray) -> np.ndarray:
+    """Variances raised to at least 1e-5 of their median (of 1 when the median is 0), as limma."""
     median = np.median(s2)
     if median == 0:
         log.warning("more than half of the residual variances are zero; the prior uses an offset of 1e-5")
         median = 1.0
-    s2 = np.maximum(s2, LIMMA_ZERO_VAR_SHARE * median)
-    return np.log(s2) - digamma(df / 2) + np.log(df / 2)
+    return np.maximum(s2, LIMMA_ZERO_VAR_SHARE * median)
 
 
 def fit_prior(s2: np.ndarray, df: np.ndarray, covariate: np.ndarray | None = None) -> Prior:
@@ -109,9 +110,9 @@ def fit_prior(s2: np.ndarray, df: np.ndarray, covariate: np.ndarray | None = Non
         return Prior(np.full(g, np.nan), np.full(g, np.nan))
     if n == 1:
         return Prior(np.zeros(g), np.full(g, s2[ok][0]))
-    x = np.maximum(s2[ok], 0.0)
+    x = _offset_small(np.maximum(s2[ok], 0.0))
     d = df[ok]
-    e = _log_var_excess(x, d)
+    e = np.log(x) - digamma(d / 2) + np.log(d / 2)
     if covariate is None:
         centre = np.full(g, np.mean(e))
         residual = e - centre[0]
@@ -125,7 +126,7 @@ def fit_prior(s2: np.ndarray, df: np.ndarray, covariate: np.ndarray | None = Non
             evar = np.sum(residual**2) / (n - 1)
         else:
             basis = ns(cov[ok], df=spline_df, intercept=True)
-            basis_matrix = np.asarray(basis.basis if hasattr(basis, "basis") else basis, dtype=float)
+            basis_matrix = basis.basis
             coef, *_ = np.linalg.lstsq(basis_matrix, e, rcond=None)
             residual = e - basis_matrix @ coef
             evar = np.sum(residual**2) / (n - spline_df)
@@ -134,6 +135,10 @@ def fit_prior(s2: np.ndarray, df: np.ndarray, covariate: np.ndarray | None = Non
     if evar > 0:
         d0 = 2.0 * trigamma_inverse(np.array([evar]))[0]
         s20 = np.exp(centre + digamma(d0 / 2) - np.log(d0 / 2))
+    elif covariate is None:
+        # no excess variation: s^2 ~ s0^2 chi2_d / d, whose mean is s0^2 (limma's value, probed)
+        d0 = np.inf
+        s20 = np.full(g, np.mean(x))
     else:
         d0 = np.inf
         s20 = np.exp(centre)
@@ -145,12 +150,12 @@ def _spline_df(n: int) -> int:
     return 1 + (n >= 3) + (n >= 6) + (n >= 30)
 
 
-def _spline_predict(covariate: np.ndarray, basis, coef: np.ndarray) -> np.ndarray:
+def _spline_predict(covariate: np.ndarray, basis: SplineBasis, coef: np.ndarray) -> np.ndarray:
     """The fitted trend at every covariate value (linear extrapolation outside the knots, as ns)."""
     out = np.full(covariate.shape, np.nan)
     ok = np.isfinite(covariate)
     full = ns(covariate[ok], knots=basis.knots, boundary_knots=basis.boundary_knots, intercept=True)
-    out[ok] = np.asarray(full.basis if hasattr(full, "basis") else full, dtype=float) @ coef
+    out[ok] = full.basis @ coef
     return out
 
 
