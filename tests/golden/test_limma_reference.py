@@ -28,8 +28,6 @@ DATA = Path(__file__).parent.parent / "data" / "gaussian"
 # Analyses whose method is not implemented yet (skipped, with the reason).
 PENDING: dict[tuple[str, str], str] = {
     ("golub", "aml_vs_all_trend_robust"): "robust moderation (Phipson et al. 2016) not implemented yet",
-    ("human_gender_voom", "sex_voom"): "voom not implemented yet",
-    ("human_gender_voom", "sex_voom_tmm"): "voom and TMM not implemented yet",
 }
 
 
@@ -146,3 +144,16 @@ def test_prior_and_posterior_match_limma(case, analysis):
     np.testing.assert_allclose(fit.sigma, ref["sigma"], rtol=1e-10, atol=1e-13, equal_nan=True)  # exact fits: rounding
     np.testing.assert_array_equal(fit.df_residual, ref["df_residual"])
     np.testing.assert_allclose(fit.amean, ref["Amean"], rtol=1e-10, atol=1e-12, equal_nan=True)
+
+
+def test_voom_weights_match_limma():
+    weights = run("human_gender_voom", "sex_voom")["voom"].weights
+    ref = read_tsv(DATA / "human_gender_voom" / "reference" / "sex_voom" / "weights_first200.tsv.gz")
+    np.testing.assert_allclose(weights[:200], ref.iloc[:, 1:].to_numpy(), rtol=1e-9)
+
+
+def test_tmm_factors_match_edger():
+    factors = run("human_gender_voom", "sex_voom_tmm")["norm_factors"]
+    meta = json.loads((DATA / "human_gender_voom" / "reference" / "sex_voom_tmm" / "meta.json").read_text())
+    _, samples, _, _, _ = load_case("human_gender_voom")
+    np.testing.assert_allclose(factors, [meta["norm_factors"][s] for s in samples["sample"]], rtol=1e-10)

@@ -15,6 +15,8 @@ import pandas as pd
 
 from . import contrasts as contrast_ops
 from . import ebayes, results, squeeze, treat
+from .tmm import tmm_factors
+from .voom import voom
 from .lmfit import LinearFit, lm_fit
 
 
@@ -128,3 +130,27 @@ def tests_step(
         labels = [names[int(np.argmax(dropped[:, k]))] for k in range(dropped.shape[1])] if unit else [f"contrast{k + 1}" for k in range(dropped.shape[1])]
         tables["lrt"] = f_table(feature_id, fit, design, dropped, labels, moderation)
     return {"tables": tables, "fit": fit, "moderation": moderation}
+
+
+def voom_tests(
+    feature_id: np.ndarray,
+    counts: np.ndarray,
+    design: np.ndarray,
+    contrasts: dict[str, np.ndarray],
+    normalization: str | None = None,
+    lib_size: np.ndarray | None = None,
+    **options,
+) -> dict:
+    """voom (after TMM when normalization == "tmm"), then moderated_tests with the voom weights.
+
+    The voom trend needs every gene, so in the workflow it is a genome-wide step whose weights
+    are then sharded with the log-CPM values. Returns moderated_tests's dict plus "voom" and
+    "norm_factors" (None without TMM). options : moderated_tests's keywords.
+    """
+    lib = counts.sum(axis=0) if lib_size is None else np.asarray(lib_size, dtype=float)
+    factors = tmm_factors(counts, lib) if normalization == "tmm" else None
+    v = voom(counts, design, lib_size=lib, norm_factors=factors)
+    out = moderated_tests(feature_id, v.values, design, contrasts, weights=v.weights, **options)
+    out["voom"] = v
+    out["norm_factors"] = factors
+    return out
