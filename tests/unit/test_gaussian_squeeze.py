@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from glmstack.gaussian.ebayes import b_statistic, moderated_t, prior_coef_var, total_df
 from glmstack.gaussian.lmfit import lm_fit
 from glmstack.gaussian.squeeze import Prior, fit_prior, posterior_var, trigamma, trigamma_inverse
 from scipy.special import digamma
@@ -72,7 +73,15 @@ def test_trend_matches_limma_trend():
     prior = fit_prior(fit.sigma**2, fit.df_residual, covariate=fit.amean)
     np.testing.assert_allclose(prior.df_prior, ref["df_prior"], rtol=1e-10)
     np.testing.assert_allclose(prior.s2_prior, ref["s2_prior"], rtol=1e-10)
-    np.testing.assert_allclose(posterior_var(fit.sigma**2, fit.df_residual, prior), ref["s2_post"], rtol=1e-10)
+    s2_post = posterior_var(fit.sigma**2, fit.df_residual, prior)
+    np.testing.assert_allclose(s2_post, ref["s2_post"], rtol=1e-10)
+    # the B-statistic's v0 limits use the median of a trended s0^2
+    u = fit.stdev_unscaled[:, [1]]
+    df_total = total_df(fit.df_residual, prior.df_prior)
+    t = moderated_t(fit.coefficients[:, [1]], u, s2_post)
+    b = b_statistic(t, u, df_total, prior_coef_var(t, u, df_total, prior.s2_prior))
+    np.testing.assert_allclose(t[:, 0], ref["t"], rtol=1e-10)
+    np.testing.assert_allclose(b[:, 0], ref["B"], rtol=1e-10, atol=1e-12)
 
 
 def test_no_usable_variance():

@@ -49,3 +49,9 @@ def test_empty_shard_fits():
     assert fit.coefficients.shape == (0, 3)
     whole = concatenate([fit, steps.fit_step(values, design)])
     np.testing.assert_array_equal(whole.sigma, steps.fit_step(values, design).sigma)
+
+
+def test_robust_is_refused_until_implemented():
+    ids, values, design = _study()
+    with pytest.raises(NotImplementedError, match="robust"):
+        steps.moderated_tests(ids, values, design, {"g": np.array([0.0, 1.0, 0.0])}, robust=True)
