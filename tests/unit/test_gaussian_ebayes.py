@@ -87,3 +87,27 @@ def test_prior_coef_var_by_hand():
     # the limits bind: a tiny effect gives 0.1^2 / s0^2
     t[17, 0] = 2.1
     np.testing.assert_allclose(prior_coef_var(t, u, d, np.full(200, 4.0)), [0.01 / 4.0])
+
+
+def test_edge_features_match_limma():
+    """df 0, no observation and inestimable coefficients (tests/data/gaussian/extra/make_extra.R)."""
+    import pandas as pd
+    from pathlib import Path
+
+    from glmstack.gaussian import steps
+
+    extra = Path(__file__).parent.parent / "data" / "gaussian" / "extra"
+    values = pd.read_csv(extra / "edge_values.tsv", sep="\t", na_values=["NA"]).to_numpy(dtype=float)
+    ref = pd.read_csv(extra / "edge_fit.tsv", sep="\t", na_values=["NA", "NaN"], skipinitialspace=True)
+    design = np.column_stack([np.ones(8), np.repeat([0.0, 1.0], 4)])
+    ids = np.array([f"f{i}" for i in range(values.shape[0])])
+    out = steps.moderated_tests(ids, values, design, {"gb": np.array([0.0, 1.0])})
+    table, fit, moderation = out["tables"]["gb"], out["fit"], out["moderation"]
+    for ours, column in ((table["logFC"], "coef"), (table["t"], "t"), (table["P.Value"], "P.Value"), (table["B"], "B")):
+        np.testing.assert_array_equal(np.isnan(ours.to_numpy()), ref[column].isna().to_numpy(), err_msg=column)
+        np.testing.assert_allclose(ours, ref[column], rtol=1e-10, equal_nan=True, err_msg=column)
+    np.testing.assert_allclose(fit.sigma, ref["sigma"], rtol=1e-10, equal_nan=True)
+    np.testing.assert_array_equal(fit.df_residual, ref["df_residual"])
+    np.testing.assert_allclose(moderation.s2_post, ref["s2_post"], rtol=1e-10)
+    np.testing.assert_array_equal(moderation.prior.df_prior, ref["df_prior"])
+    np.testing.assert_allclose(fit.amean, ref["Amean"], rtol=1e-12, equal_nan=True)

@@ -14,7 +14,7 @@ B-statistic (Smyth 2004 sec. 5, eq. 15): the log posterior odds that beta_gj != 
 proportion p of features has beta_gj ~ N(0, v0 sigma_g^2):
   B = log(p / (1 - p)) - log(r)/2 + (1 + d_tot)/2 log((t^2 + d_tot) / (t^2 / r + d_tot)),
   r = (u^2 + v0) / u^2,
-with the d_tot = inf limit t^2 (1 - 1/r) / 2. v0 is estimated per contrast as in Smyth 2004
+with the d_tot = inf limit t^2 (1 - 1/r) / 2 (used wherever d0 = inf, as limma does). v0 is estimated per contrast as in Smyth 2004
 sec. 6.3: among the ceil(p G / 2) largest |t|, the gene of rank i should have a two-sided tail
 probability (i - 0.5)/G under the mixture (1 - p) T + p sqrt(1 + v0/u^2) T, which gives a v0 for
 each such gene (0 where the null part alone already exceeds the target); their mean, with each
@@ -134,8 +134,15 @@ def b_statistic(
     df_total: np.ndarray,
     v0: np.ndarray,
     proportion: float = LIMMA_PROPORTION,
+    df_prior: np.ndarray | None = None,
 ) -> np.ndarray:
-    """(G, K) log posterior odds of a non-zero coefficient (Smyth 2004 eq. 15)."""
+    """(G, K) log posterior odds of a non-zero coefficient (Smyth 2004 eq. 15).
+
+    Where df_prior (G,) is infinite, the d_tot = inf kernel is used although df_total is capped at
+    the pooled df (limma 3.54 does so; probed, tests/data/gaussian/extra/edge_fit.tsv).
+    """
+    if df_prior is not None:
+        df_total = np.where(np.isinf(df_prior), np.inf, df_total)
     with np.errstate(invalid="ignore", divide="ignore"):
         r = (stdev_unscaled**2 + v0[None, :]) / stdev_unscaled**2
         t2 = t**2

@@ -68,7 +68,7 @@ def contrast_table(
     t = ebayes.moderated_t(cf.coefficients, cf.stdev_unscaled, moderation.s2_post)
     p = ebayes.t_pvalue(t, moderation.df_total[:, None])
     v0 = ebayes.prior_coef_var(t, cf.stdev_unscaled, moderation.df_total, moderation.prior.s2_prior)
-    b = ebayes.b_statistic(t, cf.stdev_unscaled, moderation.df_total, v0)
+    b = ebayes.b_statistic(t, cf.stdev_unscaled, moderation.df_total, v0, df_prior=moderation.prior.df_prior)
     return results.t_table(feature_id, cf.coefficients[:, 0], fit.amean, t[:, 0], p[:, 0], b[:, 0])
 
 

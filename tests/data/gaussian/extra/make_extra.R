@@ -27,3 +27,20 @@ res <- rbind(row("plain", x, 4), row("zeros", x0, 4), row("df_zero", x, d0), row
              row("constant", rep(1, 50), 4))
 write.table(res, "fitfdist.tsv", sep = "\t", quote = FALSE, row.names = FALSE)
 write.table(data.frame(x = format(x, digits = 17)), "fitfdist_x.tsv", sep = "\t", quote = FALSE, row.names = FALSE)
+
+# Edge cases of lmFit/eBayes: df 0, no observation, an inestimable coefficient (edge_values.tsv,
+# edge_fit.tsv). Design ~ g with g = a a a a b b b b.
+set.seed(3)
+E <- matrix(rnorm(40 * 8), 40, 8); E[1:20, 5:8] <- E[1:20, 5:8] + 1
+E[1, 3:8] <- NA   # two samples of group a: gb inestimable, df 1
+E[2, ] <- NA      # no observation
+E[3, 5:8] <- NA   # group b missing: gb inestimable
+E[4, 2:7] <- NA   # one sample per group: df 0
+g <- factor(rep(c("a", "b"), each = 4))
+write.table(as.data.frame(E), "edge_values.tsv", sep = "\t", quote = FALSE, row.names = FALSE)
+E <- as.matrix(read.delim("edge_values.tsv"))  # computed from the values as written
+fit <- suppressWarnings(eBayes(lmFit(E, model.matrix(~ g))))
+edge <- data.frame(coef = fit$coefficients[, 2], sigma = fit$sigma, df_residual = fit$df.residual,
+                   s2_post = fit$s2.post, t = fit$t[, 2], P.Value = fit$p.value[, 2], B = fit$lods[, 2],
+                   Amean = fit$Amean, df_prior = fit$df.prior, s2_prior = fit$s2.prior)
+write.table(edge, "edge_fit.tsv", sep = "\t", quote = FALSE, row.names = FALSE)
