@@ -8,3 +8,9 @@ LFC_MIN_BASEMEAN = 10.0
 PVALUE_SPEARMAN = 0.9999  # p-value Spearman rho where both are not NA (NA positions must agree)
 PADJ_JACCARD = 0.99  # Jaccard index of the padj < 0.1 sets
 ALPHA = 0.1
+
+# Gaussian family against limma 3.54.1 (tests/data/gaussian; the thresholds)
+STAT_PEARSON = 0.99999  # moderated t / F Pearson r on the features R tests
+LOG10_P_MAX = 1e-6  # max |log10 P.Value (ours) - log10 P.Value (R)|
+PRIOR_RTOL = 1e-6  # df.prior and s2.prior, relative
+LIMMA_ALPHA = 0.1  # adj.P.Val < 0.1 sets must be equal

@@ -38,3 +38,16 @@ FILTER_MIN_REJECTIONS = 10  # DESeq2: no filtering when the best threshold rejec
 LOCAL_FIT_MIN_GENES = 3  # locfit's nearest-neighbour tree needs three points (R's locfit stops too)
 NUMERIC_SCALE_MAX = 5.0  # DESeq2's message: numeric design variables with mean or sd above 5
 NUMERIC_SD_MIN = 0.1  # below: a slope of a few log2 units over the range exceeds LARGE_BETA per unit
+
+# Gaussian family (limma 3.54's documented defaults; Smyth 2004; Phipson et al. 2016)
+LIMMA_QR_TOL = 1e-7  # R lm.fit / qr(): LINPACK dqrdc2 tolerance deciding inestimable columns
+LIMMA_ZERO_VAR_SHARE = 1e-5  # limma fitFDist: variances below this share of the median are offset to it
+LIMMA_TRIGAMMA_INV_TOL = 1e-8  # limma trigammaInverse: relative Newton step that ends the iteration
+LIMMA_PROPORTION = 0.01  # limma eBayes proportion: assumed share of features with non-zero effects
+LIMMA_STDEV_COEF_LIM = (0.1, 4.0)  # limma eBayes stdev.coef.lim: sd limits of true log-fold-changes
+LIMMA_F_EIGEN_TOL = 1e-8  # eigenvalues of the contrasts' correlation counted in the F's rank (relative)
+VOOM_LOWESS_SPAN = 0.5  # limma voom span: lowess of sqrt(sd) on mean log count
+VOOM_PRIOR_COUNT = 0.5  # voom (Law et al. 2014): log2((count + 0.5) / (lib.size + 1) * 1e6)
+TMM_LOGRATIO_TRIM = 0.3  # edgeR calcNormFactors logratioTrim (Robinson & Oshlack 2010)
+TMM_SUM_TRIM = 0.05  # edgeR calcNormFactors sumTrim
+TMM_A_CUTOFF = -1e10  # edgeR calcNormFactors Acutoff

@@ -1,0 +1,84 @@
+"""voom: log-CPM values and precision weights from the mean-variance trend (Law, Chen, Shi & Smyth
+2014, Genome Biology 15:R29; limma voom with its documented defaults).
+
+Steps of Law et al. (Methods, "voom: variance modelling at the observational level"):
+1. log-CPM y_gi = log2((r_gi + 0.5) / (R_i + 1) * 1e6), R_i the library size (times the TMM
+   factor where one is given).
+2. An unweighted linear model per gene (lmfit) gives the residual sd s_g and the average log-CPM;
+   the mean log count is Amean_g + mean_i log2(R_i + 1) - log2(1e6).
+3. A lowess curve (R's lowess, span 0.5) of sqrt(s_g) on the mean log count.
+4. Each observation's fitted log count, log2(mu_gi (R_i + 1) / 1e6) with mu_gi the fitted log-CPM,
+   is mapped through the curve, interpolated linearly and held constant beyond its ends
+   (R's approxfun(rule = 2), tied x values averaged); the weight is curve^-4.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..constants import VOOM_LOWESS_SPAN, VOOM_PRIOR_COUNT
+from ..rmath.lowess import r_lowess
+from .lmfit import lm_fit
+
+
+@dataclass(frozen=True)
+class Voom:
+    """values : (G, N) log-CPM; weights : (G, N); lib_size : (N,) effective library sizes;
+    trend_x, trend_y : the lowess curve (sorted mean log count, sqrt sd) for plots."""
+
+    values: np.ndarray
+    weights: np.ndarray
+    lib_size: np.ndarray
+    trend_x: np.ndarray
+    trend_y: np.ndarray
+
+
+def log_cpm(counts: np.ndarray, lib_size: np.ndarray) -> np.ndarray:
+    """(G, N) log2((counts + 0.5) / (lib_size + 1) * 1e6)."""
+    return np.log2((counts + VOOM_PRIOR_COUNT) / (lib_size + 1.0) * 1e6)
+
+
+def _approx_rule2(x: np.ndarray, y: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """R's approxfun(x, y, rule = 2, ties = mean) at `at`; x sorted."""
+    ux, inverse = np.unique(x, return_inverse=True)
+    if ux.size < x.size:
+        y = np.bincount(inverse, weights=y) / np.bincount(inverse)
+    return np.interp(at, ux, y)
+
+
+def voom(
+    counts: np.ndarray,
+    design: np.ndarray,
+    lib_size: np.ndarray | None = None,
+    norm_factors: np.ndarray | None = None,
+    span: float = VOOM_LOWESS_SPAN,
+) -> Voom:
+    """log-CPM and voom precision weights for every gene (needs all genes: the trend is genome-wide).
+
+    Parameters
+    ----------
+    counts : (G, N) counts (genes with zero row sum should be dropped first, as the references do).
+    design : (N, P) model matrix.
+    lib_size : (N,) library sizes, default the column sums; norm_factors : (N,) (e.g. TMM)
+        multiplied in.
+    span : lowess span (voom's default 0.5).
+    """
+    counts = np.asarray(counts, dtype=float)
+    lib = counts.sum(axis=0) if lib_size is None else np.asarray(lib_size, dtype=float)
+    if norm_factors is not None:
+        lib = lib * np.asarray(norm_factors, dtype=float)
+    y = log_cpm(counts, lib)
+    fit = lm_fit(y, design)
+    mean_log_count = fit.amean + np.mean(np.log2(lib + 1.0)) - np.log2(1e6)
+    root_sd = np.sqrt(fit.sigma)
+    ok = np.isfinite(root_sd)
+    order = np.argsort(mean_log_count[ok], kind="stable")
+    sx = mean_log_count[ok][order]
+    sy = root_sd[ok][order]
+    curve = r_lowess(sx, sy, span)
+    beta = np.where(np.isnan(fit.coefficients), 0.0, fit.coefficients)
+    fitted_log_count = np.log2(1e-6 * 2.0 ** (beta @ design.T) * (lib + 1.0))
+    weights = 1.0 / _approx_rule2(sx, curve, fitted_log_count) ** 4
+    return Voom(y, weights, lib, sx, curve)

@@ -1,0 +1,170 @@
+"""Every moderated-t, moderated-F, treat and voom analysis of tests/data/gaussian against limma 3.54.1.
+
+Each analysis runs through glmstack.gaussian.steps (in this process, one shard) with the design
+and contrast built from the case's study.yaml as the workflow builds them. Thresholds
+(tests/tolerances.py): Pearson of t (or F) >= 0.99999 and max |delta log10 P.Value| <= 1e-6 on the
+features R tests, identical NA positions, equal adj.P.Val < 0.1 sets, and df.prior / s2.prior to
+1e-6 relative. logFC, AveExpr and B are checked too.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import tolerances as tol
+import yaml
+from glmstack.design.contrasts import resolve_contrast
+from glmstack.design.formula import build_design
+from glmstack.gaussian import steps
+
+DATA = Path(__file__).parent.parent / "data" / "gaussian"
+
+
+# Analyses whose method is not implemented yet (skipped, with the reason).
+PENDING: dict[tuple[str, str], str] = {
+    # Robust moderation (limma fitFDistRobustly) is not implemented. Black-box probes of limma
+    # 3.54 (no covariate, equal df) found: the bulk d0 solves var(winsorised log s2) = the
+    # winsorised variance of log F(d, d0) (type-7 quantiles, tails 0.05 / 0.1, moments by
+    # quadrature; matches to 1e-9), d0 is then raised to the non-robust estimate where below it,
+    # and s0^2 = exp(winsorised mean - winsorised mean of log F at that d0); tail p-values
+    # P(F(d, d0) > s2 / s0^2), prob.outlier = 1 - min(1, p / ((rank(p) - 0.5) / G)), and
+    # df.prior = (1 - prob) d0 + prob d0_outlier, made monotone in p (cumulative means up to
+    # their minimum, then a running maximum), all exact. Not found yet: the rule for d0_outlier
+    # (it moves with max s2 / s0^2, d and d0, and lies near the d0 that puts max s2 at
+    # the median of s0^2 F(d, d0_outlier), 7-17 % above it), and the loess trend used with a
+    # covariate (trend = TRUE), which this analysis needs.
+    ("golub", "aml_vs_all_trend_robust"): "robust moderation (Phipson et al. 2016) not implemented yet",
+}
+
+
+def gaussian_analyses() -> list:
+    """(case, analysis) for every limma analysis with a reference (sva and reverse belong elsewhere)."""
+    out = []
+    for study_file in sorted(DATA.glob("*/study.yaml")):
+        study = yaml.safe_load(study_file.read_text())
+        for name, spec in study["analyses"].items():
+            if "sva" in spec or spec.get("direction") == "reverse":
+                continue
+            if (study_file.parent / "reference" / name).exists():
+                key = (study_file.parent.name, name)
+                marks = [pytest.mark.skip(reason=PENDING[key])] if key in PENDING else []
+                out.append(pytest.param(*key, marks=marks))
+    return out
+
+
+def read_tsv(path: Path, index: str | None = None) -> pd.DataFrame:
+    return pd.read_csv(path, sep="\t", dtype={"feature_id": str, "gene_id": str, "sample": str}, na_values=["NA"])
+
+
+@functools.lru_cache(maxsize=4)
+def load_case(case: str) -> tuple[dict, pd.DataFrame, np.ndarray, np.ndarray, bool]:
+    """study, samples, feature ids, (G, N) values or counts, whether they are counts."""
+    root = DATA / case
+    study = yaml.safe_load((root / "study.yaml").read_text())
+    samples = read_tsv(root / study["samples"]).astype(str)
+    is_counts = "counts" in study
+    matrix = read_tsv(root / study["counts" if is_counts else "values"])
+    ids = matrix.iloc[:, 0].astype(str).to_numpy()
+    values = matrix[samples["sample"].tolist()].to_numpy(dtype=float)
+    return study, samples, ids, values, is_counts
+
+
+@functools.lru_cache(maxsize=16)
+def run(case: str, analysis: str) -> dict:
+    study, samples, ids, values, is_counts = load_case(case)
+    spec = study["analyses"][analysis]
+    design = build_design(samples, spec["design"], spec.get("levels"))
+    where = f"{case}/study.yaml: analyses.{analysis}"
+    contrasts = {
+        name: resolve_contrast(design, name, c, samples, where).vector for name, c in spec.get("contrasts", {}).items()
+    }
+    reduced = None
+    if spec.get("test") == "lrt":
+        reduced = build_design(samples, spec["reduced"], spec.get("levels")).matrix
+    moderation = spec.get("moderation", {})
+    kwargs = dict(
+        contrasts=contrasts,
+        reduced=reduced,
+        coefficient_names=design.r_names,
+        trend=moderation.get("trend", False),
+        robust=moderation.get("robust", False),
+        lfc_threshold=float(spec.get("lfc_threshold", 0.0)),
+    )
+    if is_counts:
+        keep = values.sum(axis=1) > 0
+        return steps.voom_tests(ids[keep], values[keep], design.matrix, normalization=spec.get("normalization"), **kwargs)
+    return steps.moderated_tests(ids, values, design.matrix, **kwargs)
+
+
+def reference(case: str, analysis: str, table: str = "results") -> pd.DataFrame:
+    return read_tsv(DATA / case / "reference" / analysis / f"{table}.tsv.gz")
+
+
+def _ours_table(case: str, analysis: str) -> tuple[pd.DataFrame, str]:
+    result = run(case, analysis)
+    if "lrt" in result["tables"]:
+        return result["tables"]["lrt"], "F"
+    return next(iter(result["tables"].values())), "t"
+
+
+@pytest.mark.parametrize(("case", "analysis"), gaussian_analyses())
+def test_statistics_match_limma(case, analysis):
+    ours, stat = _ours_table(case, analysis)
+    ref = reference(case, analysis)
+    assert list(ours["feature_id"]) == list(ref["feature_id"])
+    for column in (stat, "P.Value", "adj.P.Val"):
+        np.testing.assert_array_equal(ours[column].isna().to_numpy(), ref[column].isna().to_numpy(), err_msg=column)
+    tested = ref["P.Value"].notna().to_numpy()
+    r = np.corrcoef(ours[stat].to_numpy()[tested], ref[stat].to_numpy()[tested])[0, 1]
+    assert r >= tol.STAT_PEARSON, f"{stat} Pearson {r}"
+    dlog = np.abs(np.log10(ours["P.Value"].to_numpy()[tested]) - np.log10(ref["P.Value"].to_numpy()[tested]))
+    assert dlog.max() <= tol.LOG10_P_MAX, f"max |delta log10 P| {dlog.max()}"
+    ours_sig = set(ours["feature_id"][ours["adj.P.Val"] < tol.LIMMA_ALPHA])
+    ref_sig = set(ref["feature_id"][ref["adj.P.Val"] < tol.LIMMA_ALPHA])
+    assert ours_sig == ref_sig
+    meta = json.loads((DATA / case / "reference" / analysis / "meta.json").read_text())
+    assert len(ref_sig) == meta["n_adj_p_below_0.1"]
+
+
+@pytest.mark.parametrize(("case", "analysis"), gaussian_analyses())
+def test_estimates_and_b_match_limma(case, analysis):
+    ours, stat = _ours_table(case, analysis)
+    ref = reference(case, analysis)
+    value_columns = [c for c in ref.columns if c not in ("feature_id", stat, "P.Value", "adj.P.Val")]
+    ours = ours.rename(columns=lambda c: c.replace(":", "."))
+    for column in value_columns:
+        a, b = ours[column].to_numpy(dtype=float), ref[column].to_numpy(dtype=float)
+        np.testing.assert_array_equal(np.isnan(a), np.isnan(b), err_msg=column)
+        np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-10, equal_nan=True, err_msg=column)
+
+
+@pytest.mark.parametrize(("case", "analysis"), gaussian_analyses())
+def test_prior_and_posterior_match_limma(case, analysis):
+    moderation = run(case, analysis)["moderation"]
+    fit = run(case, analysis)["fit"]
+    ref = reference(case, analysis, "fit")
+    np.testing.assert_allclose(moderation.prior.df_prior, ref["df_prior"], rtol=tol.PRIOR_RTOL)
+    np.testing.assert_allclose(moderation.prior.s2_prior, ref["s2_prior"], rtol=tol.PRIOR_RTOL)
+    np.testing.assert_allclose(moderation.s2_post, ref["s2_post"], rtol=tol.PRIOR_RTOL)
+    np.testing.assert_allclose(moderation.df_total, ref["df_total"], rtol=tol.PRIOR_RTOL)
+    np.testing.assert_allclose(fit.sigma, ref["sigma"], rtol=1e-10, atol=1e-13, equal_nan=True)  # exact fits: rounding
+    np.testing.assert_array_equal(fit.df_residual, ref["df_residual"])
+    np.testing.assert_allclose(fit.amean, ref["Amean"], rtol=1e-10, atol=1e-12, equal_nan=True)
+
+
+def test_voom_weights_match_limma():
+    weights = run("human_gender_voom", "sex_voom")["voom"].weights
+    ref = read_tsv(DATA / "human_gender_voom" / "reference" / "sex_voom" / "weights_first200.tsv.gz")
+    np.testing.assert_allclose(weights[:200], ref.iloc[:, 1:].to_numpy(), rtol=1e-9)
+
+
+def test_tmm_factors_match_edger():
+    factors = run("human_gender_voom", "sex_voom_tmm")["norm_factors"]
+    meta = json.loads((DATA / "human_gender_voom" / "reference" / "sex_voom_tmm" / "meta.json").read_text())
+    _, samples, _, _, _ = load_case("human_gender_voom")
+    np.testing.assert_allclose(factors, [meta["norm_factors"][s] for s in samples["sample"]], rtol=1e-10)
