@@ -15,6 +15,7 @@ import pandas as pd
 
 from .design.contrasts import resolve_contrast
 from .design.formula import build_design, check_estimable, check_nested, formula_variables
+from .design.grammar import check_formula
 from .design.model import design_samples
 from .errors import StudyError, preview
 from .spec import Analysis
@@ -179,6 +180,7 @@ def check_analyses(analyses: dict[str, Analysis], samples: pd.DataFrame, samples
                 raise StudyError(f'{where}: test: lrt needs `reduced:` (e.g. reduced: "~ 1"). Fix: add it.')
             formulas.append(("reduced", analysis.reduced))
         for key, formula in formulas:
+            check_formula(formula, f"{where}.{key}")  # the grammar, naming the study field
             missing = [v for v in formula_variables(formula) if v not in sheet.columns]
             if missing:
                 raise StudyError(
