@@ -11,10 +11,7 @@ from snakemake.utils import validate
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 
 from glmstack import study as study_checks  # noqa: E402
-from glmstack.errors import StudyError  # noqa: E402
-from glmstack.io.counts import read_count_header  # noqa: E402
 from glmstack.io.files import read_json  # noqa: E402
-from glmstack.io.samples import read_samples  # noqa: E402
 from glmstack.report.layout import (
     ReportPaths,
     layout_files,
@@ -34,24 +31,10 @@ REPORT_PATHS = ReportPaths(OUTDIR, Path(workflow.basedir) / "rules" / "captions"
 
 def _check_study():
     """Meaning checks before any job runs: sheet vs count header, designs, contrasts."""
-    for key in ("counts", "samples", "size_factors_file"):
-        path = config.get(key)
-        if path and not Path(path).exists():
-            raise StudyError(
-                f"study config: `{key}: {path}` does not exist (relative paths are relative "
-                f"to the directory snakemake runs in, {Path.cwd()}). Fix: correct the path."
-            )
-    sheet = study_checks.check_samples(
-        read_samples(config["samples"]),
-        config["samples"],
-        read_count_header(config["counts"]),
-        config["exclude_samples"],
-    )
-    for warning in study_checks.check_analyses(ANALYSES, sheet, config["samples"]):
+    checked = study_checks.check_study(config)
+    for warning in checked.warnings:
         logger.warning(f"glmstack: {warning}")
-    return study_checks.report_settings(
-        config["report"], list(sheet.columns), ANALYSES, config["samples"]
-    )
+    return checked.report
 
 
 REPORT = _check_study()

@@ -2,13 +2,16 @@
 
 The JSON schema checks the form of the config; these functions check what it means, and
 raise one StudyError per kind of problem that names the file, the field and the fix. They
-run before any job (rules/common.smk), so no job starts on a study that cannot work.
+run before any job (rules/common.smk, and `glmstack check|run` through `check_study`), so no
+job starts on a study that cannot work.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,7 +21,9 @@ from .design.formula import build_design, check_estimable, check_nested, formula
 from .design.grammar import check_formula
 from .design.model import design_samples
 from .errors import StudyError, preview
-from .spec import Analysis
+from .io.counts import read_count_header
+from .io.samples import read_samples
+from .spec import Analysis, study_analyses
 
 
 def check_samples(
@@ -239,3 +244,50 @@ def report_settings(
             "blind to the design."
         )
     return settings
+
+
+@dataclass(frozen=True)
+class StudyCheck:
+    """What the checks before any job found: the analyses, the report settings, the warnings.
+
+    analyses : name -> Analysis (defaults filled in); report : the `report:` block with
+    color_by filled in; warnings : messages to show (the study still runs); n_samples : the
+    samples analysed (after `exclude_samples`).
+    """
+
+    analyses: dict[str, Analysis]
+    report: dict
+    warnings: list[str]
+    n_samples: int
+
+
+def check_study(config: dict) -> StudyCheck:
+    """Every meaning check of a study before any job runs (rules/common.smk and `glmstack`).
+
+    Parameters
+    ----------
+    config : the study, already checked by `check_config` and validated against
+        config/schema.yaml with its defaults filled in. Relative paths are relative to the
+        current directory (the one snakemake runs in).
+
+    Raises
+    ------
+    StudyError : input files missing, sample sheet vs count header, designs, contrasts, report.
+    """
+    for key in ("counts", "samples", "size_factors_file"):
+        path = config.get(key)
+        if path and not Path(path).exists():
+            raise StudyError(
+                f"study config: `{key}: {path}` does not exist (relative paths are relative "
+                f"to the directory snakemake runs in, {Path.cwd()}). Fix: correct the path."
+            )
+    sheet = check_samples(
+        read_samples(config["samples"]),
+        config["samples"],
+        read_count_header(config["counts"]),
+        config["exclude_samples"],
+    )
+    analyses = study_analyses(config)
+    warnings = check_analyses(analyses, sheet, config["samples"])
+    report = report_settings(config["report"], list(sheet.columns), analyses, config["samples"])
+    return StudyCheck(analyses=analyses, report=report, warnings=warnings, n_samples=len(sheet))
