@@ -104,6 +104,8 @@ def test_the_reported_attack_is_refused_before_anything_runs():
         ("~ ｏｐｅｎ", r"outside ASCII"),
         ("~ `a\\b`", r"backslash"),
         ("~ lambda", r"Python keyword"),
+        ("~ I(`not` - age)", r"backquotes 'not' inside a call"),
+        ("~ I(`__import__`)", r"backquotes '__import__' inside a call"),
         ("~ " + " + ".join(["run"] * 400), r"more than 1000"),
     ],
 )

@@ -16,8 +16,10 @@ passes reaches formulaic. The grammar (whitespace is free; one formula per strin
 
 NAME is an ASCII identifier that does not start with `__` and is not a Python keyword;
 backquoted names (`` `cell type` ``) may hold any character except a backquote, a backslash
-or a line break. Literals are numbers, lists of numbers, True and False. The exponent of `**`
-is a number and its base names a column (so no arithmetic on literals alone can grow without
+or a line break (inside a call, not a keyword or a `__` name either: formulaic writes those
+back unquoted into the Python it evaluates). Literals are numbers, lists of numbers, True and
+False; df, degree, knots and formula length are bounded (MAX_* below). The exponent of `**` is
+a number and its base names a column (so no arithmetic on literals alone can grow without
 bound). Anything else is refused with a StudyError that names the term, what is allowed and
 the fix: other calls (`log`, `C`, `open`, ...), attribute access, subscripts, strings, lambdas,
 comprehensions, dunder names, keyword arguments not listed above, non-literal arguments.
@@ -433,6 +435,13 @@ def _parse_call(text: str, term: str) -> tuple[ast.Call, dict[str, str]]:
         raise _Refused(term, "opens a backquote that is never closed", "close it: `name`.")
     for j in range(1, len(parts), 2):
         _check_quoted(parts[j])
+        if keyword.iskeyword(parts[j]) or parts[j].startswith("__"):
+            # formulaic writes such a backquoted name back unquoted into the Python it evaluates
+            raise _Refused(
+                term,
+                f"backquotes {parts[j]!r} inside a call: a Python keyword or a name starting with '__'",
+                "rename the column in the sample sheet.",
+            )
         placeholder = f"__column{len(quoted)}__"
         quoted[placeholder] = parts[j]
         parts[j] = placeholder
