@@ -12,16 +12,13 @@ sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 
 from glmstack import study as study_checks  # noqa: E402
 from glmstack.study import OUTDIR_MARKER  # noqa: E402
-from glmstack.errors import StudyError  # noqa: E402
-from glmstack.io.counts import read_count_header  # noqa: E402
 from glmstack.io.files import read_json  # noqa: E402
-from glmstack.io.samples import read_samples  # noqa: E402
 from glmstack.report.layout import (
     ReportPaths,
     layout_files,
     report_layout,
 )  # noqa: E402
-from glmstack.spec import SCHEMA_PATH, study_analyses  # noqa: E402
+from glmstack.spec import SCHEMA_PATH  # noqa: E402
 from glmstack.workflow import (
     code_hash,
     file_digest,
@@ -32,31 +29,20 @@ from glmstack.workflow import (
 study_checks.check_config(config, load_configfile(SCHEMA_PATH))
 validate(config, schema=str(SCHEMA_PATH))
 
-OUTDIR = study_checks.check_outdir(config["outdir"], Path.cwd())
-ANALYSES = study_analyses(config)  # name -> glmstack.spec.Analysis, defaults filled in
+CHECKED = study_checks.check_study(
+    config
+)  # outdir, inputs, sheet, designs, contrasts, report
+for warning in CHECKED.warnings:
+    logger.warning(f"glmstack: {warning}")
+OUTDIR = study_checks.check_outdir(
+    config["outdir"], Path.cwd()
+)  # the folder, normalised
+ANALYSES = CHECKED.analyses  # name -> glmstack.spec.Analysis, defaults filled in
+REPORT = CHECKED.report  # the report: block, color_by filled in
 # one dispersion fit per design: model id -> the first analysis with that design
 MODELS = {a.shape_id("model"): a for a in reversed(ANALYSES.values())}
 SCRIPTS = Path(workflow.basedir) / "scripts"
 REPORT_PATHS = ReportPaths(OUTDIR, Path(workflow.basedir) / "rules" / "captions")
-
-
-def _check_study():
-    """Meaning checks before any job runs: sheet vs count header, designs, contrasts."""
-    study_checks.check_input_files(config, Path.cwd())
-    sheet = study_checks.check_samples(
-        read_samples(config["samples"]),
-        config["samples"],
-        read_count_header(config["counts"]),
-        config["exclude_samples"],
-    )
-    for warning in study_checks.check_analyses(ANALYSES, sheet, config["samples"]):
-        logger.warning(f"glmstack: {warning}")
-    return study_checks.report_settings(
-        config["report"], list(sheet.columns), ANALYSES, config["samples"]
-    )
-
-
-REPORT = _check_study()
 
 
 wildcard_constraints:
@@ -187,13 +173,15 @@ REPORT_LAYOUT = report_layout(REPORT_PATHS, ANALYSES)
 # an input of those jobs and is rewritten only when its content changes, so results cannot
 # go stale when .snakemake/ is lost, the study runs from elsewhere, or an input is restored
 # with an old timestamp.
-ANALYSIS_STAMPS = {  # rule name -> (analysis job of glmstack.spec.JOB_KEYS, entry script)
-    "fit": ("fit", "fit.py"),
-    "results_table": ("tables", "results_table.py"),
-    "merge": ("tables", "merge.py"),
-    "plot_analysis": ("plots", "plot_analysis.py"),
-    "plot_contrast": ("plots", "plot_contrast.py"),
-}
+ANALYSIS_STAMPS = (
+    {  # rule name -> (analysis job of glmstack.spec.JOB_KEYS, entry script)
+        "fit": ("fit", "fit.py"),
+        "results_table": ("tables", "results_table.py"),
+        "merge": ("tables", "merge.py"),
+        "plot_analysis": ("plots", "plot_analysis.py"),
+        "plot_contrast": ("plots", "plot_contrast.py"),
+    }
+)
 
 
 def stamp(rule, analysis=None):

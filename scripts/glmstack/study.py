@@ -2,24 +2,29 @@
 
 The JSON schema checks the form of the config; these functions check what it means, and
 raise one StudyError per kind of problem that names the file, the field and the fix. They
-run before any job (rules/common.smk), so no job starts on a study that cannot work.
+run before any job (rules/common.smk, and `glmstack check|run` through `check_study`), so no
+job starts on a study that cannot work.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .constants import LARGE_BETA, NUMERIC_SCALE_MAX, NUMERIC_SD_MIN
 from .design.contrasts import resolve_contrast
 from .design.formula import build_design, check_estimable, check_nested, formula_variables
+from .design.grammar import check_formula
 from .design.model import design_samples
-from .constants import LARGE_BETA, NUMERIC_SCALE_MAX, NUMERIC_SD_MIN
 from .errors import StudyError, preview
-from .spec import Analysis
+from .io.counts import read_count_header
+from .io.samples import read_samples
+from .spec import Analysis, study_analyses
 
 
 def check_samples(
@@ -264,6 +269,7 @@ def check_analyses(analyses: dict[str, Analysis], samples: pd.DataFrame, samples
                 raise StudyError(f'{where}: test: lrt needs `reduced:` (e.g. reduced: "~ 1"). Fix: add it.')
             formulas.append(("reduced", analysis.reduced))
         for key, formula in formulas:
+            check_formula(formula, f"{where}.{key}")  # the grammar, naming the study field
             missing = [v for v in formula_variables(formula) if v not in sheet.columns]
             if missing:
                 raise StudyError(
@@ -358,3 +364,44 @@ def check_outdir(outdir: str, cwd: Path) -> str:
                 "Or empty that folder."
             )
     return text.rstrip("/")
+
+@dataclass(frozen=True)
+class StudyCheck:
+    """What the checks before any job found: the analyses, the report settings, the warnings.
+
+    analyses : name -> Analysis (defaults filled in); report : the `report:` block with
+    color_by filled in; warnings : messages to show (the study still runs); n_samples : the
+    samples analysed (after `exclude_samples`).
+    """
+
+    analyses: dict[str, Analysis]
+    report: dict
+    warnings: list[str]
+    n_samples: int
+
+
+def check_study(config: dict) -> StudyCheck:
+    """Every meaning check of a study before any job runs (rules/common.smk and `glmstack`).
+
+    Parameters
+    ----------
+    config : the study, already checked by `check_config` and validated against
+        config/schema.yaml with its defaults filled in. Relative paths are relative to the
+        current directory (the one snakemake runs in).
+
+    Raises
+    ------
+    StudyError : outdir, input files, sample sheet vs count header, designs, contrasts, report.
+    """
+    check_outdir(config["outdir"], Path.cwd())
+    check_input_files(config, Path.cwd())
+    sheet = check_samples(
+        read_samples(config["samples"]),
+        config["samples"],
+        read_count_header(config["counts"]),
+        config["exclude_samples"],
+    )
+    analyses = study_analyses(config)
+    warnings = check_analyses(analyses, sheet, config["samples"])
+    report = report_settings(config["report"], list(sheet.columns), analyses, config["samples"])
+    return StudyCheck(analyses=analyses, report=report, warnings=warnings, n_samples=len(sheet))

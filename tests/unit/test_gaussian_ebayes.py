@@ -91,9 +91,9 @@ def test_prior_coef_var_by_hand():
 
 def test_edge_features_match_limma():
     """df 0, no observation and inestimable coefficients (tests/data/gaussian/extra/make_extra.R)."""
-    import pandas as pd
     from pathlib import Path
 
+    import pandas as pd
     from glmstack.gaussian import steps
 
     extra = Path(__file__).parent.parent / "data" / "gaussian" / "extra"

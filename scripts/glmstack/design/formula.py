@@ -1,14 +1,15 @@
 """Design matrices from Wilkinson formulas, with R's and DESeq2's column names, and contrasts.
 
-Formulas are parsed and materialised by formulaic with treatment (reference) coding, so the
-matrix equals R's model.matrix for the same formula and level order. Every column has three
+A formula is first checked against the whitelist grammar of design/grammar.py (formulaic
+evaluates call factors as Python, so nothing outside that grammar may reach it), then parsed
+and materialised by formulaic with treatment (reference) coding, so the matrix equals R's
+model.matrix for the same formula and level order. Every column has three
 names: formulaic's (`condition[T.treated]`), R's model.matrix name (`conditiontreated`) and
 DESeq2's resultsNames alias (`condition_treated_vs_untreated`); users may write any of them.
 """
 
 from __future__ import annotations
 
-import ast
 import re
 from dataclasses import dataclass
 
@@ -17,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import StudyError, preview
+from .grammar import check_formula, expression_names
 
 
 def formula_context() -> dict:
@@ -65,25 +67,25 @@ def r_column_name(formulaic_name: str, factors: dict[str, list[str]]) -> str:
 
 
 def formula_variables(formula: str) -> list[str]:
-    """Sample-sheet columns a formula refers to, in order of appearance."""
+    """Sample-sheet columns a formula refers to, in order of appearance.
+
+    The grammar check comes first; formulaic then only parses (never evaluates) the formula,
+    so a term it drops (`~ a + b - b`) does not count.
+    """
+    parsed = check_formula(formula)
     try:
-        parsed = formulaic.Formula(formula)
+        terms = formulaic.Formula(formula)
     except Exception as exc:  # formulaic raises several parser error types
         raise StudyError(f"design formula {formula!r} cannot be parsed: {exc}") from exc
-    names = {str(v) for v in parsed.required_variables if "value" in {r.value for r in v.roles}}
-    # formulaic does not report the arguments of its own transforms (bs(age) needs `age`)
-    for term in parsed:
+    names: set[str] = set()
+    for term in terms:
         for factor in term.factors:
-            if factor.eval_method.value == "python":
-                names |= _argument_names(factor.expr)
-    return sorted(names, key=lambda v: (formula.find(v) if v in formula else len(formula), v))
-
-
-def _argument_names(expr: str) -> set[str]:
-    """Names a factor expression reads as values (not the functions it calls)."""
-    tree = ast.parse(expr, mode="eval")
-    called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
-    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and id(node) not in called}
+            if factor.eval_method.value == "lookup":
+                names.add(str(factor.expr))
+            elif factor.eval_method.value == "python":
+                # formulaic does not report the arguments of its own transforms (bs(age) needs `age`)
+                names.update(expression_names(str(factor.expr)))
+    return [v for v in parsed.variables if v in names]
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,12 @@ def prepare_variables(
     A variable is a factor when `levels` names it or its values are not all numbers.
     Levels not given are sorted, as R's factor() does.
     """
+    missing = [var for var in variables if var not in samples.columns]
+    if missing:
+        raise StudyError(
+            f"sample sheet: column(s) {preview(missing)} used in a design are missing. Columns present: "
+            f"{', '.join(map(str, samples.columns))}. Fix: add the column, or edit the design."
+        )
     data = pd.DataFrame(index=samples.index)
     factors: dict[str, list[str]] = {}
     numeric: list[str] = []
@@ -152,6 +160,7 @@ def build_design(samples: pd.DataFrame, formula: str, levels: dict[str, list[str
     levels : factor -> level order (first = reference).
     """
     levels = levels or {}
+    check_formula(formula)  # before formulaic sees the formula: it evaluates calls as Python
     variables = formula_variables(formula)
     data, factors, numeric = prepare_variables(samples, variables, levels)
     try:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from ..constants import LIMMA_PROPORTION, LIMMA_STDEV_COEF_LIM, LIMMA_F_EIGEN_TOL
+from ..constants import LIMMA_F_EIGEN_TOL, LIMMA_PROPORTION, LIMMA_STDEV_COEF_LIM
 
 
 def total_df(df_residual: np.ndarray, df_prior: np.ndarray) -> np.ndarray:

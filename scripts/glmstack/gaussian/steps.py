@@ -15,9 +15,9 @@ import pandas as pd
 
 from . import contrasts as contrast_ops
 from . import ebayes, results, squeeze, treat
+from .lmfit import LinearFit, lm_fit
 from .tmm import tmm_factors
 from .voom import voom
-from .lmfit import LinearFit, lm_fit
 
 
 @dataclass(frozen=True)
