@@ -41,6 +41,9 @@ ANALYSES = CHECKED.analyses  # name -> glmstack.spec.Analysis, defaults filled i
 REPORT = CHECKED.report  # the report: block, color_by filled in
 # one dispersion fit per design: model id -> the first analysis with that design
 MODELS = {a.shape_id("model"): a for a in reversed(ANALYSES.values())}
+# (model, fit_type) used by several analyses: their MAP dispersions are one shared job
+_TRENDS = [(a.shape_id("model"), a.fit_type) for a in ANALYSES.values()]
+SHARED_MAP = {key for key in _TRENDS if _TRENDS.count(key) > 1}
 SCRIPTS = Path(workflow.basedir) / "scripts"
 REPORT_PATHS = ReportPaths(OUTDIR, Path(workflow.basedir) / "rules" / "captions")
 
@@ -107,18 +110,23 @@ def trend_params(wildcards):
 
 
 def dispersion_fit(wildcards):
-    """The shared dispersion fit an analysis's fit job starts from (one shard)."""
+    """The shared dispersion fit an analysis's fit job starts from (one shard): gene-wise
+    estimates and trend, and the MAP dispersions where another analysis shares them (an
+    analysis alone computes its MAP dispersions in its fit job: one job less per shard).
+    """
     analysis = ANALYSES[wildcards.analysis]
     at = {
         "model": analysis.shape_id("model"),
         "fit_type": analysis.fit_type,
         "shard": wildcards.shard,
     }
-    return {
+    inputs = {
         "genewise": expand(rules.genewise.output[0], **at)[0],
-        "map": expand(rules.map.output[0], **at)[0],
         "trend": analysis_trend(wildcards),
     }
+    if (at["model"], at["fit_type"]) in SHARED_MAP:
+        inputs["map"] = expand(rules.map.output[0], **at)[0]
+    return inputs
 
 
 def analysis_trend(wildcards):
@@ -231,7 +239,8 @@ def _write_stamps():
         for fit_type in sorted(
             {a.fit_type for a in ANALYSES.values() if a.shape_id("model") == model}
         ):
-            for step in ("trend", "map"):
+            steps = ("trend", "map") if (model, fit_type) in SHARED_MAP else ("trend",)
+            for step in steps:
                 content = {
                     "params": {**params, "fit_type": fit_type},
                     "code": code(f"{step}.py"),

@@ -15,7 +15,9 @@ def main(smk) -> None:
     data = load_shard_inputs(smk.input.shard, smk.input.manifest, smk.input.samples)
     analysis = Analysis.from_params(smk.params.analysis)
     model = build_model(data.samples, analysis)
-    genewise, dispersions = read_npz(smk.input.genewise), read_npz(smk.input.map)
+    genewise = read_npz(smk.input.genewise)
+    # MAP dispersions from the shared map job, or (an analysis alone on its design) made here
+    dispersions = read_npz(smk.input.map) if "map" in smk.input.keys() else None
     trend = read_json(smk.input.trend)
     result = fit_step(data.counts, data.size_factors, model, genewise, dispersions, trend, analysis)
     write_npz(smk.output[0], {"gene_id": data.gene_id, **result})

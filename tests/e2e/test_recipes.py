@@ -137,3 +137,13 @@ def test_bins_recipe_through_snakemake_matches_deseq2(tmp_path):
         ours_sig = set(ours["gene_id"][ours["padj"] < tol.ALPHA])
         ref_sig = set(ref["gene_id"][ref["padj"] < tol.ALPHA])
         assert len(ours_sig & ref_sig) / len(ours_sig | ref_sig) >= tol.PADJ_JACCARD
+
+
+def test_only_shared_dispersion_fits_get_a_map_job(recipe_run):
+    """two_groups and threshold share `~ tissue`, trait_slope and trait_lrt `~ batch + batch2 +
+    trait`: one map job per shard serves each pair; every other recipe computes its MAP
+    dispersions in its own fit job."""
+    out, _ = recipe_run
+    maps = sorted((out / "models").glob("*/*/map"))
+    assert len(maps) == 2 and all(len(list(m.glob("*.npz"))) == 2 for m in maps)
+    assert len(list((out / "models").iterdir())) == len(RECIPES) - 2  # two designs used twice

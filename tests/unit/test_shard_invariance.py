@@ -47,3 +47,23 @@ def test_cache_blocks_change_no_bit(kind, monkeypatch):
     for name, table in whole["tables"].items():
         pd.testing.assert_frame_equal(small["tables"][name], table, check_exact=True)
     pd.testing.assert_frame_equal(small["dispersions"], whole["dispersions"], check_exact=True)
+
+
+def test_map_dispersions_from_the_shared_job_or_in_the_fit_job_are_the_same():
+    """An analysis alone on its design computes its MAP dispersions in its fit job; analyses
+    sharing a design read them from one map job. Same arithmetic: equal to the last bit."""
+    from glmstack.design.model import build_model
+
+    case = load("marioni")
+    sf = size_factors.size_factors(case.counts, "ratio")
+    analysis = Analysis.from_study("lrt", ANALYSES["lrt"])
+    model = build_model(case.samples, analysis)
+    counts = case.counts[:1200]
+    genewise = steps.genewise_step(counts, sf, model.full.matrix)
+    trend = steps.trend_step(genewise["base_mean"], genewise["disp_gene_est"], "parametric", 10, 3)
+    shared = steps.map_step(counts, model.full.matrix, genewise, trend)
+    via_map = steps.fit_step(counts, sf, model, genewise, shared, trend, analysis)
+    alone = steps.fit_step(counts, sf, model, genewise, None, trend, analysis)
+    assert via_map.keys() == alone.keys()
+    for key in via_map:
+        np.testing.assert_array_equal(via_map[key], alone[key], err_msg=key)

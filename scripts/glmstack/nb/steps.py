@@ -285,11 +285,12 @@ def fit_step(
     size_factors: np.ndarray,
     model: Model,
     genewise: dict[str, np.ndarray],
-    dispersions: dict[str, np.ndarray],
+    dispersions: dict[str, np.ndarray] | None,
     trend_json: dict,
     analysis: Analysis,
 ) -> dict[str, np.ndarray]:
-    """Rule fit: GLM fit(s), Cook's handling and tests for one shard, from its MAP dispersions.
+    """Rule fit: GLM fit(s), Cook's handling and tests for one shard, from its MAP dispersions
+    (`map_step`'s arrays; None: computed here, for an analysis that shares them with none).
 
     Follows DESeq2 (DESeq + results); all-zero genes are skipped and reported as NaN.
     """
@@ -301,7 +302,9 @@ def fit_step(
     from_genewise = {k: genewise[k][nz] for k in ("base_mean", "mu", "disp_gene_est")}
 
     # 1. GLM fits with the MAP dispersions (map_step: prior = the trend and its variance)
-    from_map = {k: dispersions[k][nz] for k in ("disp_fit", "dispersion", "disp_outlier")}
+    from_map = None
+    if dispersions is not None:
+        from_map = {k: dispersions[k][nz] for k in ("disp_fit", "dispersion", "disp_outlier")}
     fits = fit_genes(counts, size_factors, model, trend, trend_json, from_genewise, from_map)
     # 2. Cook's distances of the full fit; an LRT uses the gene-wise step's mu, because DESeq2's
     #    nbinomLRT computes them before it stores the full model's mu (bounded at 0.5)
