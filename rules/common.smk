@@ -18,7 +18,7 @@ from glmstack.report.layout import (
     layout_files,
     report_layout,
 )  # noqa: E402
-from glmstack.spec import SCHEMA_PATH  # noqa: E402
+from glmstack.spec import SCHEMA_PATH, study_input  # noqa: E402
 from glmstack.workflow import (
     code_hash,
     file_digest,
@@ -39,15 +39,28 @@ OUTDIR = study_checks.check_outdir(
 )  # the folder, normalised
 ANALYSES = CHECKED.analyses  # name -> glmstack.spec.Analysis, defaults filled in
 REPORT = CHECKED.report  # the report: block, color_by filled in
-# one dispersion fit per design: model id -> the first analysis with that design
-MODELS = {a.shape_id("model"): a for a in reversed(ANALYSES.values())}
+# "counts" or "values": the feature matrix of the study
+STUDY_INPUT = study_input(config)
+NB = {name: a for name, a in ANALYSES.items() if not a.is_gaussian}
+GAUSSIAN = {name: a for name, a in ANALYSES.items() if a.is_gaussian}
+# one dispersion fit per design: model id -> the first nb analysis with that design
+MODELS = {a.shape_id("model"): a for a in reversed(NB.values())}
 SCRIPTS = Path(workflow.basedir) / "scripts"
 REPORT_PATHS = ReportPaths(OUTDIR, Path(workflow.basedir) / "rules" / "captions")
 
 
+def alternatives(names):
+    """A wildcard constraint matching exactly these names (none: a pattern matching nothing)."""
+    return "|".join(names) or "(?!)"
+
+
+NB_NAMES = alternatives(NB)  # the analysis wildcard of the nb rules
+GAUSSIAN_NAMES = alternatives(GAUSSIAN)  # and of the gaussian rules
+
+
 wildcard_constraints:
     shard=r"\d\d\d\d+",
-    model="|".join(MODELS),
+    model=alternatives(MODELS),
     fit_type="parametric|local|mean",
     analysis="|".join(ANALYSES),
     table="|".join(sorted({t for a in ANALYSES.values() for t in a.table_names})),
@@ -68,6 +81,8 @@ def analysis_params(job):
 
 
 def ingest_params():
+    if STUDY_INPUT == "values":
+        return {key: config[key] for key in ("genes_per_shard", "exclude_samples")}
     keys = ("genes_per_shard", "size_factors_method", "exclude_samples", "round_counts")
     return {key: config[key] for key in keys}
 
@@ -134,6 +149,10 @@ def fit_files(wildcards):
     return expand(rules.fit.output[0], analysis=wildcards.analysis, shard=shard_ids())
 
 
+def lmfit_files(wildcards):
+    return expand(rules.lmfit.output[0], analysis=wildcards.analysis, shard=shard_ids())
+
+
 def shard_mem_mb(wildcards, attempt):
     """Memory of one shard job: 500 MB plus 160 bytes per count of the largest shard.
 
@@ -157,6 +176,8 @@ def study_plot_params():
 
 
 def report_study_rows():
+    if STUDY_INPUT == "values":
+        return {"values": config["values"], "samples": config["samples"]}
     return {
         "counts": config["counts"],
         "samples": config["samples"],
@@ -182,6 +203,11 @@ ANALYSIS_STAMPS = (
         "plot_contrast": ("plots", "plot_contrast.py"),
     }
 )
+GAUSSIAN_STAMPS = {  # the same for the gaussian analyses' rules
+    "lmfit": ("lmfit", "lmfit.py"),
+    "moderate": ("moderate", "moderate.py"),
+    "limma_model": ("limma_summary", "limma_model.py"),
+}
 
 
 def stamp(rule, analysis=None):
@@ -197,14 +223,15 @@ def _write_stamps():
     previous = read_stamp(stamp("ingest")).get("inputs", {})
     inputs = {
         key: file_digest(config[key], previous.get(key))
-        for key in ("counts", "samples", "size_factors_file")
+        for key in ("counts", "values", "samples", "size_factors_file")
         if config.get(key)
     }
+    ingest_script = "ingest.py" if STUDY_INPUT == "counts" else "ingest_values.py"
     stamps = {
         stamp("ingest"): {
             "settings": ingest_params(),
             "inputs": inputs,
-            "code": code("ingest.py"),
+            "code": code(ingest_script),
         },
         stamp("plot_study"): {
             "params": study_plot_params(),
@@ -217,7 +244,8 @@ def _write_stamps():
         },
     }
     for name, analysis in ANALYSES.items():
-        for step, (job, script) in ANALYSIS_STAMPS.items():
+        steps = GAUSSIAN_STAMPS if analysis.is_gaussian else ANALYSIS_STAMPS
+        for step, (job, script) in steps.items():
             content = {"params": analysis.params(job), "code": code(script)}
             if step == "plot_contrast":
                 content["top_genes"] = config["report"]["top_genes"]
@@ -250,9 +278,14 @@ def report_inputs(wildcards):
 
 
 def all_outputs():
-    out = [rules.ingest.output.size_factors]
+    out = [rules.ingest.output.manifest]
+    if STUDY_INPUT == "counts":
+        out.append(rules.ingest.output.size_factors)
     for name, analysis in ANALYSES.items():
         out += [f"{OUTDIR}/{name}/{table}.tsv" for table in analysis.table_names]
-        out += expand(rules.merge.output, analysis=name)
-    out.append(rules.report.output[0])  # needs every plot, so the plots are made too
+        merge = rules.limma_model if analysis.is_gaussian else rules.merge
+        out += expand(merge.output, analysis=name)
+    if STUDY_INPUT == "counts":  # the report of a values study is not wired yet
+        # the report needs every plot, so the plots are made too
+        out.append(rules.report.output[0])
     return out
