@@ -175,6 +175,10 @@ def study_plot_params():
     }
 
 
+def values_plot_params():
+    return {"color_by": REPORT["color_by"], "pca_genes": REPORT["pca_genes"]}
+
+
 def report_study_rows():
     if STUDY_INPUT == "values":
         return {"values": config["values"], "samples": config["samples"]}
@@ -186,7 +190,7 @@ def report_study_rows():
     }
 
 
-REPORT_LAYOUT = report_layout(REPORT_PATHS, ANALYSES)
+REPORT_LAYOUT = report_layout(REPORT_PATHS, ANALYSES, values=STUDY_INPUT == "values")
 
 
 # Stamps: one small file per step (and analysis) holding what shapes its jobs, i.e. the analysis
@@ -207,6 +211,8 @@ GAUSSIAN_STAMPS = {  # the same for the gaussian analyses' rules
     "lmfit": ("lmfit", "lmfit.py"),
     "moderate": ("moderate", "moderate.py"),
     "limma_model": ("limma_summary", "limma_model.py"),
+    "plot_limma_analysis": ("limma_summary", "plot_limma_analysis.py"),
+    "plot_limma_table": ("limma_summary", "plot_limma_table.py"),
 }
 
 
@@ -247,7 +253,7 @@ def _write_stamps():
         steps = GAUSSIAN_STAMPS if analysis.is_gaussian else ANALYSIS_STAMPS
         for step, (job, script) in steps.items():
             content = {"params": analysis.params(job), "code": code(script)}
-            if step == "plot_contrast":
+            if step in ("plot_contrast", "plot_limma_table"):
                 content["top_genes"] = config["report"]["top_genes"]
             stamps[stamp(step, name)] = content
     for model, analysis in MODELS.items():
@@ -265,6 +271,11 @@ def _write_stamps():
                     "code": code(f"{step}.py"),
                 }
                 stamps[stamp(step, f"{model}.{fit_type}")] = content
+    if STUDY_INPUT == "values":
+        stamps[stamp("plot_values")] = {
+            "params": values_plot_params(),
+            "code": code("plot_values.py"),
+        }
     for path, content in stamps.items():
         write_stamp(path, content)
 
@@ -285,7 +296,6 @@ def all_outputs():
         out += [f"{OUTDIR}/{name}/{table}.tsv" for table in analysis.table_names]
         merge = rules.limma_model if analysis.is_gaussian else rules.merge
         out += expand(merge.output, analysis=name)
-    if STUDY_INPUT == "counts":  # the report of a values study is not wired yet
-        # the report needs every plot, so the plots are made too
-        out.append(rules.report.output[0])
+    # the report needs every plot, so the plots are made too
+    out.append(rules.report.output[0])
     return out

@@ -9,6 +9,7 @@ reference thresholds; rrbs_sle runs at two shard sizes with the same tables.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import numpy as np
@@ -141,3 +142,21 @@ def test_values_study_has_no_size_factors(golub):
 def test_rerun_does_nothing(golub):
     done = snakemake(golub.parent, "--cores", "1", "-n")
     assert done.returncode == 0 and "Nothing to be done" in done.stdout + done.stderr
+
+
+def test_report_shows_limmas_plots_and_the_values_qc(rrbs):
+    out = rrbs[RRBS_SHARD_SIZES[0]]
+    page = re.sub(r"data:image/png;base64,[^\"]+", "", (out / "report.html").read_text())  # text only
+    for text in ("value matrix", "PCA of the values", "plotSA", "moderated F-test", "prior degrees of freedom"):
+        assert text in page, text
+    for text in ("size factors", "Dispersion estimates", "Cook", "VST"):
+        assert text not in page, text
+    assert (out / "qc" / "values_pca.png").stat().st_size > 0
+    for analysis, table in (("sle_adj_cell", "sle_vs_hc"), ("case_any_F", "lrt")):
+        assert (out / analysis / "plots" / "sigma_mean.png").exists()
+        for plot in ("ma", "volcano", "pvalues"):
+            assert (out / analysis / "plots" / f"{table}.{plot}.png").exists()
+        assert not (out / analysis / "plots" / f"{table}.counts.png").exists()
+        top = read_tsv(out / analysis / "report" / f"{table}.top_genes.tsv")
+        ranked = read_tsv(out / analysis / f"{table}.tsv").sort_values(["adj.P.Val", "P.Value"], kind="stable")
+        assert list(top["feature_id"]) == list(ranked["feature_id"][: len(top)])
