@@ -17,8 +17,7 @@ def main(smk) -> None:
     model = build_model(aligned_samples(smk.input.samples, read_json(smk.input.manifest)["samples"]), analysis)
     table = analysis_tables(fits["gene_id"], fit_from_arrays(fits), model, analysis, [name])["tables"][name]
     write_tsv(smk.output.table, table)
-    log.info("%s: %d features tested, %d with adj.P.Val < 0.05", name, int(table["P.Value"].notna().sum()),
-             int((table["adj.P.Val"] < 0.05).sum()))
+    log.info("%s: %d of %d features tested", name, int(table["P.Value"].notna().sum()), len(table))
 
 
 if __name__ == "__main__":

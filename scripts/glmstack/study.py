@@ -315,6 +315,12 @@ def check_families(analyses: dict[str, Analysis], config: dict) -> None:
     wired into the workflow yet, and are refused before any job.
     """
     source = study_input(config)
+    count_keys = [k for k in ("size_factors_file", "round_counts") if source == "values" and config.get(k)]
+    if count_keys:
+        raise StudyError(
+            f"study config: {', '.join(count_keys)} applies to `counts:`, and this study gives `values:` "
+            "(log-scale values have no size factors). Fix: remove it."
+        )
     for name, analysis in analyses.items():
         where = f"analyses.{name}"
         if analysis.family not in FAMILIES[source]:

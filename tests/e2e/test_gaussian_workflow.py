@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import tolerances as tol
+import yaml
 from limma_cases import DATA, assert_matches_limma, read_tsv, reference, run
 from workflow_runs import snakemake
 
@@ -58,8 +59,6 @@ RRBS_SHARD_SIZES = (700, 5000)  # 8 shards, and one
 
 
 def run_case(root, case: str, study: dict):
-    import yaml
-
     root.mkdir(parents=True, exist_ok=True)
     for name in ("values.tsv.gz", "samples.tsv.gz"):
         shutil.copy(DATA / case / name, root / name)
@@ -160,3 +159,16 @@ def test_report_shows_limmas_plots_and_the_values_qc(rrbs):
         top = read_tsv(out / analysis / "report" / f"{table}.top_genes.tsv")
         ranked = read_tsv(out / analysis / f"{table}.tsv").sort_values(["adj.P.Val", "P.Value"], kind="stable")
         assert list(top["feature_id"]) == list(ranked["feature_id"][: len(top)])
+
+
+def test_robust_moderation_is_refused_before_any_job(tmp_path):
+    study = {**GOLUB, "analyses": {"robust": {**GOLUB["analyses"]["aml_vs_all"], "moderation": {"robust": True}}}}
+    root = tmp_path / "robust"
+    root.mkdir()
+    for name in ("values.tsv.gz", "samples.tsv.gz"):
+        shutil.copy(DATA / "golub" / name, root / name)
+    (root / "study.yaml").write_text(yaml.safe_dump(study))
+    done = snakemake(root, "--cores", "1")
+    assert done.returncode != 0
+    assert "moderation.robust: true (Phipson et al. 2016) is not implemented yet" in done.stdout + done.stderr
+    assert not (root / "out" / "shards").exists()

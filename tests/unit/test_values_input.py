@@ -142,3 +142,9 @@ def test_moderation_on_an_nb_analysis_is_refused():
 
 def test_a_good_values_study_passes():
     families(study(moderation={"trend": True}, lfc_threshold=0.5))
+
+
+@pytest.mark.parametrize(("key", "value"), [("size_factors_file", "sf.tsv"), ("round_counts", True)])
+def test_count_settings_on_a_values_study_are_refused(key, value):
+    with pytest.raises(StudyError, match=f"{key} applies to `counts:`"):
+        families({**study(), key: value})
