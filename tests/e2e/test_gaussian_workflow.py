@@ -17,7 +17,9 @@ import pandas as pd
 import pytest
 import tolerances as tol
 import yaml
-from limma_cases import DATA, assert_matches_limma, read_tsv, reference, run
+from glmstack.design.formula import build_design
+from glmstack.gaussian import steps
+from limma_cases import DATA, assert_matches_limma, load_case, read_tsv, reference, run
 from workflow_runs import snakemake
 
 GOLUB = {
@@ -37,6 +39,12 @@ GOLUB = {
             "levels": {"cell": ["ALL", "AML"]},
             "lfc_threshold": 1.0,
             "contrasts": {"aml_vs_all": ["cell", "AML", "ALL"]},
+        },
+        "aml_vs_all_trend": {  # limma-trend: no limma table here, the library's result instead
+            "design": "~ cell",
+            "levels": {"cell": ["ALL", "AML"]},
+            "moderation": {"trend": True},
+            "contrasts": {"aml_vs_all": {"coef": "cell_AML_vs_ALL"}},  # a DESeq2 name
         },
     },
 }
@@ -172,3 +180,18 @@ def test_robust_moderation_is_refused_before_any_job(tmp_path):
     assert done.returncode != 0
     assert "moderation.robust: true (Phipson et al. 2016) is not implemented yet" in done.stdout + done.stderr
     assert not (root / "out" / "shards").exists()
+
+
+def test_trend_moderation_matches_the_library(golub):
+    _, samples, ids, values, _ = load_case("golub")
+    design = build_design(samples, "~ cell", {"cell": ["ALL", "AML"]})
+    contrast = np.zeros(design.matrix.shape[1])
+    contrast[design.results_names.index("cell_AML_vs_ALL")] = 1.0
+    expected = steps.moderated_tests(ids, values, design.matrix, {"c": contrast}, trend=True)
+    ours = read_tsv(golub / "aml_vs_all_trend" / "aml_vs_all.tsv")
+    for column in ours.columns[1:]:
+        np.testing.assert_allclose(ours[column], expected["tables"]["c"][column], rtol=1e-12, atol=0, err_msg=column)
+    model = json.loads((golub / "aml_vs_all_trend" / "model.json").read_text())
+    assert model["settings"]["moderation"] == {"trend": True, "robust": False}
+    s2_prior = expected["moderation"].prior.s2_prior
+    assert model["s2_prior"] == pytest.approx({"min": s2_prior.min(), "median": np.median(s2_prior), "max": s2_prior.max()})
