@@ -1,4 +1,5 @@
-# glmstack: one negative-binomial GLM per feature, DESeq2's method, sharded.
+# glmstack: one regression per feature, sharded: DESeq2's negative-binomial GLM (counts)
+# or limma's linear model with moderated statistics (log-scale values).
 # Run: snakemake --cores N [--configfile study.yaml]
 
 
@@ -18,6 +19,7 @@ include: "rules/ingest.smk"
 include: "rules/dispersion.smk"
 include: "rules/fit.smk"
 include: "rules/merge.smk"
+include: "rules/gaussian.smk"
 include: "rules/report.smk"
 
 

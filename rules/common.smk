@@ -18,7 +18,7 @@ from glmstack.report.layout import (
     layout_files,
     report_layout,
 )  # noqa: E402
-from glmstack.spec import SCHEMA_PATH  # noqa: E402
+from glmstack.spec import SCHEMA_PATH, study_input  # noqa: E402
 from glmstack.workflow import (
     code_hash,
     file_digest,
@@ -39,18 +39,31 @@ OUTDIR = study_checks.check_outdir(
 )  # the folder, normalised
 ANALYSES = CHECKED.analyses  # name -> glmstack.spec.Analysis, defaults filled in
 REPORT = CHECKED.report  # the report: block, color_by filled in
-# one dispersion fit per design: model id -> the first analysis with that design
-MODELS = {a.shape_id("model"): a for a in reversed(ANALYSES.values())}
-# (model, fit_type) used by several analyses: their MAP dispersions are one shared job
-_TRENDS = [(a.shape_id("model"), a.fit_type) for a in ANALYSES.values()]
+# "counts" or "values": the feature matrix of the study
+STUDY_INPUT = study_input(config)
+NB = {name: a for name, a in ANALYSES.items() if not a.is_gaussian}
+GAUSSIAN = {name: a for name, a in ANALYSES.items() if a.is_gaussian}
+# one dispersion fit per design: model id -> the first nb analysis with that design
+MODELS = {a.shape_id("model"): a for a in reversed(NB.values())}
+# (model, fit_type) used by several nb analyses: their MAP dispersions are one shared job
+_TRENDS = [(a.shape_id("model"), a.fit_type) for a in NB.values()]
 SHARED_MAP = {key for key in _TRENDS if _TRENDS.count(key) > 1}
 SCRIPTS = Path(workflow.basedir) / "scripts"
 REPORT_PATHS = ReportPaths(OUTDIR, Path(workflow.basedir) / "rules" / "captions")
 
 
+def alternatives(names):
+    """A wildcard constraint matching exactly these names (none: a pattern matching nothing)."""
+    return "|".join(names) or "(?!)"
+
+
+NB_NAMES = alternatives(NB)  # the analysis wildcard of the nb rules
+GAUSSIAN_NAMES = alternatives(GAUSSIAN)  # and of the gaussian rules
+
+
 wildcard_constraints:
     shard=r"\d\d\d\d+",
-    model="|".join(MODELS),
+    model=alternatives(MODELS),
     fit_type="parametric|local|mean",
     analysis="|".join(ANALYSES),
     table="|".join(sorted({t for a in ANALYSES.values() for t in a.table_names})),
@@ -71,6 +84,8 @@ def analysis_params(job):
 
 
 def ingest_params():
+    if STUDY_INPUT == "values":
+        return {key: config[key] for key in ("genes_per_shard", "exclude_samples")}
     keys = ("genes_per_shard", "size_factors_method", "exclude_samples", "round_counts")
     return {key: config[key] for key in keys}
 
@@ -142,6 +157,10 @@ def fit_files(wildcards):
     return expand(rules.fit.output[0], analysis=wildcards.analysis, shard=shard_ids())
 
 
+def lmfit_files(wildcards):
+    return expand(rules.lmfit.output[0], analysis=wildcards.analysis, shard=shard_ids())
+
+
 def shard_mem_mb(wildcards, attempt):
     """Memory of one shard job: 500 MB plus 160 bytes per count of the largest shard.
 
@@ -164,7 +183,13 @@ def study_plot_params():
     }
 
 
+def values_plot_params():
+    return {"color_by": REPORT["color_by"], "pca_genes": REPORT["pca_genes"]}
+
+
 def report_study_rows():
+    if STUDY_INPUT == "values":
+        return {"values": config["values"], "samples": config["samples"]}
     return {
         "counts": config["counts"],
         "samples": config["samples"],
@@ -173,7 +198,7 @@ def report_study_rows():
     }
 
 
-REPORT_LAYOUT = report_layout(REPORT_PATHS, ANALYSES)
+REPORT_LAYOUT = report_layout(REPORT_PATHS, ANALYSES, values=STUDY_INPUT == "values")
 
 
 # Stamps: one small file per step (and analysis) holding what shapes its jobs, i.e. the analysis
@@ -190,14 +215,21 @@ ANALYSIS_STAMPS = (
         "plot_contrast": ("plots", "plot_contrast.py"),
     }
 )
+GAUSSIAN_STAMPS = {  # the same for the gaussian analyses' rules
+    "lmfit": ("lmfit", "lmfit.py"),
+    "moderate": ("moderate", "moderate.py"),
+    "limma_model": ("limma_summary", "limma_model.py"),
+    "plot_limma_analysis": ("limma_summary", "plot_limma_analysis.py"),
+    "plot_limma_table": ("limma_summary", "plot_limma_table.py"),
+}
 
 
-def stamp(rule, analysis=None):
-    """Path of a rule's stamp (per analysis for the analysis rules)."""
+def stamp(rule, key=None):
+    """Path of a rule's stamp (per analysis, model or model.fit_type where the rule has those)."""
     return (
         f"{OUTDIR}/stamps/{rule}.json"
-        if analysis is None
-        else f"{OUTDIR}/stamps/{rule}/{analysis}.json"
+        if key is None
+        else f"{OUTDIR}/stamps/{rule}/{key}.json"
     )
 
 
@@ -205,14 +237,15 @@ def _write_stamps():
     previous = read_stamp(stamp("ingest")).get("inputs", {})
     inputs = {
         key: file_digest(config[key], previous.get(key))
-        for key in ("counts", "samples", "size_factors_file")
+        for key in ("counts", "values", "samples", "size_factors_file")
         if config.get(key)
     }
+    ingest_script = "ingest.py" if STUDY_INPUT == "counts" else "ingest_values.py"
     stamps = {
         stamp("ingest"): {
             "settings": ingest_params(),
             "inputs": inputs,
-            "code": code("ingest.py"),
+            "code": code(ingest_script),
         },
         stamp("plot_study"): {
             "params": study_plot_params(),
@@ -225,9 +258,10 @@ def _write_stamps():
         },
     }
     for name, analysis in ANALYSES.items():
-        for step, (job, script) in ANALYSIS_STAMPS.items():
+        steps = GAUSSIAN_STAMPS if analysis.is_gaussian else ANALYSIS_STAMPS
+        for step, (job, script) in steps.items():
             content = {"params": analysis.params(job), "code": code(script)}
-            if step == "plot_contrast":
+            if step in ("plot_contrast", "plot_limma_table"):
                 content["top_genes"] = config["report"]["top_genes"]
             stamps[stamp(step, name)] = content
     for model, analysis in MODELS.items():
@@ -237,7 +271,7 @@ def _write_stamps():
             "code": code("genewise.py"),
         }
         for fit_type in sorted(
-            {a.fit_type for a in ANALYSES.values() if a.shape_id("model") == model}
+            {a.fit_type for a in NB.values() if a.shape_id("model") == model}
         ):
             steps = ("trend", "map") if (model, fit_type) in SHARED_MAP else ("trend",)
             for step in steps:
@@ -246,6 +280,11 @@ def _write_stamps():
                     "code": code(f"{step}.py"),
                 }
                 stamps[stamp(step, f"{model}.{fit_type}")] = content
+    if STUDY_INPUT == "values":
+        stamps[stamp("plot_values")] = {
+            "params": values_plot_params(),
+            "code": code("plot_values.py"),
+        }
     for path, content in stamps.items():
         write_stamp(path, content)
 
@@ -259,9 +298,13 @@ def report_inputs(wildcards):
 
 
 def all_outputs():
-    out = [rules.ingest.output.size_factors]
+    out = [rules.ingest.output.manifest]
+    if STUDY_INPUT == "counts":
+        out.append(rules.ingest.output.size_factors)
     for name, analysis in ANALYSES.items():
         out += [f"{OUTDIR}/{name}/{table}.tsv" for table in analysis.table_names]
-        out += expand(rules.merge.output, analysis=name)
-    out.append(rules.report.output[0])  # needs every plot, so the plots are made too
+        merge = rules.limma_model if analysis.is_gaussian else rules.merge
+        out += expand(merge.output, analysis=name)
+    # the report needs every plot, so the plots are made too
+    out.append(rules.report.output[0])
     return out

@@ -11,6 +11,8 @@ rule fit:
         f"{OUTDIR}/logs/{{analysis}}/fit/{{shard}}.log",
     benchmark:
         f"{OUTDIR}/benchmarks/{{analysis}}/fit/{{shard}}.tsv"
+    wildcard_constraints:
+        analysis=NB_NAMES,
     conda:
         "../envs/glmstack.yaml"
     resources:

@@ -1,25 +1,51 @@
-# Read and check the count matrix, compute size factors, write the gene shards (one pass).
+# Read and check the feature matrix and write the feature shards (one pass): counts with size
+# factors, or log-scale values (family gaussian) without.
 
 
-checkpoint ingest:
-    input:
-        unpack(size_factor_input),
-        counts=config["counts"],
-        samples=config["samples"],
-        stamp=stamp("ingest"),
-    output:
-        marker=f"{OUTDIR}/{OUTDIR_MARKER}",
-        manifest=f"{OUTDIR}/manifest.json",
-        shards=directory(f"{OUTDIR}/shards"),
-        size_factors=f"{OUTDIR}/normalization/size_factors.tsv",
-    log:
-        f"{OUTDIR}/logs/ingest.log",
-    benchmark:
-        f"{OUTDIR}/benchmarks/ingest.tsv"
-    conda:
-        "../envs/glmstack.yaml"
-    params:
-        settings=ingest_params(),
-        code=code("ingest.py"),
-    script:
-        "../scripts/ingest.py"
+if STUDY_INPUT == "counts":
+
+    checkpoint ingest:
+        input:
+            unpack(size_factor_input),
+            counts=config["counts"],
+            samples=config["samples"],
+            stamp=stamp("ingest"),
+        output:
+            marker=f"{OUTDIR}/{OUTDIR_MARKER}",
+            manifest=f"{OUTDIR}/manifest.json",
+            shards=directory(f"{OUTDIR}/shards"),
+            size_factors=f"{OUTDIR}/normalization/size_factors.tsv",
+        log:
+            f"{OUTDIR}/logs/ingest.log",
+        benchmark:
+            f"{OUTDIR}/benchmarks/ingest.tsv"
+        conda:
+            "../envs/glmstack.yaml"
+        params:
+            settings=ingest_params(),
+            code=code("ingest.py"),
+        script:
+            "../scripts/ingest.py"
+
+else:
+
+    checkpoint ingest:
+        input:
+            values=config["values"],
+            samples=config["samples"],
+            stamp=stamp("ingest"),
+        output:
+            marker=f"{OUTDIR}/{OUTDIR_MARKER}",
+            manifest=f"{OUTDIR}/manifest.json",
+            shards=directory(f"{OUTDIR}/shards"),
+        log:
+            f"{OUTDIR}/logs/ingest.log",
+        benchmark:
+            f"{OUTDIR}/benchmarks/ingest.tsv"
+        conda:
+            "../envs/glmstack.yaml"
+        params:
+            settings=ingest_params(),
+            code=code("ingest_values.py"),
+        script:
+            "../scripts/ingest_values.py"

@@ -8,6 +8,8 @@ rule results_table:
         f"{OUTDIR}/logs/{{analysis}}/table_{{table}}.log",
     benchmark:
         f"{OUTDIR}/benchmarks/{{analysis}}/table_{{table}}.tsv"
+    wildcard_constraints:
+        analysis=NB_NAMES,
     conda:
         "../envs/glmstack.yaml"
     params:
@@ -31,6 +33,8 @@ rule merge:
         f"{OUTDIR}/logs/{{analysis}}/merge.log",
     benchmark:
         f"{OUTDIR}/benchmarks/{{analysis}}/merge.tsv"
+    wildcard_constraints:
+        analysis=NB_NAMES,
     conda:
         "../envs/glmstack.yaml"
     params:

@@ -74,6 +74,8 @@ rule plot_analysis:
         f"{OUTDIR}/logs/{{analysis}}/plot_analysis.log",
     benchmark:
         f"{OUTDIR}/benchmarks/{{analysis}}/plot_analysis.tsv"
+    wildcard_constraints:
+        analysis=NB_NAMES,
     conda:
         "../envs/glmstack.yaml"
     params:
@@ -131,6 +133,8 @@ rule plot_contrast:
         f"{OUTDIR}/logs/{{analysis}}/plot_{{table}}.log",
     benchmark:
         f"{OUTDIR}/benchmarks/{{analysis}}/plot_{{table}}.tsv"
+    wildcard_constraints:
+        analysis=NB_NAMES,
     conda:
         "../envs/glmstack.yaml"
     params:

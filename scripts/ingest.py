@@ -9,13 +9,13 @@ from glmstack.io.samples import read_size_factors
 from glmstack.io.shards import auto_genes_per_shard, shard_bounds
 from glmstack.logs import log_to
 from glmstack.nb.size_factors import study_size_factors
+from glmstack.study import OUTDIR_MARKER_TEXT
 
-MARKER_TEXT = "This folder is a glmstack outdir: glmstack may overwrite or remove anything in it.\n"
 
 
 def main(smk) -> None:
     log = log_to(smk.log[0])
-    Path(smk.output.marker).write_text(MARKER_TEXT)
+    Path(smk.output.marker).write_text(OUTDIR_MARKER_TEXT)
     settings = smk.params.settings
     counts = count_files.read_counts(smk.input.counts, settings["exclude_samples"], settings["round_counts"])
     if counts.n_rounded:

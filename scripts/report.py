@@ -18,16 +18,18 @@ def plots(entries: list[dict]) -> list[html.Plot]:
 
 def read_table(path: str) -> pd.DataFrame:
     """A TSV written by glmstack.io: gene ids as text, empty cells as NA."""
-    return pd.read_csv(path, sep="\t", dtype={"gene_id": str}, keep_default_na=False, na_values=[""])
+    return pd.read_csv(path, sep="\t", dtype={"gene_id": str, "feature_id": str}, keep_default_na=False, na_values=[""])
 
 
 def main(smk) -> None:
     log = log_to(smk.log[0])
     layout, study = smk.params.layout, smk.params.study
     manifest = read_json(smk.input.manifest)
-    rows = [("count matrix", study["counts"]), ("sample sheet", study["samples"]),
-            ("genes x samples", f"{manifest['n_genes']:,} x {len(manifest['samples'])}"),
-            ("size factors", study["size_factors"]),
+    counts = "counts" in study  # else a values: study (no size factors)
+    rows = [("count matrix", study["counts"]) if counts else ("value matrix", study["values"]),
+            ("sample sheet", study["samples"]),
+            (f"{'genes' if counts else 'features'} x samples", f"{manifest['n_genes']:,} x {len(manifest['samples'])}"),
+            *([("size factors", study["size_factors"])] if counts else []),
             ("analyses", ", ".join(a["name"] for a in layout["analyses"]))]
     sections = []
     for a in layout["analyses"]:

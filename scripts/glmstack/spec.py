@@ -31,13 +31,21 @@ _FIT = _TREND + (
     "cooks_cutoff",
     "min_replicates_for_replace",
 )
+# family gaussian (limma's method): least squares per shard, then the genome-wide moderation
+_LMFIT = ("family",) + _MODEL + ("normalization",)
+_MODERATE = _LMFIT + ("test", "reduced", "contrasts", "lfc_threshold", "moderation")
 JOB_KEYS: dict[str, tuple[str, ...]] = {
     "model": _MODEL,  # genewise; the VST of report.vst_analysis
     "trend": _TREND,  # trend, prior and MAP dispersions
     "fit": _FIT,  # MAP dispersions, GLM fits, tests, Cook's
     "tables": _FIT + ("alpha",),  # independent filtering, BH, model.json
     "plots": _FIT + ("alpha",),  # plots of an analysis and of its tables
+    "lmfit": _LMFIT,  # gaussian: least squares per shard
+    "moderate": _MODERATE,  # gaussian: prior, moderated t/F, treat, B, BH (the tables)
+    "limma_summary": _MODERATE + ("alpha",),  # gaussian: model.json and plots (alpha: counts, colours)
 }
+FAMILIES = {"counts": ("nb", "voom"), "values": ("gaussian",)}  # input key -> families it allows
+DEFAULT_FAMILY = {"counts": "nb", "values": "gaussian"}
 
 
 @functools.cache
@@ -73,11 +81,20 @@ class Analysis:
     cooks_cutoff: bool | float | None = None
     min_replicates_for_replace: int | None = None
     contrasts: dict[str, Any] | None = field(default=None)
+    family: str | None = None
+    moderation: dict[str, bool] | None = None
+    normalization: str | None = None
 
     @classmethod
-    def from_study(cls, name: str, entry: dict) -> Analysis:
-        """The study's entry (a mapping from the YAML) with the schema's defaults."""
-        values = {**analysis_defaults(), **entry}
+    def from_study(cls, name: str, entry: dict, family: str = "nb") -> Analysis:
+        """The study's entry (a mapping from the YAML) with the schema's defaults.
+
+        family : the default family, which depends on the study's input (`DEFAULT_FAMILY`);
+        `moderation:` is completed key by key from the schema's default.
+        """
+        defaults = analysis_defaults()
+        values = {**defaults, "family": family, **entry}
+        values["moderation"] = {**defaults["moderation"], **(entry.get("moderation") or {})}
         known = {f.name for f in dataclasses.fields(cls)} - {"name"}
         return cls(name=name, **{k: v for k, v in values.items() if k in known})
 
@@ -98,6 +115,11 @@ class Analysis:
         return {"name": self.name, **{key: getattr(self, key) for key in JOB_KEYS[job]}}
 
     @property
+    def is_gaussian(self) -> bool:
+        """limma's method (family gaussian, or voom on counts); else DESeq2's (family nb)."""
+        return self.family in ("gaussian", "voom")
+
+    @property
     def is_lrt(self) -> bool:
         return self.test == "lrt"
 
@@ -112,6 +134,12 @@ class Analysis:
         return ["lrt"] if self.is_lrt else self.contrast_names
 
 
+def study_input(config: dict) -> str:
+    """The key of the study's feature matrix: "values" where given, else "counts"."""
+    return "values" if config.get("values") else "counts"
+
+
 def study_analyses(config: dict) -> dict[str, Analysis]:
-    """Every analysis of a study, in the study's order."""
-    return {name: Analysis.from_study(name, entry) for name, entry in config["analyses"].items()}
+    """Every analysis of a study, in the study's order (family defaulting from the input)."""
+    family = DEFAULT_FAMILY[study_input(config)]
+    return {name: Analysis.from_study(name, entry, family) for name, entry in config["analyses"].items()}

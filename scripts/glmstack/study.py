@@ -24,7 +24,7 @@ from .design.model import design_samples
 from .errors import StudyError, preview
 from .io.counts import read_count_header
 from .io.samples import read_samples
-from .spec import Analysis, study_analyses
+from .spec import DEFAULT_FAMILY, FAMILIES, Analysis, study_analyses, study_input
 
 
 def check_samples(
@@ -95,7 +95,7 @@ def _expanded_size(config) -> int:
 
 def check_input_files(config: dict, cwd: Path) -> None:
     """The study's input files exist and are regular files (not /dev/zero, a folder, a FIFO)."""
-    for key in ("counts", "samples", "size_factors_file"):
+    for key in ("counts", "values", "samples", "size_factors_file"):
         path = config.get(key)
         if not path:
             continue
@@ -132,6 +132,14 @@ def check_config(config: dict, schema: dict, where: str = "study config") -> Non
     for key in schema.get("required", []):
         if key not in config:
             problems.append(f"missing key {key!r} ({top[key].get('description', '')})".replace(" ()", ""))
+    given = [key for key in FAMILIES if key in config]
+    if not given:
+        problems.append("missing key 'counts' (raw counts), or 'values' (log-scale values, family gaussian)")
+    elif len(given) > 1:
+        problems.append(
+            "both `counts:` and `values:` are given; a study has one feature matrix: `counts:` (raw "
+            "counts: families nb, voom) or `values:` (log-scale values: family gaussian). Keep one"
+        )
     analyses = config.get("analyses")
     if analyses is not None and not isinstance(analyses, dict):
         problems.append("`analyses` must map analysis names to settings (see config/config.yaml)")
@@ -300,6 +308,58 @@ def check_analyses(analyses: dict[str, Analysis], samples: pd.DataFrame, samples
     return warnings
 
 
+def check_families(analyses: dict[str, Analysis], config: dict) -> None:
+    """Each analysis's family fits the study's input, and asks only for what is implemented.
+
+    gaussian needs `values:`; nb and voom need `counts:`. voom and robust moderation are not
+    wired into the workflow yet, and are refused before any job.
+    """
+    source = study_input(config)
+    count_keys = [k for k in ("size_factors_file", "round_counts") if source == "values" and config.get(k)]
+    if count_keys:
+        raise StudyError(
+            f"study config: {', '.join(count_keys)} applies to `counts:`, and this study gives `values:` "
+            "(log-scale values have no size factors). Fix: remove it."
+        )
+    for name, analysis in analyses.items():
+        where = f"analyses.{name}"
+        if analysis.family not in FAMILIES[source]:
+            fix = (
+                "Fix: use family: voom for limma on counts (or give log-scale values under `values:`)."
+                if analysis.family == "gaussian"
+                else f"Fix: use family: {DEFAULT_FAMILY[source]} (or leave `family:` out) on `{source}:`."
+            )
+            raise StudyError(
+                f"{where}: family {analysis.family} does not fit a study with `{source}:` "
+                f"({source} allow {' or '.join(FAMILIES[source])}). {fix}"
+            )
+        if analysis.family == "voom":
+            raise StudyError(
+                f"{where}: family voom is not wired into the workflow yet. "
+                "Fix: use family: nb on counts for now."
+            )
+        if analysis.is_gaussian and analysis.moderation.get("robust"):
+            raise StudyError(
+                f"{where}: moderation.robust: true (Phipson et al. 2016) is not implemented yet. "
+                "Fix: set moderation: {robust: false}."
+            )
+        if analysis.is_gaussian and analysis.alt_hypothesis != "greaterAbs":
+            raise StudyError(
+                f"{where}: alt_hypothesis {analysis.alt_hypothesis} is not available for family "
+                f"{analysis.family} (limma's treat tests |logFC| > lfc_threshold). Fix: leave it out."
+            )
+        if not analysis.is_gaussian and (analysis.moderation != {"trend": False, "robust": False}):
+            raise StudyError(
+                f"{where}: `moderation:` is a setting of family gaussian, not of {analysis.family}. "
+                "Fix: remove it."
+            )
+        if analysis.family != "voom" and analysis.normalization != "none":
+            raise StudyError(
+                f"{where}: `normalization: {analysis.normalization}` is a setting of family voom. "
+                "Fix: remove it."
+            )
+
+
 def report_settings(
     report: dict, columns: list[str], analyses: dict[str, Analysis], samples_path: str
 ) -> dict:
@@ -327,10 +387,17 @@ def report_settings(
             f"analysis (analyses: {', '.join(analyses)}). Fix: name an analysis, or null for a VST "
             "blind to the design."
         )
+    if settings["vst_analysis"] is not None and analyses[settings["vst_analysis"]].is_gaussian:
+        raise StudyError(
+            f"study config: report.vst_analysis names {settings['vst_analysis']!r}, a family "
+            f"{analyses[settings['vst_analysis']].family} analysis; the VST needs an nb analysis's "
+            "design. Fix: name an nb analysis, or null."
+        )
     return settings
 
 
 OUTDIR_MARKER = ".glmstack"  # written by the ingest step: this folder is glmstack's
+OUTDIR_MARKER_TEXT = "This folder is a glmstack outdir: glmstack may overwrite or remove anything in it.\n"
 # what a run writes before its marker exists (stamps at parse time; a first run stopped in ingest)
 _BEFORE_MARKER = {"logs", "benchmarks", "stamps", "shards", "normalization", "manifest.json"}
 
@@ -398,10 +465,11 @@ def check_study(config: dict) -> StudyCheck:
     sheet = check_samples(
         read_samples(config["samples"]),
         config["samples"],
-        read_count_header(config["counts"]),
+        read_count_header(config[study_input(config)]),
         config["exclude_samples"],
     )
     analyses = study_analyses(config)
+    check_families(analyses, config)
     warnings = check_analyses(analyses, sheet, config["samples"])
     report = report_settings(config["report"], list(sheet.columns), analyses, config["samples"])
     return StudyCheck(analyses=analyses, report=report, warnings=warnings, n_samples=len(sheet))

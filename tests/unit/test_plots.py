@@ -246,3 +246,35 @@ def test_dollar_signs_in_ids_are_text_not_math(tmp_path, genes):
     plots.pca_plot(result.scores, result.percent_var, samples, ["$a", "b$", "c"] * 3, "gr$", tmp_path / "f.png", 100)
     for name in ("ma.png", "f.png"):
         assert_sensible_png(tmp_path / name)
+
+
+def limma_table(n: int = 400, f_test: bool = False) -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    p = rng.uniform(size=n) ** 2
+    table = pd.DataFrame({"feature_id": [f"cg{i}" for i in range(n)], "logFC": rng.normal(size=n),
+                          "AveExpr": rng.normal(2, 3, size=n)})  # negative averages: a linear axis
+    if f_test:
+        table = table.rename(columns={"logFC": "caseSLE"}).assign(F=rng.gamma(2, size=n))
+    else:
+        table = table.assign(t=rng.normal(size=n), B=rng.normal(size=n))
+    return table.assign(**{"P.Value": p, "adj.P.Val": np.minimum(1, p * 4)})
+
+
+@pytest.mark.parametrize("f_test", [False, True])
+def test_limma_table_plots(tmp_path, f_test):
+    paths = {name: tmp_path / f"{name}.png" for name in ("ma", "volcano", "pvalues")}
+    plots.limma_table_plots(limma_table(f_test=f_test), np.arange(5), 0.1, 0.5, paths, "limma")
+    for path in paths.values():
+        assert_sensible_png(path)
+
+
+def test_sigma_mean_plot_with_a_constant_and_a_trended_prior(tmp_path):
+    rng = np.random.default_rng(4)
+    amean, sigma = rng.normal(2, 3, size=500), rng.gamma(4, 0.1, size=500)
+    sigma[:5] = np.nan  # features without residual df
+    plots.sigma_mean_plot(amean, sigma, np.full(500, 0.2), tmp_path / "flat.png", "flat")
+    plots.sigma_mean_plot(amean, sigma, 0.1 + 0.01 * (amean - amean.min()), tmp_path / "trend.png", "trend")
+    plots.sigma_mean_plot(np.full(3, np.nan), np.full(3, np.nan), np.ones(3), tmp_path / "none.png", "none")
+    for name in ("flat.png", "trend.png"):
+        assert_sensible_png(tmp_path / name)
+    assert_sensible_png(tmp_path / "none.png", min_bytes=3_000)

@@ -93,7 +93,7 @@ def test_each_job_builds_its_model_from_its_params(name):
         assert yaml.safe_load(yaml.safe_dump(params)) == params  # plain values, as Snakemake stores them
         rebuilt = Analysis.from_params(params)
         np.testing.assert_array_equal(full_design(SHEET, rebuilt).matrix, whole.full.matrix)
-        if job != "model" and job != "trend":
+        if job not in ("model", "trend", "lmfit"):  # the jobs that need no contrasts
             model = build_model(SHEET, rebuilt)
             assert [c.name for c in model.contrasts] == [c.name for c in whole.contrasts]
             for ours, theirs in zip(model.contrasts, whole.contrasts):
@@ -112,11 +112,13 @@ def test_a_job_does_not_see_keys_that_do_not_shape_it():
 @pytest.mark.parametrize(
     ("key", "value", "rerun"),
     [
-        ("alpha", 0.05, {"tables", "plots"}),
+        ("alpha", 0.05, {"tables", "plots", "limma_summary"}),
         ("fit_type", "mean", {"trend", "fit", "tables", "plots"}),
         ("bins", {"age_group": {"column": "age", "quantiles": 2}}, set(JOB_KEYS)),
-        ("lfc_threshold", 0.5, {"fit", "tables", "plots"}),
+        ("lfc_threshold", 0.5, {"fit", "tables", "plots", "moderate", "limma_summary"}),
         ("cooks_cutoff", False, {"fit", "tables", "plots"}),
+        ("moderation", {"trend": True}, {"moderate", "limma_summary"}),
+        ("family", "gaussian", {"lmfit", "moderate", "limma_summary"}),
     ],
 )
 def test_editing_a_key_changes_the_params_of_the_jobs_it_shapes(key, value, rerun):
@@ -131,3 +133,20 @@ def test_table_names():
     assert a["spline_lrt"].table_names == ["lrt"] and a["spline_lrt"].contrast_names == ["results"]
     assert a["bins"].table_names == ["old_vs_young"]
     assert a["threshold"].table_names == ["results"]
+
+
+def test_family_defaults_from_the_input_and_moderation_is_completed():
+    entry = {"design": "~ condition", "moderation": {"trend": True}}
+    on_counts = study_analyses({"counts": "c.tsv", "analyses": {"a": entry}})["a"]
+    on_values = study_analyses({"values": "v.tsv", "analyses": {"a": entry}})["a"]
+    assert on_counts.family == "nb" and not on_counts.is_gaussian
+    assert on_values.family == "gaussian" and on_values.is_gaussian
+    assert on_values.moderation == {"trend": True, "robust": False}
+    assert Analysis.from_params(on_values.params("moderate")).moderation == {"trend": True, "robust": False}
+
+
+def test_nb_params_do_not_change_with_the_gaussian_keys():
+    """The nb jobs' params (and so their stamps) are those of before the gaussian family."""
+    a = analyses()["bins"]
+    for job in ("model", "trend", "fit", "tables", "plots"):
+        assert not {"family", "moderation", "normalization"} & set(a.params(job))

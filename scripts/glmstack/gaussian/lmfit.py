@@ -159,3 +159,13 @@ def _fit_weighted(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarr
 def concatenate(fits: list[LinearFit]) -> LinearFit:
     """Stack the fits of consecutive shards (features in shard order)."""
     return LinearFit(*(np.concatenate([getattr(f, name) for f in fits]) for name in LinearFit.__dataclass_fields__))
+
+
+def fit_arrays(fit: LinearFit) -> dict[str, np.ndarray]:
+    """The fit's record arrays by field name (to store a shard's fit in an npz file)."""
+    return {name: getattr(fit, name) for name in LinearFit.__dataclass_fields__}
+
+
+def fit_from_arrays(arrays: dict[str, np.ndarray]) -> LinearFit:
+    """The LinearFit stored by `fit_arrays` (other keys, such as gene_id, are ignored)."""
+    return LinearFit(**{name: arrays[name] for name in LinearFit.__dataclass_fields__})

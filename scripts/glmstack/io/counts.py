@@ -191,6 +191,23 @@ def _read_numbers(layout: CountLayout) -> tuple[np.ndarray, np.ndarray] | None:
     return np.concatenate(ids), np.concatenate(blocks)
 
 
+def check_feature_ids(layout: CountLayout, gene_id: np.ndarray) -> None:
+    """Feature ids are neither empty nor NA, and unique (StudyError naming rows or ids)."""
+    blank_ids = np.flatnonzero(np.isin(np.char.strip(gene_id), NA_TEXT))
+    if blank_ids.size:
+        raise StudyError(
+            f"{layout.path}: feature ids are empty or NA on data rows {preview((blank_ids + 1).tolist())}. "
+            "Fix: give every row a unique feature id."
+        )
+    ids = pd.Series(gene_id)
+    dup = ids[ids.duplicated()].unique().tolist()
+    if dup:
+        raise StudyError(
+            f"{layout.path}: duplicated feature ids in column {layout.id_column!r}: {preview(dup)}. "
+            "Fix: make ids unique (e.g. sum or drop duplicated rows)."
+        )
+
+
 def read_counts(
     path: str | Path, exclude: list[str] | tuple = (), round_counts: bool = False
 ) -> Counts:
@@ -213,19 +230,7 @@ def read_counts(
         text = None
     if gene_id.size == 0:
         raise StudyError(f"{path}: the count matrix has a header but no features. Fix: check the file.")
-    blank_ids = np.flatnonzero(np.isin(np.char.strip(gene_id), NA_TEXT))
-    if blank_ids.size:
-        raise StudyError(
-            f"{path}: feature ids are empty or NA on data rows {preview((blank_ids + 1).tolist())}. "
-            "Fix: give every row a unique feature id."
-        )
-    ids = pd.Series(gene_id)
-    dup = ids[ids.duplicated()].unique().tolist()
-    if dup:
-        raise StudyError(
-            f"{path}: duplicated feature ids in column {layout.id_column!r}: {preview(dup)}. "
-            "Fix: make ids unique (e.g. sum or drop duplicated rows)."
-        )
+    check_feature_ids(layout, gene_id)
     keep = [j for j, s in enumerate(layout.samples) if s not in set(exclude)]
     if len(keep) < len(layout.samples):
         numbers = numbers[:, keep]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .files import read_json, read_npz
+from .files import read_json, read_npz, write_npz
 from .samples import aligned_samples
 
 AUTO_SHARD_COUNTS = 10_000_000  # counts per shard at most: ~10 s of work per job, ~1 GB of memory
@@ -42,6 +42,21 @@ def shard_bounds(n_genes: int, genes_per_shard: int) -> list[dict]:
         }
         for i in range(n_shards)
     ]
+
+
+def write_shards(folder: str, feature_id: np.ndarray, arrays: dict[str, np.ndarray], genes_per_shard) -> list[dict]:
+    """Write `folder`/{id}.npz with rows of feature_id and of each (G, ...) array; the plan.
+
+    genes_per_shard : an int or "auto" (auto_genes_per_shard). Returns shard_bounds's list.
+    """
+    size = genes_per_shard
+    if size == "auto":
+        size = auto_genes_per_shard(*next(iter(arrays.values())).shape)
+    shards = shard_bounds(len(feature_id), size)
+    for shard in shards:
+        rows = slice(shard["start"], shard["stop"])
+        write_npz(f"{folder}/{shard['id']}.npz", {"gene_id": feature_id[rows], **{k: a[rows] for k, a in arrays.items()}})
+    return shards
 
 
 @dataclass(frozen=True)

@@ -122,10 +122,10 @@ def _top_html(top: pd.DataFrame) -> str:
     if top.empty:
         return "<p>No gene has a p-value in this table.</p>"
     head = "".join(f"<th>{html.escape(c)}</th>" for c in top.columns)
-    body = []
+    body, id_column = [], top.columns[0]  # gene_id (nb) or feature_id (gaussian)
     for _, row in top.iterrows():
-        cells = [f"<td>{html.escape(str(row['gene_id']))}</td>"]
-        cells += [f'<td class="num">{format_number(row[c])}</td>' for c in top.columns if c != "gene_id"]
+        cells = [f"<td>{html.escape(str(row[id_column]))}</td>"]
+        cells += [f'<td class="num">{format_number(row[c])}</td>' for c in top.columns[1:]]
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 

@@ -24,7 +24,13 @@ PLOT_TITLES = {
         "pvalues": "p-value histogram",
         "counts": "Normalised counts of the top genes",
     },
+    # a values study and its gaussian analyses (limma's method)
+    "values_study": {"values_pca": "PCA of the values"},
+    "limma_analysis": {"sigma_mean": "Residual standard deviation against average value (limma plotSA)"},
+    "limma_table": {"ma": "MA plot", "volcano": "Volcano plot", "pvalues": "p-value histogram"},
 }
+# captions that differ from the plot's name (rules/captions/<name>.rst otherwise)
+CAPTIONS = {"limma_table": {"ma": "limma_ma", "volcano": "limma_volcano", "pvalues": "limma_pvalues"}}
 
 
 @dataclass(frozen=True)
@@ -56,29 +62,44 @@ class ReportPaths:
         return str(self.captions / f"{name}.rst")
 
 
-def report_layout(paths: ReportPaths, analyses: dict[str, Analysis]) -> dict:
-    """What the HTML report shows, in order: titles, PNG, caption and table files."""
-    where = {"study": paths.study_plot, "analysis": paths.analysis_plot, "table": paths.table_plot}
+def report_layout(paths: ReportPaths, analyses: dict[str, Analysis], values: bool = False) -> dict:
+    """What the HTML report shows, in order: titles, PNG, caption and table files.
+
+    values : the study is a `values:` study (its QC is a PCA of the values, no size factors);
+    gaussian analyses get limma's plots, nb analyses DESeq2's.
+    """
+    where = {
+        "study": paths.study_plot,
+        "analysis": paths.analysis_plot,
+        "table": paths.table_plot,
+        "values_study": paths.study_plot,
+        "limma_analysis": paths.analysis_plot,
+        "limma_table": paths.table_plot,
+    }
 
     def plots(kind: str, **at: str) -> list[dict]:
         return [
-            {"title": title, "png": where[kind](name, **at), "caption": paths.caption(name)}
+            {
+                "title": title,
+                "png": where[kind](name, **at),
+                "caption": paths.caption(CAPTIONS.get(kind, {}).get(name, name)),
+            }
             for name, title in PLOT_TITLES[kind].items()
         ]
 
     return {
         "outdir": paths.outdir,
-        "study": plots("study"),
+        "study": plots("values_study" if values else "study"),
         "analyses": [
             {
                 "name": name,
                 "model": paths.model(name),
-                "plots": plots("analysis", analysis=name),
+                "plots": plots("limma_analysis" if analysis.is_gaussian else "analysis", analysis=name),
                 "tables": [
                     {
                         "name": table,
                         "top": paths.top_genes_table(name, table),
-                        "plots": plots("table", analysis=name, table=table),
+                        "plots": plots("limma_table" if analysis.is_gaussian else "table", analysis=name, table=table),
                     }
                     for table in analysis.table_names
                 ],

@@ -145,8 +145,9 @@ def pca_plot(
     colour_by: str,
     path: str | Path,
     n_genes: int,
+    what: str = "VST counts",
 ) -> None:
-    """PC1 against PC2 of the VST, coloured by a sample column, beside a scree plot."""
+    """PC1 against PC2 of the VST (or of `what`), coloured by a sample column, beside a scree plot."""
     fig = _figure(10, 5.5)
     grid = fig.add_gridspec(1, 3)
     ax = fig.add_subplot(grid[0, :2])
@@ -174,7 +175,8 @@ def pca_plot(
                 )
         ax.set_xlabel(f"PC1: {100 * percent_var[0]:.1f}% variance")
         ax.set_ylabel(f"PC2: {100 * percent_var[1]:.1f}% variance")
-        ax.set_title(f"PCA of VST counts ({n_genes} most variable genes)")
+        unit = "genes" if what == "VST counts" else "features"
+        ax.set_title(f"PCA of {what} ({n_genes} most variable {unit})")
     k = min(10, percent_var.size)
     scree.bar(np.arange(1, k + 1), 100 * percent_var[:k], color=PALETTE[0])
     scree.set_xlabel("principal component")
@@ -403,15 +405,18 @@ def ma_plot(
     path: str | Path,
     title: str,
     lfc_threshold: float = 0.0,
+    x_label: str | None = None,
 ) -> None:
     """DESeq2 plotMA: log2 fold change against mean normalised count, padj < alpha in red.
 
     labels : indices of the genes to name. Points beyond the y range (the 0.1 %-99.9 %
     quantiles, widened to at least +-1) are drawn at the edge as triangles.
+    x_label : None for counts (mean of normalised counts, log axis); else the label of a
+    log-scale mean drawn on a linear axis (limma's AveExpr).
     """
     fig = _figure(7.5, 5.5)
     ax = fig.add_subplot()
-    use = (base_mean > 0) & np.isfinite(lfc)
+    use = (np.isfinite(base_mean) if x_label else base_mean > 0) & np.isfinite(lfc)
     if not use.any():
         _empty(ax, "no gene with a fold change")
     else:
@@ -444,12 +449,13 @@ def ma_plot(
         if lfc_threshold > 0:
             for sign in (-1, 1):
                 ax.axhline(sign * lfc_threshold, color="0.2", linewidth=0.8, linestyle="--")
-        ax.set_xscale("log")
+        if x_label is None:
+            ax.set_xscale("log")
         ax.set_ylim(-lim * 1.05, lim * 1.05)
         chosen = np.asarray([i for i in labels if use[i]], dtype=int)
         _label_genes(ax, base_mean[chosen], shown[chosen], [names[i] for i in chosen])
         ax.legend(fontsize=8, loc="upper right", markerscale=2)
-    ax.set_xlabel("mean of normalised counts")
+    ax.set_xlabel(x_label or "mean of normalised counts")
     ax.set_ylabel("log2 fold change")
     ax.set_title(title)
     _finish(fig, path)
@@ -506,10 +512,13 @@ def volcano_plot(
     _finish(fig, path)
 
 
-def pvalue_histogram(pvalue: np.ndarray, padj: np.ndarray, path: str | Path, title: str) -> None:
+def pvalue_histogram(
+    pvalue: np.ndarray, padj: np.ndarray, path: str | Path, title: str, filtering: bool = True
+) -> None:
     """Histogram of p-values in 0.025 bins, stacked: kept by independent filtering / filtered out.
 
     Genes without a p-value (all zero, Cook's outliers) are counted in the legend only.
+    filtering : False where no independent filtering was done (limma): one bar per bin.
     """
     fig = _figure(7.0, 5.0)
     ax = fig.add_subplot()
@@ -525,7 +534,11 @@ def pvalue_histogram(pvalue: np.ndarray, padj: np.ndarray, path: str | Path, tit
             stacked=True,
             color=[PALETTE[0], "#bbbbbb"],
             label=[
-                f"kept by independent filtering ({int((tested & ~filtered).sum())})",
+                (
+                    f"kept by independent filtering ({int((tested & ~filtered).sum())})"
+                    if filtering
+                    else f"tested ({int(tested.sum())})"
+                ),
                 f"removed by independent filtering ({int(filtered.sum())})",
             ],
             edgecolor="white",
@@ -552,6 +565,49 @@ def table_plots(
     ma_plot(col["baseMean"], lfc, padj, alpha, labels, names, paths["ma"], title, lfc_threshold)
     volcano_plot(lfc, col["pvalue"], padj, alpha, labels, names, paths["volcano"], title)
     pvalue_histogram(col["pvalue"], padj, paths["pvalues"], title)
+
+
+def limma_table_plots(
+    table: pd.DataFrame, labels: np.ndarray, alpha: float, lfc_threshold: float, paths: dict, title: str
+) -> None:
+    """MA plot (AveExpr against logFC), volcano plot and p-value histogram of a limma table.
+
+    A moderated F table (no logFC) gets the p-value histogram, and MA and volcano plots of its
+    first coefficient.
+    """
+    lfc_column = "logFC" if "logFC" in table.columns else table.columns[1]
+    col = {c: table[c].to_numpy(dtype=float) for c in (lfc_column, "AveExpr", "P.Value", "adj.P.Val")}
+    names = table["feature_id"].astype(str).tolist()
+    lfc, padj = col[lfc_column], col["adj.P.Val"]
+    x_label = "average log-expression (AveExpr)"
+    ma_plot(col["AveExpr"], lfc, padj, alpha, labels, names, paths["ma"], title, lfc_threshold, x_label)
+    volcano_plot(lfc, col["P.Value"], padj, alpha, labels, names, paths["volcano"], title)
+    pvalue_histogram(col["P.Value"], padj, paths["pvalues"], title, filtering=False)
+
+
+def sigma_mean_plot(amean: np.ndarray, sigma: np.ndarray, s2_prior: np.ndarray, path: str | Path, title: str) -> None:
+    """limma plotSA: sqrt(sigma) of every feature against its average value, with the prior.
+
+    s2_prior : (G,) the prior variance s0^2 (a constant, or the trend over AveExpr); drawn as
+    sqrt(s0) so that it sits on the points' scale.
+    """
+    fig = _figure(7.5, 5.5)
+    ax = fig.add_subplot()
+    use = np.isfinite(amean) & np.isfinite(sigma)
+    if not use.any():
+        _empty(ax, "no feature with residual degrees of freedom")
+    else:
+        size = 4 if use.sum() > 2000 else 8
+        ax.scatter(amean[use], np.sqrt(sigma[use]), s=size, c=BACKGROUND, linewidths=0, rasterized=True,
+                   label=f"features ({int(use.sum())})")
+        order = np.argsort(amean[use], kind="stable")
+        ax.plot(amean[use][order], np.sqrt(np.sqrt(s2_prior[use][order])), color=SIGNIFICANT, linewidth=1.5,
+                label="prior (sqrt(s0))")
+        ax.legend(fontsize=8, loc="upper right", markerscale=2)
+    ax.set_xlabel("average log-expression (AveExpr)")
+    ax.set_ylabel("sqrt(sigma)")
+    ax.set_title(title)
+    _finish(fig, path)
 
 
 # ---------------------------------------------------------------- counts of top genes

@@ -12,17 +12,21 @@ def top_genes(table: pd.DataFrame, n: int) -> pd.DataFrame:
     """The `n` genes with the smallest padj (ties and NA padj: smallest p-value), best first.
 
     Genes without a p-value are never listed. The index keeps the table's row positions.
+    A limma table (P.Value, adj.P.Val) is ranked the same way and keeps all its columns.
     """
-    tested = table[np.isfinite(table["pvalue"].to_numpy(dtype=float))]
-    padj = tested["padj"].to_numpy(dtype=float)
+    limma = "P.Value" in table.columns
+    p_col, padj_col = ("P.Value", "adj.P.Val") if limma else ("pvalue", "padj")
+    tested = table[np.isfinite(table[p_col].to_numpy(dtype=float))]
+    padj = tested[padj_col].to_numpy(dtype=float)
     order = np.lexsort(
         (
             np.arange(len(tested)),
-            tested["pvalue"].to_numpy(dtype=float),
+            tested[p_col].to_numpy(dtype=float),
             np.where(np.isnan(padj), np.inf, padj),
         )
     )
-    return tested.iloc[order[: max(n, 0)]][[c for c in TOP_COLUMNS if c in table.columns]]
+    columns = list(table.columns) if limma else [c for c in TOP_COLUMNS if c in table.columns]
+    return tested.iloc[order[: max(n, 0)]][columns]
 
 
 def format_number(value, digits: int = 4) -> str:
@@ -33,8 +37,39 @@ def format_number(value, digits: int = 4) -> str:
     return f"{float(value):.{digits}g}"
 
 
+def limma_summary(model: dict) -> list[tuple[str, str]]:
+    """(item, value) rows describing one gaussian analysis, from its model.json."""
+    settings = model.get("settings", {})
+    alpha = settings.get("alpha", 0.1)
+    rows = [("family", f"{model['family']} (limma's linear model, moderated statistics)"), ("design", model["design"])]
+    if model.get("reduced"):
+        rows.append(("reduced design", model["reduced"]))
+    rows.append(("test", "moderated F-test" if model["test"] == "lrt" else "moderated t-test"))
+    if settings.get("lfc_threshold"):
+        rows.append(("log2 fold-change threshold", f"{settings['lfc_threshold']:g} (limma treat)"))
+    moderation = settings.get("moderation") or {}
+    rows.append(("variance prior", "trended on AveExpr (limma-trend)" if moderation.get("trend") else "constant"))
+    for key, label in (("df_prior", "prior degrees of freedom (df.prior)"), ("s2_prior", "prior variance (s2.prior)")):
+        value = model[key]
+        text = (
+            f"{format_number(value['min'])} to {format_number(value['max'])} (median {format_number(value['median'])})"
+            if isinstance(value, dict)
+            else format_number(value)
+        )
+        rows.append((label, text))
+    rows.append(("features", f"{format_number(model['n_features'])} ({format_number(model['n_no_residual_df'])} "
+                 "without residual degrees of freedom)"))
+    for result in model.get("results", []):
+        name = result["table"]
+        rows.append((f"{name}: features tested", format_number(result["n_tested"])))
+        rows.append((f"{name}: adj.P.Val < {alpha:g}", format_number(result["n_significant"])))
+    return rows
+
+
 def analysis_summary(model: dict) -> list[tuple[str, str]]:
     """(item, value) rows describing one analysis, from its model.json."""
+    if model.get("family") in ("gaussian", "voom"):
+        return limma_summary(model)
     settings = model.get("settings", {})
     alpha = settings.get("alpha", 0.1)
     rows = [("design", model["design"])]
@@ -78,6 +113,11 @@ def analysis_summary(model: dict) -> list[tuple[str, str]]:
 def table_description(model: dict, table: str) -> str:
     """One line saying what a result table tests, from model.json."""
     contrasts = {c["name"]: c["description"] for c in model.get("contrasts", [])}
+    if model.get("family") in ("gaussian", "voom"):
+        if table == "lrt":
+            return f"Moderated F-test of {model['design']} against {model['reduced']} (limma topTableF)."
+        test = "Moderated t-test (limma treat)" if model["settings"].get("lfc_threshold") else "Moderated t-test"
+        return f"{test} of {contrasts.get(table, table)}."
     if table == "lrt":
         text = f"Likelihood-ratio test of {model['design']} against {model['reduced']}"
         first = model["contrasts"][0]["description"] if model.get("contrasts") else None

@@ -1,0 +1,177 @@
+# Family gaussian (limma's method): least squares per shard, then per analysis the genome-wide
+# moderation with one job per table (moderated t, treat or F) and one for model.json.
+
+
+rule lmfit:
+    input:
+        shard=shard_file,
+        manifest=rules.ingest.output.manifest,
+        samples=config["samples"],
+        stamp=stamp("lmfit", "{analysis}"),
+    output:
+        f"{OUTDIR}/{{analysis}}/lmfit/{{shard}}.npz",
+    log:
+        f"{OUTDIR}/logs/{{analysis}}/lmfit/{{shard}}.log",
+    benchmark:
+        f"{OUTDIR}/benchmarks/{{analysis}}/lmfit/{{shard}}.tsv"
+    wildcard_constraints:
+        analysis=GAUSSIAN_NAMES,
+    conda:
+        "../envs/glmstack.yaml"
+    resources:
+        mem_mb=shard_mem_mb,
+    params:
+        analysis=analysis_params("lmfit"),
+        code=code("lmfit.py"),
+    script:
+        "../scripts/lmfit.py"
+
+
+rule moderate:
+    input:
+        fits=lmfit_files,
+        manifest=rules.ingest.output.manifest,
+        samples=config["samples"],
+        stamp=stamp("moderate", "{analysis}"),
+    output:
+        table=f"{OUTDIR}/{{analysis}}/{{table}}.tsv",
+    log:
+        f"{OUTDIR}/logs/{{analysis}}/table_{{table}}.log",
+    benchmark:
+        f"{OUTDIR}/benchmarks/{{analysis}}/table_{{table}}.tsv"
+    wildcard_constraints:
+        analysis=GAUSSIAN_NAMES,
+    conda:
+        "../envs/glmstack.yaml"
+    params:
+        analysis=analysis_params("moderate"),
+        code=code("moderate.py"),
+    script:
+        "../scripts/moderate.py"
+
+
+rule limma_model:
+    input:
+        fits=lmfit_files,
+        manifest=rules.ingest.output.manifest,
+        samples=config["samples"],
+        stamp=stamp("limma_model", "{analysis}"),
+    output:
+        model=f"{OUTDIR}/{{analysis}}/model.json",
+    log:
+        f"{OUTDIR}/logs/{{analysis}}/model.log",
+    benchmark:
+        f"{OUTDIR}/benchmarks/{{analysis}}/model.tsv"
+    wildcard_constraints:
+        analysis=GAUSSIAN_NAMES,
+    conda:
+        "../envs/glmstack.yaml"
+    params:
+        analysis=analysis_params("limma_summary"),
+        code=code("limma_model.py"),
+    script:
+        "../scripts/limma_model.py"
+
+
+rule plot_limma_analysis:
+    input:
+        fits=lmfit_files,
+        model=rules.limma_model.output.model,
+        stamp=stamp("plot_limma_analysis", "{analysis}"),
+    output:
+        sigma_mean=report(
+            REPORT_PATHS.analysis_plot("sigma_mean"),
+            caption="captions/sigma_mean.rst",
+            category="{analysis}",
+            subcategory="model",
+            labels={"figure": "sigma against mean"},
+        ),
+    log:
+        f"{OUTDIR}/logs/{{analysis}}/plot_analysis.log",
+    benchmark:
+        f"{OUTDIR}/benchmarks/{{analysis}}/plot_analysis.tsv"
+    wildcard_constraints:
+        analysis=GAUSSIAN_NAMES,
+    conda:
+        "../envs/glmstack.yaml"
+    params:
+        analysis=analysis_params("limma_summary"),
+        code=code("plot_limma_analysis.py"),
+    script:
+        "../scripts/plot_limma_analysis.py"
+
+
+rule plot_limma_table:
+    input:
+        table=rules.moderate.output.table,
+        stamp=stamp("plot_limma_table", "{analysis}"),
+    output:
+        ma=report(
+            REPORT_PATHS.table_plot("ma"),
+            caption="captions/limma_ma.rst",
+            category="{analysis}",
+            subcategory="{table}",
+            labels={"figure": "MA plot"},
+        ),
+        volcano=report(
+            REPORT_PATHS.table_plot("volcano"),
+            caption="captions/limma_volcano.rst",
+            category="{analysis}",
+            subcategory="{table}",
+            labels={"figure": "volcano plot"},
+        ),
+        pvalues=report(
+            REPORT_PATHS.table_plot("pvalues"),
+            caption="captions/limma_pvalues.rst",
+            category="{analysis}",
+            subcategory="{table}",
+            labels={"figure": "p-value histogram"},
+        ),
+        top=report(
+            REPORT_PATHS.top_genes_table(),
+            caption="captions/top_genes.rst",
+            category="{analysis}",
+            subcategory="{table}",
+            labels={"figure": "top features table"},
+        ),
+    log:
+        f"{OUTDIR}/logs/{{analysis}}/plot_{{table}}.log",
+    benchmark:
+        f"{OUTDIR}/benchmarks/{{analysis}}/plot_{{table}}.tsv"
+    wildcard_constraints:
+        analysis=GAUSSIAN_NAMES,
+    conda:
+        "../envs/glmstack.yaml"
+    params:
+        analysis=analysis_params("limma_summary"),
+        top_genes=config["report"]["top_genes"],
+        code=code("plot_limma_table.py"),
+    script:
+        "../scripts/plot_limma_table.py"
+
+
+rule plot_values:
+    input:
+        shards=all_shard_files,
+        manifest=rules.ingest.output.manifest,
+        samples=config["samples"],
+        stamp=stamp("plot_values"),
+    output:
+        pca=report(
+            REPORT_PATHS.study_plot("values_pca"),
+            caption="captions/values_pca.rst",
+            category="Study",
+            labels={"figure": "PCA of the values"},
+        ),
+        pca_table=f"{OUTDIR}/qc/values_pca.tsv",
+    log:
+        f"{OUTDIR}/logs/plot_values.log",
+    benchmark:
+        f"{OUTDIR}/benchmarks/plot_values.tsv"
+    conda:
+        "../envs/glmstack.yaml"
+    params:
+        plot=values_plot_params(),
+        code=code("plot_values.py"),
+    script:
+        "../scripts/plot_values.py"

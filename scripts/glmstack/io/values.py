@@ -1,0 +1,116 @@
+"""Value matrices (`values:`): log-scale numbers for the gaussian family, NA allowed.
+
+The same layout as a count matrix (glmstack.io.counts: header, ids as text by position, row
+chunks), but any finite number is a value and empty or NA cells are missing observations
+(NaN), fitted as limma does: each feature on the samples it has. A feature with no value at
+all is kept; its statistics are NA in the tables, as in limma. Text and infinite cells are
+refused, each named (file, feature, sample, value), before any fit.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import StudyError
+from .counts import (
+    NA_TEXT,
+    READ_CHUNK_CELLS,
+    CountLayout,
+    _cells,
+    _csv_options,
+    _parse_error,
+    _read_text,
+    check_feature_ids,
+    count_layout,
+)
+from .files import DECODE_ERRORS, unreadable
+
+
+@dataclass(frozen=True)
+class Values:
+    """feature_id (G,) text; samples (N,) ids; values (G, N) float64, NaN where missing;
+    n_missing : missing cells; n_empty : features with no value at all (kept, NA in tables)."""
+
+    feature_id: np.ndarray
+    samples: list[str]
+    values: np.ndarray
+    n_missing: int
+    n_empty: int
+
+
+def _read_numbers(layout: CountLayout) -> tuple[np.ndarray, np.ndarray] | None:
+    """Ids and values (NaN where missing) in row chunks; None as soon as a chunk holds text."""
+    first = 1 + len(layout.annotation)
+    rows = max(1, READ_CHUNK_CELLS // max(1, len(layout.samples)))
+    ids, blocks = [], []
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            reader = pd.read_csv(layout.path, dtype={"c0": str}, chunksize=rows, **_csv_options(layout))
+            with reader:
+                for chunk in reader:
+                    values = chunk.iloc[:, first:]
+                    if not all(dtype.kind in "iuf" for dtype in values.dtypes):
+                        return None
+                    ids.append(chunk.iloc[:, 0].to_numpy(dtype=str))
+                    blocks.append(values.to_numpy(dtype=float))
+    except DECODE_ERRORS as exc:
+        raise unreadable(layout.path, exc) from None
+    except (pd.errors.ParserError, pd.errors.ParserWarning, ValueError) as exc:
+        raise _parse_error(layout, exc) from None
+    if not blocks:
+        return np.zeros(0, dtype=str), np.zeros((0, len(layout.samples)))
+    return np.concatenate(ids), np.concatenate(blocks)
+
+
+def read_values(path: str | Path, exclude: list[str] | tuple = ()) -> Values:
+    """Read and check a value matrix: unique ids, numbers or NA in every cell, none infinite.
+
+    Parameters
+    ----------
+    path : TSV/CSV (.gz ok), features x samples, first column the feature id.
+    exclude : sample ids to leave out.
+
+    Raises
+    ------
+    StudyError : naming the file and the bad cells (feature/sample=value) with the fix.
+    """
+    layout = count_layout(path)
+    table = _read_numbers(layout)
+    if table is None:  # slow path: the cells as text, to name the ones that are not numbers
+        frame = _read_text(layout)
+        feature_id = frame.iloc[:, 0].astype(str).to_numpy(dtype=str)
+        text = frame.iloc[:, 1 + len(layout.annotation) :].to_numpy(dtype=str)
+        numbers = pd.DataFrame(text).apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+        missing = np.isin(np.char.strip(text), NA_TEXT + ["nan", "None"])
+        bad = np.isnan(numbers) & ~missing
+        if bad.any():
+            rows, cols = np.nonzero(bad)
+            raise StudyError(
+                f"{layout.path}: {bad.sum()} cells are not numbers, e.g. "
+                f"{_cells(feature_id, layout.samples, rows, cols, text)}. Fix: every cell must be a "
+                "number on the log scale, or empty / NA where the value is missing."
+            )
+    else:
+        feature_id, numbers = table
+    if feature_id.size == 0:
+        raise StudyError(f"{layout.path}: the value matrix has a header but no features. Fix: check the file.")
+    check_feature_ids(layout, feature_id)
+    keep = [j for j, s in enumerate(layout.samples) if s not in set(exclude)]
+    numbers = numbers[:, keep] if len(keep) < len(layout.samples) else numbers
+    samples = [layout.samples[j] for j in keep]
+    infinite = np.isinf(numbers)
+    if infinite.any():
+        rows, cols = np.nonzero(infinite)
+        raise StudyError(
+            f"{layout.path}: {len(rows)} cells are infinite, e.g. {_cells(feature_id, samples, rows, cols, numbers)}. "
+            "Fix: give log-scale values (e.g. log2 of intensities plus an offset); write NA where missing."
+        )
+    missing = np.isnan(numbers)
+    n_empty = int(np.sum(missing.all(axis=1)))
+    return Values(feature_id, samples, np.ascontiguousarray(numbers), int(missing.sum()), n_empty)

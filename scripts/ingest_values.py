@@ -1,0 +1,25 @@
+"""Rule ingest (studies with `values:`): read and check the value matrix, write the feature shards."""
+
+from pathlib import Path
+
+from glmstack.io.files import write_json
+from glmstack.io.shards import write_shards
+from glmstack.io.values import read_values
+from glmstack.logs import log_to
+from glmstack.study import OUTDIR_MARKER_TEXT
+
+
+def main(smk) -> None:
+    log = log_to(smk.log[0])
+    Path(smk.output.marker).write_text(OUTDIR_MARKER_TEXT)
+    settings = smk.params.settings
+    data = read_values(smk.input.values, settings["exclude_samples"])
+    shards = write_shards(smk.output.shards, data.feature_id, {"values": data.values}, settings["genes_per_shard"])
+    manifest = {"input": "values", "samples": data.samples, "n_genes": len(data.feature_id), "shards": shards}
+    write_json(smk.output.manifest, manifest)
+    log.info("%d features x %d samples in %d shards; %d missing values, %d features with none (NA in the tables)",
+             len(data.feature_id), len(data.samples), len(shards), data.n_missing, data.n_empty)
+
+
+if __name__ == "__main__":
+    main(snakemake)  # noqa: F821 - injected by Snakemake

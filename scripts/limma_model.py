@@ -1,0 +1,26 @@
+"""Rule limma_model: model.json of a gaussian analysis (prior, counts tested / significant)."""
+
+from glmstack.design.model import build_model
+from glmstack.gaussian.analysis import analysis_tables, model_summary
+from glmstack.gaussian.lmfit import fit_from_arrays
+from glmstack.io.files import read_json, write_json
+from glmstack.io.samples import aligned_samples
+from glmstack.io.shards import concat_npz
+from glmstack.logs import log_to
+from glmstack.spec import Analysis
+
+
+def main(smk) -> None:
+    log = log_to(smk.log[0])
+    analysis = Analysis.from_params(smk.params.analysis)
+    fits = concat_npz(smk.input.fits)
+    samples = read_json(smk.input.manifest)["samples"]
+    model = build_model(aligned_samples(smk.input.samples, samples), analysis)
+    # the same function as rule moderate (which writes the tables alongside)
+    result = analysis_tables(fits["gene_id"], fit_from_arrays(fits), model, analysis)
+    write_json(smk.output.model, model_summary(model, analysis, result, samples))
+    log.info("%d features; df.prior %s", len(fits["gene_id"]), result["moderation"].prior.df_prior[:1])
+
+
+if __name__ == "__main__":
+    main(snakemake)  # noqa: F821 - injected by Snakemake

@@ -1,0 +1,24 @@
+"""Rule moderate: limma's genome-wide moderation and one table (moderated t, treat or F)."""
+
+from glmstack.design.model import build_model
+from glmstack.gaussian.analysis import analysis_tables
+from glmstack.gaussian.lmfit import fit_from_arrays
+from glmstack.io.files import read_json, write_tsv
+from glmstack.io.samples import aligned_samples
+from glmstack.io.shards import concat_npz
+from glmstack.logs import log_to
+from glmstack.spec import Analysis
+
+
+def main(smk) -> None:
+    log = log_to(smk.log[0])
+    analysis, name = Analysis.from_params(smk.params.analysis), smk.wildcards.table
+    fits = concat_npz(smk.input.fits)
+    model = build_model(aligned_samples(smk.input.samples, read_json(smk.input.manifest)["samples"]), analysis)
+    table = analysis_tables(fits["gene_id"], fit_from_arrays(fits), model, analysis, [name])["tables"][name]
+    write_tsv(smk.output.table, table)
+    log.info("%s: %d of %d features tested", name, int(table["P.Value"].notna().sum()), len(table))
+
+
+if __name__ == "__main__":
+    main(snakemake)  # noqa: F821 - injected by Snakemake

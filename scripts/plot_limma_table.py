@@ -1,0 +1,28 @@
+"""Rule plot_limma_table: MA, volcano and p-value histogram of one limma table, and its top features."""
+
+import numpy as np
+import pandas as pd
+from glmstack.io.files import write_tsv
+from glmstack.logs import log_to
+from glmstack.report import plots
+from glmstack.report.summary import top_genes
+from glmstack.spec import Analysis
+
+
+def main(smk) -> None:
+    log = log_to(smk.log[0])
+    analysis, table_name = Analysis.from_params(smk.params.analysis), smk.wildcards.table
+    name = f"{analysis.name}: {table_name}"
+    table = pd.read_csv(smk.input.table, sep="\t", dtype={"feature_id": str},
+                        keep_default_na=False, na_values=[""])  # as glmstack.io writes it
+    top = top_genes(table, smk.params.top_genes)
+    paths = {"ma": smk.output.ma, "volcano": smk.output.volcano, "pvalues": smk.output.pvalues}
+    rows = top.index.to_numpy()[: plots.MAX_LABELS]
+    plots.limma_table_plots(table, rows, analysis.alpha, analysis.lfc_threshold, paths, name)
+    write_tsv(smk.output.top, top)
+    log.info("%s: %d features with adj.P.Val < %g", name, int(np.sum(table["adj.P.Val"] < analysis.alpha)),
+             analysis.alpha)
+
+
+if __name__ == "__main__":
+    main(snakemake)  # noqa: F821 - injected by Snakemake

@@ -1,0 +1,150 @@
+"""Studies on a `values:` matrix: the reader (NA kept, bad cells named) and the family checks."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from glmstack import study as study_checks
+from glmstack.errors import StudyError
+from glmstack.io import counts as count_files
+from glmstack.io import values as value_files
+from glmstack.spec import study_analyses
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = yaml.safe_load((ROOT / "config" / "schema.yaml").read_text())
+GOOD = "feature\ta1\ta2\ta3\tb1\tb2\tb3\nf1\t1.5\t-0.25\t2\t3.125\t2.5\t3\nf2\tNA\t1\t\t4\t2\t3\nf3\tNA\tNA\tNA\tNA\tNA\tNA\n"
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    if name.endswith(".gz"):
+        with gzip.open(path, "wt") as fh:
+            fh.write(text)
+    else:
+        path.write_text(text)
+    return path
+
+
+def study(**analysis) -> dict:
+    base = {"design": "~ condition", "contrasts": {"t": ["condition", "trt", "ctl"]}}
+    return {"values": "v.tsv", "samples": "s.tsv", "analyses": {"main": {**base, **analysis}}}
+
+
+def test_values_keep_na_as_nan_and_count_empty_features(tmp_path):
+    data = value_files.read_values(write(tmp_path, "v.tsv", GOOD))
+    assert data.feature_id.tolist() == ["f1", "f2", "f3"] and data.samples == ["a1", "a2", "a3", "b1", "b2", "b3"]
+    np.testing.assert_array_equal(data.values[0], [1.5, -0.25, 2, 3.125, 2.5, 3])
+    assert np.isnan(data.values[1, [0, 2]]).all() and data.n_missing == 8 and data.n_empty == 1
+
+
+def test_gzip_csv_and_row_chunks_give_the_same_values(tmp_path, monkeypatch):
+    whole = value_files.read_values(write(tmp_path, "v.tsv", GOOD))
+    csv = value_files.read_values(write(tmp_path, "v.csv.gz", GOOD.replace("\t", ",")))
+    monkeypatch.setattr(value_files, "READ_CHUNK_CELLS", 6)  # one row per chunk
+    chunked = value_files.read_values(write(tmp_path, "w.tsv", GOOD))
+    for other in (csv, chunked):
+        np.testing.assert_array_equal(other.values, whole.values)
+        assert other.feature_id.tolist() == whole.feature_id.tolist()
+
+
+def test_text_cells_are_named(tmp_path):
+    path = write(tmp_path, "v.tsv", GOOD.replace("3.125", "high"))
+    with pytest.raises(StudyError, match=r"v.tsv: 1 cells are not numbers, e.g. f1/b1='high'"):
+        value_files.read_values(path)
+
+
+def test_infinite_values_are_named(tmp_path):
+    with pytest.raises(StudyError, match=r"1 cells are infinite, e.g. f1/a3"):
+        value_files.read_values(write(tmp_path, "v.tsv", GOOD.replace("\t2\t3.125", "\tinf\t3.125")))
+
+
+def test_ids_are_text_and_duplicates_refused(tmp_path):
+    ids = value_files.read_values(write(tmp_path, "v.tsv", GOOD.replace("f1", "007").replace("f2", "1e5")))
+    assert ids.feature_id.tolist()[:2] == ["007", "1e5"]
+    with pytest.raises(StudyError, match="duplicated feature ids"):
+        value_files.read_values(write(tmp_path, "w.tsv", GOOD.replace("f2", "f1")))
+
+
+def test_excluded_samples_are_left_out(tmp_path):
+    data = value_files.read_values(write(tmp_path, "v.tsv", GOOD), exclude=["a2"])
+    assert data.samples == ["a1", "a3", "b1", "b2", "b3"] and data.values.shape == (3, 5)
+
+
+def test_counts_reader_still_refuses_na(tmp_path):
+    with pytest.raises(StudyError, match="blank or NA"):
+        count_files.read_counts(write(tmp_path, "c.tsv", GOOD.replace("-0.25", "0").replace(".", "")))
+
+
+def test_both_counts_and_values_are_refused():
+    config = {**study(), "counts": "c.tsv"}
+    with pytest.raises(StudyError, match="both `counts:` and `values:` are given"):
+        study_checks.check_config(config, SCHEMA)
+
+
+def test_neither_counts_nor_values_is_refused():
+    config = study()
+    del config["values"]
+    with pytest.raises(StudyError, match="missing key 'counts' .*or 'values'"):
+        study_checks.check_config(config, SCHEMA)
+
+
+def families(config: dict) -> None:
+    study_checks.check_families(study_analyses(config), config)
+
+
+def test_gaussian_on_counts_is_refused_with_the_fix_voom():
+    config = {**study(family="gaussian"), "counts": "c.tsv"}
+    del config["values"]
+    with pytest.raises(StudyError, match="family gaussian does not fit a study with `counts:`.*family: voom"):
+        families(config)
+
+
+@pytest.mark.parametrize("family", ["nb", "voom"])
+def test_count_families_on_values_are_refused(family):
+    with pytest.raises(StudyError, match=f"family {family} does not fit a study with `values:`"):
+        families(study(family=family))
+
+
+def test_robust_moderation_is_refused_before_any_job():
+    with pytest.raises(StudyError, match="moderation.robust: true .* not implemented yet"):
+        families(study(moderation={"robust": True}))
+
+
+def test_voom_is_refused_for_now():
+    config = {**study(family="voom"), "counts": "c.tsv"}
+    del config["values"]
+    with pytest.raises(StudyError, match="family voom is not wired into the workflow yet"):
+        families(config)
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"alt_hypothesis": "less"}, "alt_hypothesis less is not available for family gaussian"),
+        ({"normalization": "tmm"}, "is a setting of family voom"),
+    ],
+)
+def test_keys_of_other_families_are_refused(entry, message):
+    with pytest.raises(StudyError, match=message):
+        families(study(**entry))
+
+
+def test_moderation_on_an_nb_analysis_is_refused():
+    config = {**study(moderation={"trend": True}), "counts": "c.tsv"}
+    del config["values"]
+    with pytest.raises(StudyError, match="`moderation:` is a setting of family gaussian"):
+        families(config)
+
+
+def test_a_good_values_study_passes():
+    families(study(moderation={"trend": True}, lfc_threshold=0.5))
+
+
+@pytest.mark.parametrize(("key", "value"), [("size_factors_file", "sf.tsv"), ("round_counts", True)])
+def test_count_settings_on_a_values_study_are_refused(key, value):
+    with pytest.raises(StudyError, match=f"{key} applies to `counts:`"):
+        families({**study(), key: value})
