@@ -1,6 +1,7 @@
 # The study: config and sample-sheet checks before any job runs, the analyses (glmstack.spec),
 # and the input and params functions of the rules. No rules here.
 
+import functools
 import sys
 from pathlib import Path
 
@@ -69,6 +70,7 @@ wildcard_constraints:
     table="|".join(sorted({t for a in ANALYSES.values() for t in a.table_names})),
 
 
+@functools.cache
 def code(script):
     """Hash of an entry script and the glmstack modules it imports: edits rerun its jobs."""
     return code_hash(SCRIPTS / script, SCRIPTS / "glmstack")

@@ -9,6 +9,7 @@ edit to the plotting code reruns the plot jobs and leaves the fits alone.
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import json
 from pathlib import Path
@@ -26,8 +27,15 @@ def _module_file(package_dir: Path, dotted: str) -> Path | None:
     return None
 
 
-def _imported_modules(path: Path, package_dir: Path) -> set[str]:
+def _imported_modules(path: Path, package_dir: Path) -> frozenset[str]:
     """Dotted glmstack modules that `path` imports (absolute or relative, anywhere in it)."""
+    stat = path.stat()
+    return _parsed_imports(path, package_dir, (stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=None)
+def _parsed_imports(path: Path, package_dir: Path, _version: tuple[int, int]) -> frozenset[str]:
+    """`_imported_modules` for one version of the file (parsed once per process and version)."""
     here = path.parent if path.name == "__init__.py" else path.with_suffix("")
     own = [PACKAGE, *here.relative_to(package_dir).parts] if package_dir in path.parents else None
     found: set[str] = set()
@@ -55,7 +63,7 @@ def _imported_modules(path: Path, package_dir: Path) -> set[str]:
                 parts = name.split(".")
                 # every enclosing package's __init__ runs too
                 found.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
-    return found
+    return frozenset(found)
 
 
 def script_modules(script: Path, package_dir: Path) -> list[Path]:
