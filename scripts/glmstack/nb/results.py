@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
-from ..design.formula import Design
-from ..design.model import Model
 from ..inference.fdr import independent_filtering
 from ..inference.record import from_arrays
 from ..spec import Analysis
+
+if TYPE_CHECKING:  # the table jobs need no design, and importing formulaic costs them 0.2 s
+    from ..design.formula import Design
+    from ..design.model import Model
 
 RESULT_COLUMNS = ["gene_id", "baseMean", "log2FoldChange", "lfcSE", "stat", "pvalue", "padj"]
 
