@@ -44,7 +44,7 @@ def test_values_keep_na_as_nan_and_count_empty_features(tmp_path):
 def test_gzip_csv_and_row_chunks_give_the_same_values(tmp_path, monkeypatch):
     whole = value_files.read_values(write(tmp_path, "v.tsv", GOOD))
     csv = value_files.read_values(write(tmp_path, "v.csv.gz", GOOD.replace("\t", ",")))
-    monkeypatch.setattr(value_files, "READ_CHUNK_CELLS", 6)  # one row per chunk
+    monkeypatch.setattr(count_files, "READ_CHUNK_CELLS", 6)  # one row per chunk (the shared reader)
     chunked = value_files.read_values(write(tmp_path, "w.tsv", GOOD))
     for other in (csv, chunked):
         np.testing.assert_array_equal(other.values, whole.values)

@@ -159,11 +159,12 @@ def _read_text(layout: CountLayout) -> pd.DataFrame:
         raise _parse_error(layout, exc) from None
 
 
-def _read_numbers(layout: CountLayout) -> tuple[np.ndarray, np.ndarray] | None:
+def read_numbers(layout: CountLayout, allow_missing: bool = False) -> tuple[np.ndarray, np.ndarray] | None:
     """Feature ids and values (float64), read in row chunks of about READ_CHUNK_CELLS counts.
 
-    Returns None as soon as a chunk holds text or blanks: the caller then reads the table as
-    text to name the bad cells. Chunks keep the peak memory near one copy of the matrix.
+    Returns None as soon as a chunk holds text (or, unless `allow_missing`, blanks or NA): the
+    caller then reads the table as text to name the bad cells. Missing cells are NaN. Chunks
+    keep the peak memory near one copy of the matrix.
     """
     first = 1 + len(layout.annotation)
     rows = max(1, READ_CHUNK_CELLS // max(1, len(layout.samples)))
@@ -178,7 +179,7 @@ def _read_numbers(layout: CountLayout) -> tuple[np.ndarray, np.ndarray] | None:
                     if not all(kind in "iuf" for kind in (dtype.kind for dtype in values.dtypes)):
                         return None
                     block = values.to_numpy(dtype=float)
-                    if np.isnan(block).any():
+                    if not allow_missing and np.isnan(block).any():
                         return None
                     ids.append(chunk.iloc[:, 0].to_numpy(dtype=str))
                     blocks.append(block)
@@ -219,7 +220,7 @@ def read_counts(
     """
     layout = count_layout(path)
     path = layout.path
-    table = _read_numbers(layout)
+    table = read_numbers(layout)
     if table is None:  # slow path: the cells as text, to name the bad ones
         frame = _read_text(layout)
         gene_id = frame.iloc[:, 0].astype(str).to_numpy(dtype=str)

@@ -9,7 +9,6 @@ refused, each named (file, feature, sample, value), before any fit.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,16 +18,12 @@ import pandas as pd
 from ..errors import StudyError
 from .counts import (
     NA_TEXT,
-    READ_CHUNK_CELLS,
-    CountLayout,
     _cells,
-    _csv_options,
-    _parse_error,
     _read_text,
     check_feature_ids,
     count_layout,
+    read_numbers,
 )
-from .files import DECODE_ERRORS, unreadable
 
 
 @dataclass(frozen=True)
@@ -41,31 +36,6 @@ class Values:
     values: np.ndarray
     n_missing: int
     n_empty: int
-
-
-def _read_numbers(layout: CountLayout) -> tuple[np.ndarray, np.ndarray] | None:
-    """Ids and values (NaN where missing) in row chunks; None as soon as a chunk holds text."""
-    first = 1 + len(layout.annotation)
-    rows = max(1, READ_CHUNK_CELLS // max(1, len(layout.samples)))
-    ids, blocks = [], []
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            reader = pd.read_csv(layout.path, dtype={"c0": str}, chunksize=rows, **_csv_options(layout))
-            with reader:
-                for chunk in reader:
-                    values = chunk.iloc[:, first:]
-                    if not all(dtype.kind in "iuf" for dtype in values.dtypes):
-                        return None
-                    ids.append(chunk.iloc[:, 0].to_numpy(dtype=str))
-                    blocks.append(values.to_numpy(dtype=float))
-    except DECODE_ERRORS as exc:
-        raise unreadable(layout.path, exc) from None
-    except (pd.errors.ParserError, pd.errors.ParserWarning, ValueError) as exc:
-        raise _parse_error(layout, exc) from None
-    if not blocks:
-        return np.zeros(0, dtype=str), np.zeros((0, len(layout.samples)))
-    return np.concatenate(ids), np.concatenate(blocks)
 
 
 def read_values(path: str | Path, exclude: list[str] | tuple = ()) -> Values:
@@ -81,7 +51,7 @@ def read_values(path: str | Path, exclude: list[str] | tuple = ()) -> Values:
     StudyError : naming the file and the bad cells (feature/sample=value) with the fix.
     """
     layout = count_layout(path)
-    table = _read_numbers(layout)
+    table = read_numbers(layout, allow_missing=True)
     if table is None:  # slow path: the cells as text, to name the ones that are not numbers
         frame = _read_text(layout)
         feature_id = frame.iloc[:, 0].astype(str).to_numpy(dtype=str)
