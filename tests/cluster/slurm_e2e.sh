@@ -186,7 +186,7 @@ ours, theirs = (Path(p) for p in sys.argv[1:3])
 def files(root):
     return sorted(
         p.relative_to(root) for p in root.rglob("*")
-        if p.is_file() and p.relative_to(root).parts[0] not in ("logs", "benchmarks") and not p.name.startswith(".")
+        if p.is_file() and p.relative_to(root).parts[0] not in ("logs", "benchmarks", "stamps") and not p.name.startswith(".")
     )
 
 

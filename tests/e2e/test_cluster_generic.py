@@ -35,12 +35,13 @@ def bundled_study(where: Path) -> Path:
 
 
 def result_files(outdir: Path) -> list[Path]:
-    """Every file a run leaves in its output directory, except logs and timings."""
+    """Every file a run leaves in its output directory, except logs, timings and stamps (which
+    record where and when the inputs were read: file paths, inodes, times)."""
     return sorted(
         p.relative_to(outdir)
         for p in outdir.rglob("*")
         if p.is_file()
-        and p.parts[len(outdir.parts)] not in ("logs", "benchmarks")
+        and p.parts[len(outdir.parts)] not in ("logs", "benchmarks", "stamps")
         and not p.name.startswith(".")
     )
 
