@@ -66,6 +66,17 @@ def read_json(path: Path) -> dict:
         return json.load(handle)
 
 
+def write_text(tmp_path: Path, name: str, text: str) -> Path:
+    """tmp_path/name holding `text` (gzipped when the name ends in .gz)."""
+    path = tmp_path / name
+    if name.endswith(".gz"):
+        with gzip.open(path, "wt") as fh:
+            fh.write(text)
+    else:
+        path.write_text(text)
+    return path
+
+
 def read_table(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, sep="\t", dtype={"gene_id": str, "sample": str}, na_values=["NA"])
 

@@ -145,3 +145,14 @@ def read_stamp(path: str | Path) -> dict:
         return json.loads(Path(path).read_text())
     except (OSError, ValueError):
         return {}
+
+
+def software_versions(packages: tuple[str, ...]) -> dict[str, str]:
+    """glmstack's, Python's and the given packages' versions, for model.json (read from the
+    installed metadata, so no package is imported for it)."""
+    import platform
+    from importlib.metadata import version
+
+    from . import __version__
+
+    return {"glmstack": __version__, "python": platform.python_version(), **{p: version(p) for p in packages}}

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import gzip
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
+from cases import write_text as write
 from glmstack import study as study_checks
 from glmstack.errors import StudyError
 from glmstack.io import counts as count_files
@@ -17,16 +17,6 @@ from glmstack.spec import study_analyses
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = yaml.safe_load((ROOT / "config" / "schema.yaml").read_text())
 GOOD = "feature\ta1\ta2\ta3\tb1\tb2\tb3\nf1\t1.5\t-0.25\t2\t3.125\t2.5\t3\nf2\tNA\t1\t\t4\t2\t3\nf3\tNA\tNA\tNA\tNA\tNA\tNA\n"
-
-
-def write(tmp_path: Path, name: str, text: str) -> Path:
-    path = tmp_path / name
-    if name.endswith(".gz"):
-        with gzip.open(path, "wt") as fh:
-            fh.write(text)
-    else:
-        path.write_text(text)
-    return path
 
 
 def study(**analysis) -> dict:

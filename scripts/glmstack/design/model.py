@@ -49,3 +49,34 @@ def build_model(samples: pd.DataFrame, analysis: Analysis) -> Model:
     specs = dict(analysis.contrasts or {}) or {"results": {"coef": full.results_names[-1]}}
     contrasts = [resolve_contrast(full, name, spec, samples, where) for name, spec in specs.items()]
     return Model(full, reduced, contrasts, samples)
+
+
+def _columns(design: Design) -> list[dict]:
+    return [
+        {"formula_name": c, "r_name": r, "deseq2_name": d}
+        for c, r, d in zip(design.columns, design.r_names, design.results_names)
+    ]
+
+
+def model_description(model: Model, analysis: Analysis) -> dict:
+    """The family-independent part of model.json: formulas, test, the design columns under
+    their three names, and the contrast vectors."""
+    return {
+        "design": analysis.design,
+        "reduced": analysis.reduced,
+        "test": analysis.test,
+        "design_columns": _columns(model.full),
+        "reduced_columns": _columns(model.reduced) if model.reduced is not None else None,
+        "contrasts": [
+            {"name": c.name, "description": c.description, "vector": c.vector.tolist()}
+            for c in model.contrasts
+        ],
+    }
+
+
+def model_settings(analysis: Analysis, job: str) -> dict:
+    """model.json's `settings`: the keys that shaped `job`, less those listed elsewhere in it."""
+    settings = analysis.params(job)
+    for key in ("name", "design", "reduced", "contrasts"):
+        settings.pop(key)
+    return settings

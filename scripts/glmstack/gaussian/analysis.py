@@ -8,15 +8,12 @@ reduced design drops, and lfc_threshold > 0 is limma's treat.
 
 from __future__ import annotations
 
-import platform
-from importlib.metadata import version
-
 import numpy as np
 import pandas as pd
 
-from ..design.formula import Design
-from ..design.model import Model
+from ..design.model import Model, model_description, model_settings
 from ..spec import Analysis
+from ..workflow import software_versions
 from . import steps
 from .lmfit import LinearFit
 
@@ -53,13 +50,6 @@ def analysis_tables(
     )
 
 
-def _columns(design: Design) -> list[dict]:
-    return [
-        {"formula_name": c, "r_name": r, "deseq2_name": d}
-        for c, r, d in zip(design.columns, design.r_names, design.results_names)
-    ]
-
-
 def _value_or_range(values: np.ndarray) -> float | dict:
     """A scalar where every feature shares it, else its min / median / max over finite values."""
     finite = values[np.isfinite(values)]
@@ -80,32 +70,16 @@ def model_summary(model: Model, analysis: Analysis, result: dict, samples: list[
     """model.json of a gaussian analysis: formulas, design columns, contrasts, the prior
     (df.prior, s2.prior: a number, or min / median / max where they vary by feature), counts of
     features fitted / tested / significant per table, settings and software versions."""
-    from .. import __version__
-
     fit, moderation = result["fit"], result["moderation"]
-    settings = analysis.params("limma_summary")
-    for key in ("name", "design", "reduced", "contrasts"):
-        settings.pop(key)
     return {
         "family": analysis.family,
-        "design": analysis.design,
-        "reduced": analysis.reduced,
-        "test": analysis.test,
+        **model_description(model, analysis),
         "samples": list(samples),
-        "design_columns": _columns(model.full),
-        "reduced_columns": _columns(model.reduced) if model.reduced is not None else None,
-        "contrasts": [
-            {"name": c.name, "description": c.description, "vector": c.vector.tolist()} for c in model.contrasts
-        ],
         "df_prior": _value_or_range(moderation.prior.df_prior),
         "s2_prior": _value_or_range(moderation.prior.s2_prior),
         "n_features": fit.n_features,
         "n_no_residual_df": int(np.sum(fit.df_residual == 0)),
         "results": [table_summary(name, t, analysis.alpha) for name, t in result["tables"].items()],
-        "settings": settings,
-        "versions": {
-            "glmstack": __version__,
-            "python": platform.python_version(),
-            **{package: version(package) for package in ("numpy", "scipy", "pandas", "formulaic")},
-        },
+        "settings": model_settings(analysis, "limma_summary"),
+        "versions": software_versions(("numpy", "scipy", "pandas", "formulaic")),
     }

@@ -10,9 +10,9 @@ import pandas as pd
 from ..inference.fdr import independent_filtering
 from ..inference.record import from_arrays
 from ..spec import Analysis
+from ..workflow import software_versions
 
 if TYPE_CHECKING:  # the table jobs need no design, and importing formulaic costs them 0.2 s
-    from ..design.formula import Design
     from ..design.model import Model
 
 RESULT_COLUMNS = ["gene_id", "baseMean", "log2FoldChange", "lfcSE", "stat", "pvalue", "padj"]
@@ -74,35 +74,14 @@ def dispersion_table(fit: dict[str, np.ndarray]) -> pd.DataFrame:
     )
 
 
-def _columns(design: Design) -> list[dict]:
-    return [
-        {"formula_name": c, "r_name": r, "deseq2_name": d}
-        for c, r, d in zip(design.columns, design.r_names, design.results_names)
-    ]
-
-
 def model_summary(
     model: Model, analysis: Analysis, fit: dict, trend_json: dict, manifest: dict, summaries: list
 ) -> dict:
     """model.json: formulas, design columns (three namings), size factors, trend, prior, counts."""
-    import platform
-    from importlib.metadata import version  # no need to import statsmodels (slow) for it
+    from ..design.model import model_description, model_settings  # merge only: see TYPE_CHECKING
 
-    from .. import __version__
-
-    settings = analysis.params("tables")
-    for key in ("name", "design", "reduced", "contrasts"):
-        settings.pop(key)
     return {
-        "design": analysis.design,
-        "reduced": analysis.reduced,
-        "test": analysis.test,
-        "design_columns": _columns(model.full),
-        "reduced_columns": _columns(model.reduced) if model.reduced is not None else None,
-        "contrasts": [
-            {"name": c.name, "description": c.description, "vector": c.vector.tolist()}
-            for c in model.contrasts
-        ],
+        **model_description(model, analysis),
         "size_factors": dict(zip(manifest["samples"], manifest["size_factors"])),
         "trend": {
             "fit_type_requested": trend_json["trend"]["requested"],
@@ -119,13 +98,7 @@ def model_summary(
         "n_cooks_replaced_genes": int(np.nansum(fit["replaced"])),
         "n_counts_replaced": int(fit["n_counts_replaced"]),
         "results": summaries,
-        "settings": settings,
-        "versions": {
-            "glmstack": __version__,
-            "python": platform.python_version(),
-            **{
-                package: version(package)
-                for package in ("numpy", "scipy", "statsmodels", "pandas", "formulaic")
-            },
-        },
+        "settings": model_settings(analysis, "tables"),
+        # statsmodels through its metadata: importing it for the version would be slow
+        "versions": software_versions(("numpy", "scipy", "statsmodels", "pandas", "formulaic")),
     }
