@@ -12,7 +12,6 @@ from snakemake.utils import validate
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 
 from glmstack import study as study_checks  # noqa: E402
-from glmstack.study import OUTDIR_MARKER  # noqa: E402
 from glmstack.io.files import read_json  # noqa: E402
 from glmstack.report.layout import (
     ReportPaths,
@@ -291,6 +290,7 @@ def _write_stamps():
         write_stamp(path, content)
 
 
+study_checks.mark_outdir(OUTDIR)  # before the stamps: the first thing written in outdir
 _write_stamps()
 
 

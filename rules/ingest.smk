@@ -11,7 +11,6 @@ if STUDY_INPUT == "counts":
             samples=config["samples"],
             stamp=stamp("ingest"),
         output:
-            marker=f"{OUTDIR}/{OUTDIR_MARKER}",
             manifest=f"{OUTDIR}/manifest.json",
             shards=directory(f"{OUTDIR}/shards"),
             size_factors=f"{OUTDIR}/normalization/size_factors.tsv",
@@ -35,7 +34,6 @@ else:
             samples=config["samples"],
             stamp=stamp("ingest"),
         output:
-            marker=f"{OUTDIR}/{OUTDIR_MARKER}",
             manifest=f"{OUTDIR}/manifest.json",
             shards=directory(f"{OUTDIR}/shards"),
         log:

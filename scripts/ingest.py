@@ -1,6 +1,5 @@
 """Rule ingest: read and check the count matrix, compute size factors, write the gene shards."""
 
-from pathlib import Path
 
 import pandas as pd
 from glmstack.io import counts as count_files
@@ -9,13 +8,10 @@ from glmstack.io.samples import read_size_factors
 from glmstack.io.shards import auto_genes_per_shard, shard_bounds
 from glmstack.logs import log_to
 from glmstack.nb.size_factors import study_size_factors
-from glmstack.study import OUTDIR_MARKER_TEXT
-
 
 
 def main(smk) -> None:
     log = log_to(smk.log[0])
-    Path(smk.output.marker).write_text(OUTDIR_MARKER_TEXT)
     settings = smk.params.settings
     counts = count_files.read_counts(smk.input.counts, settings["exclude_samples"], settings["round_counts"])
     if counts.n_rounded:

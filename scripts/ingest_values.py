@@ -1,17 +1,14 @@
 """Rule ingest (studies with `values:`): read and check the value matrix, write the feature shards."""
 
-from pathlib import Path
 
 from glmstack.io.files import write_json
 from glmstack.io.shards import write_shards
 from glmstack.io.values import read_values
 from glmstack.logs import log_to
-from glmstack.study import OUTDIR_MARKER_TEXT
 
 
 def main(smk) -> None:
     log = log_to(smk.log[0])
-    Path(smk.output.marker).write_text(OUTDIR_MARKER_TEXT)
     settings = smk.params.settings
     data = read_values(smk.input.values, settings["exclude_samples"])
     shards = write_shards(smk.output.shards, data.feature_id, {"values": data.values}, settings["genes_per_shard"])

@@ -396,17 +396,18 @@ def report_settings(
     return settings
 
 
-OUTDIR_MARKER = ".glmstack"  # written by the ingest step: this folder is glmstack's
+OUTDIR_MARKER = ".glmstack"  # this folder is glmstack's: written before anything else in it
 OUTDIR_MARKER_TEXT = "This folder is a glmstack outdir: glmstack may overwrite or remove anything in it.\n"
-# what a run writes before its marker exists (stamps at parse time; a first run stopped in ingest)
-_BEFORE_MARKER = {"logs", "benchmarks", "stamps", "shards", "normalization", "manifest.json"}
+# what every run leaves, also those of glmstack versions that wrote no marker
+_EVERY_RUN = {"manifest.json", "shards"}
 
 
 def check_outdir(outdir: str, cwd: Path) -> str:
     """The study's `outdir`, refused where writing there could harm the user's files.
 
     Refused: empty, the filesystem root, the run directory or a folder above it, a file, and
-    an existing folder that holds files and is not glmstack's (no marker from an earlier run).
+    an existing folder that holds files and is not glmstack's (neither the marker nor the
+    manifest and shards every earlier run left).
     """
     text = str(outdir).strip()
     fix = "Fix: set `outdir:` to a new folder, e.g. outdir: results."
@@ -424,13 +425,21 @@ def check_outdir(outdir: str, cwd: Path) -> str:
         raise StudyError(f"study config: `outdir: {text}` is a file, not a folder. {fix}")
     if path.is_dir():
         entries = sorted(p.name for p in path.iterdir())
-        if entries and OUTDIR_MARKER not in entries and not set(entries) <= _BEFORE_MARKER:
+        if entries and OUTDIR_MARKER not in entries and not _EVERY_RUN <= set(entries):
             raise StudyError(
                 f"study config: `outdir: {text}` already exists and holds files glmstack did not write "
                 f"({preview(entries)}); glmstack would overwrite or delete some of them. {fix} "
                 "Or empty that folder."
             )
     return text.rstrip("/")
+
+
+def mark_outdir(outdir: str) -> None:
+    """Create `outdir` (checked by `check_outdir`) with its marker, before a run writes in it."""
+    marker = Path(outdir) / OUTDIR_MARKER
+    if not marker.is_file():
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(OUTDIR_MARKER_TEXT)
 
 @dataclass(frozen=True)
 class StudyCheck:

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from cases import write_text as write
 from glmstack import study as study_checks
 from glmstack.errors import StudyError
 from glmstack.io import counts as count_files
@@ -36,16 +37,6 @@ def study(**analysis) -> dict:
 
 def check_analyses(config: dict, sheet: pd.DataFrame) -> list[str]:
     return study_checks.check_analyses(study_analyses(config), sheet, "s.tsv")
-
-
-def write(tmp_path: Path, name: str, text: str) -> Path:
-    path = tmp_path / name
-    if name.endswith(".gz"):
-        with gzip.open(path, "wt") as fh:
-            fh.write(text)
-    else:
-        path.write_text(text)
-    return path
 
 
 GOOD = "gene\ta1\ta2\ta3\tb1\tb2\tb3\ng1\t10\t12\t9\t30\t28\t35\ng2\t0\t1\t0\t4\t2\t3\n"
@@ -411,11 +402,17 @@ def test_new_empty_and_glmstack_folders_are_accepted(tmp_path):
     assert study_checks.check_outdir("results/", tmp_path) == "results"
     (tmp_path / "empty").mkdir()
     assert study_checks.check_outdir("empty", tmp_path) == "empty"
-    (tmp_path / "ours" / "logs").mkdir(parents=True)  # a first run stopped during ingest
+    study_checks.mark_outdir(str(tmp_path / "ours"))  # what a run writes first
+    (tmp_path / "ours" / "logs").mkdir()  # and a first run that stopped during ingest
     assert study_checks.check_outdir("ours", tmp_path) == "ours"
-    (tmp_path / "ours" / "an_analysis").mkdir()
-    (tmp_path / "ours" / study_checks.OUTDIR_MARKER).write_text("")
-    assert study_checks.check_outdir("ours", tmp_path) == "ours"
+    older = tmp_path / "older"  # a run of a glmstack that wrote no marker
+    (older / "shards").mkdir(parents=True)
+    (older / "manifest.json").write_text("{}")
+    (older / "an_analysis").mkdir()
+    assert study_checks.check_outdir("older", tmp_path) == "older"
+    (older / "manifest.json").unlink()  # someone else's folder with a `shards` in it
+    with pytest.raises(StudyError, match="already exists and holds files glmstack did not write"):
+        study_checks.check_outdir("older", tmp_path)
 
 
 @pytest.mark.parametrize(("values", "shown"), [
