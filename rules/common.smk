@@ -43,6 +43,7 @@ REPORT = CHECKED.report  # the report: block, color_by filled in
 STUDY_INPUT = study_input(config)
 NB = {name: a for name, a in ANALYSES.items() if not a.is_gaussian}
 GAUSSIAN = {name: a for name, a in ANALYSES.items() if a.is_gaussian}
+VOOM = {name: a for name, a in GAUSSIAN.items() if a.family == "voom"}
 # one dispersion fit per design: model id -> the first nb analysis with that design
 MODELS = {a.shape_id("model"): a for a in reversed(NB.values())}
 # (model, fit_type) used by several nb analyses: their MAP dispersions are one shared job
@@ -59,6 +60,7 @@ def alternatives(names):
 
 NB_NAMES = alternatives(NB)  # the analysis wildcard of the nb rules
 GAUSSIAN_NAMES = alternatives(GAUSSIAN)  # and of the gaussian rules
+VOOM_NAMES = alternatives(VOOM)  # and of voom's own steps
 
 
 wildcard_constraints:
@@ -158,6 +160,22 @@ def fit_files(wildcards):
     return expand(rules.fit.output[0], analysis=wildcards.analysis, shard=shard_ids())
 
 
+def voom_point_files(wildcards):
+    return expand(
+        rules.voom_points.output[0], analysis=wildcards.analysis, shard=shard_ids()
+    )
+
+
+def voom_inputs(wildcards):
+    """A voom analysis's lmfit job also reads the library sizes and the genome-wide trend."""
+    if wildcards.analysis not in VOOM:
+        return {}
+    return {
+        "library_sizes": rules.library_sizes.output[0],
+        "trend": expand(rules.voom_trend.output[0], analysis=wildcards.analysis)[0],
+    }
+
+
 def lmfit_files(wildcards):
     return expand(rules.lmfit.output[0], analysis=wildcards.analysis, shard=shard_ids())
 
@@ -223,6 +241,11 @@ GAUSSIAN_STAMPS = {  # the same for the gaussian analyses' rules
     "plot_limma_analysis": ("limma_summary", "plot_limma_analysis.py"),
     "plot_limma_table": ("limma_summary", "plot_limma_table.py"),
 }
+VOOM_STAMPS = {  # and voom's own steps (its mean-variance trend)
+    "voom_points": ("lmfit", "voom_points.py"),
+    "voom_trend": ("lmfit", "voom_trend.py"),
+    "plot_voom": ("lmfit", "plot_voom.py"),
+}
 
 
 def stamp(rule, key=None):
@@ -260,6 +283,8 @@ def _write_stamps():
     }
     for name, analysis in ANALYSES.items():
         steps = GAUSSIAN_STAMPS if analysis.is_gaussian else ANALYSIS_STAMPS
+        if name in VOOM:
+            steps = {**steps, **VOOM_STAMPS}
         for step, (job, script) in steps.items():
             content = {"params": analysis.params(job), "code": code(script)}
             if step in ("plot_contrast", "plot_limma_table"):
@@ -281,6 +306,8 @@ def _write_stamps():
                     "code": code(f"{step}.py"),
                 }
                 stamps[stamp(step, f"{model}.{fit_type}")] = content
+    if VOOM:
+        stamps[stamp("library_sizes")] = {"code": code("library_sizes.py")}
     if STUDY_INPUT == "values":
         stamps[stamp("plot_values")] = {
             "params": values_plot_params(),

@@ -27,6 +27,10 @@ PLOT_TITLES = {
     # a values study and its gaussian analyses (limma's method)
     "values_study": {"values_pca": "PCA of the values"},
     "limma_analysis": {"sigma_mean": "Residual standard deviation against average value (limma plotSA)"},
+    "voom_analysis": {
+        "voom_trend": "voom mean-variance trend",
+        "sigma_mean": "Residual standard deviation against average log-CPM (limma plotSA)",
+    },
     "limma_table": {"ma": "MA plot", "volcano": "Volcano plot", "pvalues": "p-value histogram"},
 }
 # captions that differ from the plot's name (rules/captions/<name>.rst otherwise)
@@ -74,6 +78,7 @@ def report_layout(paths: ReportPaths, analyses: dict[str, Analysis], values: boo
         "table": paths.table_plot,
         "values_study": paths.study_plot,
         "limma_analysis": paths.analysis_plot,
+        "voom_analysis": paths.analysis_plot,
         "limma_table": paths.table_plot,
     }
 
@@ -94,7 +99,7 @@ def report_layout(paths: ReportPaths, analyses: dict[str, Analysis], values: boo
             {
                 "name": name,
                 "model": paths.model(name),
-                "plots": plots("limma_analysis" if analysis.is_gaussian else "analysis", analysis=name),
+                "plots": plots(_analysis_kind(analysis), analysis=name),
                 "tables": [
                     {
                         "name": table,
@@ -107,6 +112,11 @@ def report_layout(paths: ReportPaths, analyses: dict[str, Analysis], values: boo
             for name, analysis in analyses.items()
         ],
     }
+
+
+def _analysis_kind(analysis: Analysis) -> str:
+    """The analysis-level plots: DESeq2's (nb), limma's (gaussian), limma's plus voom's trend."""
+    return {"nb": "analysis", "gaussian": "limma_analysis", "voom": "voom_analysis"}[analysis.family]
 
 
 def layout_files(layout: dict) -> list[str]:

@@ -610,6 +610,28 @@ def sigma_mean_plot(amean: np.ndarray, sigma: np.ndarray, s2_prior: np.ndarray, 
     _finish(fig, path)
 
 
+def voom_trend_plot(
+    mean_log_count: np.ndarray, root_sd: np.ndarray, trend_x: np.ndarray, trend_y: np.ndarray, path: str | Path, title: str
+) -> None:
+    """voom's mean-variance trend (limma voom(plot = TRUE)): sqrt residual sd of every gene's
+    unweighted log-CPM fit against its mean log count, and the lowess curve the weights come from."""
+    fig = _figure(7.5, 5.5)
+    ax = fig.add_subplot()
+    use = np.isfinite(mean_log_count) & np.isfinite(root_sd)
+    if not use.any():
+        _empty(ax, "no gene with counts and residual degrees of freedom")
+    else:
+        size = 4 if use.sum() > 2000 else 8
+        ax.scatter(mean_log_count[use], root_sd[use], s=size, c=BACKGROUND, linewidths=0, rasterized=True,
+                   label=f"genes ({int(use.sum())})")
+        ax.plot(trend_x, trend_y, color=SIGNIFICANT, linewidth=1.5, label="lowess trend")
+        ax.legend(fontsize=8, loc="upper right", markerscale=2)
+    ax.set_xlabel("log2(count size + 0.5)")
+    ax.set_ylabel("sqrt(standard deviation)")
+    ax.set_title(title)
+    _finish(fig, path)
+
+
 # ---------------------------------------------------------------- counts of top genes
 
 
