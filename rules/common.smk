@@ -171,9 +171,16 @@ def voom_inputs(wildcards):
     if wildcards.analysis not in VOOM:
         return {}
     return {
-        "library_sizes": rules.library_sizes.output[0],
+        **library_size_input(wildcards),
         "trend": expand(rules.voom_trend.output[0], analysis=wildcards.analysis)[0],
     }
+
+
+def library_size_input(wildcards):
+    """voom's library sizes, for the jobs of a voom analysis that recompute log-CPM values."""
+    if wildcards.analysis not in VOOM:
+        return {}
+    return {"library_sizes": rules.library_sizes.output[0]}
 
 
 def lmfit_files(wildcards):

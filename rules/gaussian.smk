@@ -200,7 +200,12 @@ rule plot_limma_analysis:
 
 rule plot_limma_table:
     input:
+        unpack(library_size_input),
         table=rules.moderate.output.table,
+        fits=lmfit_files,
+        shards=all_shard_files,
+        manifest=rules.ingest.output.manifest,
+        samples=config["samples"],
         stamp=stamp("plot_limma_table", "{analysis}"),
     output:
         ma=report(
@@ -223,6 +228,13 @@ rule plot_limma_table:
             category="{analysis}",
             subcategory="{table}",
             labels={"figure": "p-value histogram"},
+        ),
+        values=report(
+            REPORT_PATHS.table_plot("values"),
+            caption="captions/limma_values.rst",
+            category="{analysis}",
+            subcategory="{table}",
+            labels={"figure": "top features"},
         ),
         top=report(
             REPORT_PATHS.top_genes_table(),

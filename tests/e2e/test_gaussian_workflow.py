@@ -161,7 +161,7 @@ def test_report_shows_limmas_plots_and_the_values_qc(rrbs):
     assert (out / "qc" / "values_pca.png").stat().st_size > 0
     for analysis, table in (("sle_adj_cell", "sle_vs_hc"), ("case_any_F", "lrt")):
         assert (out / analysis / "plots" / "sigma_mean.png").exists()
-        for plot in ("ma", "volcano", "pvalues"):
+        for plot in ("ma", "volcano", "pvalues", "values"):
             assert (out / analysis / "plots" / f"{table}.{plot}.png").exists()
         assert not (out / analysis / "plots" / f"{table}.counts.png").exists()
         top = read_tsv(out / analysis / "report" / f"{table}.top_genes.tsv")

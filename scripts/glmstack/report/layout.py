@@ -31,10 +31,17 @@ PLOT_TITLES = {
         "voom_trend": "voom mean-variance trend",
         "sigma_mean": "Residual standard deviation against average log-CPM (limma plotSA)",
     },
-    "limma_table": {"ma": "MA plot", "volcano": "Volcano plot", "pvalues": "p-value histogram"},
+    "limma_table": {
+        "ma": "MA plot",
+        "volcano": "Volcano plot",
+        "pvalues": "p-value histogram",
+        "values": "Values of the top features",
+    },
 }
 # captions that differ from the plot's name (rules/captions/<name>.rst otherwise)
-CAPTIONS = {"limma_table": {"ma": "limma_ma", "volcano": "limma_volcano", "pvalues": "limma_pvalues"}}
+CAPTIONS = {
+    "limma_table": {"ma": "limma_ma", "volcano": "limma_volcano", "pvalues": "limma_pvalues", "values": "limma_values"}
+}
 
 
 @dataclass(frozen=True)
