@@ -111,7 +111,7 @@ def log_f_sf(f: np.ndarray, d1: float, d2: float) -> np.ndarray:
     return out
 
 
-def _outlier_df(f_max: float, d1: float, d2: float) -> float:
+def outlier_df(f_max: float, d1: float, d2: float) -> float:
     """Two fixed-point steps d <- d log(1/2) / log P(F(d1, d) > f_max) from d2 (step 4)."""
     if np.isinf(d2):
         return np.inf
@@ -137,13 +137,14 @@ def _trend(covariate: np.ndarray, z: np.ndarray, ok: np.ndarray) -> np.ndarray:
     """(G,) lowess of z on the covariate over the ok features, interpolated at the others."""
     order = np.argsort(covariate[ok], kind="stable")
     xs = covariate[ok][order]
+    sorted_fit = r_lowess(xs, z[ok][order], LIMMA_ROBUST_LOWESS_SPAN, LIMMA_ROBUST_LOWESS_ITER)
     fitted = np.empty(xs.size)
-    fitted[order] = r_lowess(xs, z[order], LIMMA_ROBUST_LOWESS_SPAN, LIMMA_ROBUST_LOWESS_ITER)
+    fitted[order] = sorted_fit
     out = np.full(covariate.shape, np.nan)
     out[ok] = fitted
     other = ~ok & np.isfinite(covariate)
     if np.any(other):
-        out[other] = np.interp(covariate[other], xs, fitted[order])
+        out[other] = np.interp(covariate[other], xs, sorted_fit)
     return out
 
 
@@ -207,7 +208,7 @@ def fit_prior_robust(
     df_prior = np.full(g, d0)
     if np.isfinite(d0):
         i = int(np.argmin(log_p))
-        d_out = _outlier_df(float(np.exp(z[ok][i] - log_scale[ok][i])), d1, d0)
+        d_out = outlier_df(float(np.exp(z[ok][i] - log_scale[ok][i])), d1, d0)
         raw = (1.0 - prob) * d0 + prob * d_out
         df_prior[ok] = _monotone_in_p(raw, np.argsort(p, kind="stable"))
     return squeeze.Prior(df_prior, s2_prior)
