@@ -55,7 +55,7 @@ def test_empty_shard_fits():
 
 
 def test_robust_moderation_shrinks_the_outliers_df():
-    ids, values, design = _study(missing=0.0)
+    _, values, design = _study(missing=0.0)
     values[:3] *= 8.0  # hypervariable features
     fit = steps.fit_step(values, design)
     moderation = steps.moderate(fit, robust=True)
