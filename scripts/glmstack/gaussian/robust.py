@@ -29,7 +29,13 @@ by probing it with constructed inputs, tests/data/gaussian/extra/make_robust.R):
    running maximum. Features without a variance get d0.
 
 Residual df must be the same for every feature: limma's rule for unequal df (features with
-missing values) is not reproduced (RobustDfError).
+missing values) is not reproduced (RobustDfError). Probes of limma 3.54 found that it is none of:
+one d (mean, median, min, max or harmonic mean of the df) in the method above; log s^2 centred
+per feature by digamma(d/2) - log(d/2); the Winsorised moments of the mixture of log F(d_g, d0).
+Changing the df of one feature beyond the Winsorising quantiles leaves d0 unchanged (to 1e-12),
+while giving one feature inside them df 100 instead of 4 (of 400) lowers d0 by 8 %, more than
+any shift of that feature's log s^2 can: the df of the non-Winsorised features enter the
+theoretical moments.
 """
 
 from __future__ import annotations
