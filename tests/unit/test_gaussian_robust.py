@@ -48,11 +48,12 @@ def test_squeezevar_robust_matches_limma(label):
     np.testing.assert_allclose(prior.s2_prior, rows["var_prior"], rtol=1e-8)
     ok = np.isfinite(var)
     assert prior.df_prior[ok].max() == pytest.approx(SUMMARY.loc[label, "df2"], rel=1e-7)
-    assert prior.df_prior[ok].min() >= SUMMARY.loc[label, "df2_outlier"] * (1 - 1e-7)
+    if np.isfinite(SUMMARY.loc[label, "df2_outlier"]):
+        assert prior.df_prior[ok].min() >= SUMMARY.loc[label, "df2_outlier"] * (1 - 1e-7)
     np.testing.assert_array_equal(prior.df_prior[~ok], prior.df_prior[ok].max())  # no variance: the bulk d0
 
 
-@pytest.mark.parametrize("label", list(SUMMARY.index))
+@pytest.mark.parametrize("label", list(SUMMARY.index[np.isfinite(SUMMARY["df2_outlier"])]))
 def test_outlier_df_is_two_fixed_point_steps(label):
     """limma's df2.outlier = two steps of d <- d log(1/2) / log P(F > F_max; d) from the bulk d0."""
     var, df, covariate, _ = _case(label)
@@ -99,6 +100,18 @@ def test_scale_and_order_equivariance():
     shuffled = fit_prior_robust(var[order], df[order], covariate[order])
     np.testing.assert_allclose(shuffled.df_prior, prior.df_prior[order], rtol=1e-12)
     np.testing.assert_allclose(shuffled.s2_prior, prior.s2_prior[order], rtol=1e-12)
+
+
+def test_infinite_d0():
+    """d0 = inf: outliers get (1 - prob.outlier) x the pooled df; raised to inf: the non-robust prior."""
+    var, df, _, _ = _case("inf")
+    prior = fit_prior_robust(var, df)
+    finite = np.isfinite(prior.df_prior)
+    assert 0 < finite.sum() < 10 and np.all(prior.df_prior[finite] < df.sum())
+    var, df, _, _ = _case("inf_non_robust")
+    prior, non_robust = fit_prior_robust(var, df), fit_prior(var, df)
+    np.testing.assert_array_equal(prior.df_prior, np.inf)
+    np.testing.assert_array_equal(prior.s2_prior, non_robust.s2_prior)
 
 
 def test_robust_d0_is_never_below_the_non_robust_one():

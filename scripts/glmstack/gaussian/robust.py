@@ -13,7 +13,8 @@ by probing it with constructed inputs, tests/data/gaussian/extra/make_robust.R):
    0.05 / 0.1). d0 makes the variance of the Winsorised log F(d, d0) (Winsorised at its own
    0.05 and 0.9 quantiles; moments by quadrature) equal to the sample variance of the
    Winsorised z (denominator n - 1); none larger than the chi-square limit -> d0 = inf.
-   d0 is then raised to the non-robust estimate (squeeze.fit_prior) where below it, and
+   d0 is then raised to the non-robust estimate (squeeze.fit_prior) where below it (where that
+   is inf, the non-robust prior is the result), and
    log s0^2 = (trend) + mean(Winsorised z) - mean(Winsorised log F(d, d0)).
 3. Each feature's right tail p = P(F(d, d0) > s^2 / s0^2) and prob.outlier = 1 - min(1,
    p / ((rank(p) - 0.5) / n)) (a local-fdr-like ratio of p to its expected uniform order
@@ -24,6 +25,9 @@ by probing it with constructed inputs, tests/data/gaussian/extra/make_robust.R):
    after two steps, so d0_out is 7-17 % above the exact root; the two steps match limma to
    1e-12 on every probe). Tail probabilities are taken on the log scale, so an F far beyond
    double precision still gives a finite d0_out.
+   Where d0 = inf the outliers' df are instead (1 - prob) n d (the pooled residual df times the
+   probability of not being an outlier; inf where prob = 0), made non-decreasing in p by the
+   running maximum alone (no pooling of the first values; probed).
 5. df_prior = (1 - prob) d0 + prob d0_out, made non-decreasing in p: in order of increasing p,
    the first k values are replaced by their mean where k minimises the running mean, then a
    running maximum. Features without a variance get d0.
@@ -127,13 +131,13 @@ def outlier_df(f_max: float, d1: float, d2: float) -> float:
     return float(out)
 
 
-def _monotone_in_p(raw: np.ndarray, p_order: np.ndarray) -> np.ndarray:
-    """raw (n,) made non-decreasing along p_order (step 5)."""
-    ordered = raw[p_order]
-    running_mean = np.cumsum(ordered) / np.arange(1, ordered.size + 1)
-    k = int(np.argmin(running_mean))
-    ordered = ordered.copy()
-    ordered[: k + 1] = running_mean[k]
+def _monotone_in_p(raw: np.ndarray, p_order: np.ndarray, pool: bool = True) -> np.ndarray:
+    """raw (n,) made non-decreasing along p_order (step 5); pool=False: the running maximum only."""
+    ordered = raw[p_order].copy()
+    if pool:
+        running_mean = np.cumsum(ordered) / np.arange(1, ordered.size + 1)
+        k = int(np.argmin(running_mean))
+        ordered[: k + 1] = running_mean[k]
     out = np.empty_like(raw)
     out[p_order] = np.maximum.accumulate(ordered)
     return out
@@ -203,7 +207,11 @@ def fit_prior_robust(
     lo, hi = quantile_type7(resid, np.array([tail[0], 1.0 - tail[1]]))
     wins = np.clip(resid, lo, hi)
     d0 = _solve_df2(d1, float(np.var(wins, ddof=1)), tail)
-    d0 = max(d0, float(squeeze.fit_prior(s2, df, covariate).df_prior[0]))
+    non_robust = squeeze.fit_prior(s2, df, covariate)
+    if d0 < non_robust.df_prior[0]:
+        if np.isinf(non_robust.df_prior[0]):
+            return non_robust  # raised to d0 = inf: limma returns the non-robust prior itself
+        d0 = float(non_robust.df_prior[0])
     log_scale = trend + np.mean(wins) - winsorised_log_f_moments(d1, d0, tail)[0]
     s2_prior = np.exp(log_scale)
 
@@ -211,10 +219,13 @@ def fit_prior_robust(
     p = np.exp(log_p)
     expected = (stats.rankdata(p) - 0.5) / n
     prob = 1.0 - np.minimum(1.0, p / expected)
-    df_prior = np.full(g, d0)
     if np.isfinite(d0):
         i = int(np.argmin(log_p))
         d_out = outlier_df(float(np.exp(z[ok][i] - log_scale[ok][i])), d1, d0)
         raw = (1.0 - prob) * d0 + prob * d_out
-        df_prior[ok] = _monotone_in_p(raw, np.argsort(p, kind="stable"))
+    else:
+        raw = (1.0 - prob) * (d1 * n)  # d0 = inf: interpolates between the pooled df and 0 (probed)
+        raw[prob == 0.0] = np.inf
+    df_prior = np.full(g, d0)
+    df_prior[ok] = _monotone_in_p(raw, np.argsort(p, kind="stable"), pool=bool(np.isfinite(d0)))
     return squeeze.Prior(df_prior, s2_prior)

@@ -5,7 +5,8 @@
 #     eBayes(lmFit(E, ~ cell), robust = TRUE) and of eBayes(..., trend = TRUE, robust = TRUE);
 #   robust_cases.tsv.gz: squeezeVar(var, df, covariate, robust = TRUE) on small constructed
 #     inputs (one row per feature: case, var, df, covariate, df_prior, var_prior), and
-#   robust_outlier_df.tsv: fitFDistRobustly's df2 (bulk d0) and df2.outlier per case.
+#   robust_outlier_df.tsv: fitFDistRobustly's df2 (bulk d0) and df2.outlier per case (NA where
+#     d0 = inf), and fitFDist's df2.
 suppressPackageStartupMessages(library(limma))
 fmt <- function(d) { d[] <- lapply(d, function(v) if (is.numeric(v)) sprintf("%.17g", v) else v); d }
 E <- as.matrix(read.delim(gzfile("../golub/values.tsv.gz"), row.names = 1, check.names = FALSE))
@@ -31,7 +32,7 @@ add <- function(label, x, d, covariate = NULL) {
   cases[[label]] <<- list(
     rows = data.frame(case = label, var = x, df = d, covariate = if (is.null(covariate)) NA else covariate,
                       df_prior = sv$df.prior, var_prior = sv$var.prior),
-    summary = data.frame(case = label, df2 = f$df2, df2_outlier = f$df2.outlier,
+    summary = data.frame(case = label, df2 = f$df2, df2_outlier = if (is.null(f$df2.outlier)) NA else f$df2.outlier,
                          df2_nonrobust = suppressWarnings(fitFDist(x[ok], d, covariate = covariate[ok]))$df2))
 }
 set.seed(1); x <- rchisq(500, 2) / 2 * exp(rnorm(500, sd = 0.5)); x[1:2] <- x[1:2] * 5
@@ -51,6 +52,12 @@ set.seed(103); a <- runif(150, 2, 12)
 x <- rchisq(150, 3) / 3 * exp(rnorm(150, sd = 0.4)) * exp(-0.3 * a + 0.02 * a^2); x[1:4] <- x[1:4] * 30
 x[c(5, 50, which.min(a), which.max(a))] <- NA
 add("trend_na", x, 3, a)  # features without a variance, two at the covariate's ends
+set.seed(14); x <- rchisq(300, 4) / 4
+add("inf", x, 4)  # d0 = inf (robust and not): outliers get (1 - prob.outlier) times the pooled df
+set.seed(4); x <- rchisq(500, 3) / 3
+add("inf_d3", x, 3)
+set.seed(4); x <- rchisq(300, 4) / 4
+add("inf_non_robust", x, 4)  # finite robust d0 raised to the non-robust d0 = inf: the non-robust prior
 rows <- do.call(rbind, lapply(cases, `[[`, "rows"))
 con <- gzfile("robust_cases.tsv.gz", "w")
 write.table(fmt(rows), con, sep = "\t", quote = FALSE, row.names = FALSE)
