@@ -72,7 +72,9 @@ def test_outlier_df_survives_underflow():
     log_p = log_f_sf(np.array([1e300, 1e6]), 4.0, 6.0)
     assert np.isfinite(log_p[0])
     assert log_p[1] == pytest.approx(stats.f.logsf(1e6, 4, 6.0), rel=1e-10)
-    assert log_f_sf(np.array([1e12]), 4.0, 6.0)[0] == pytest.approx(np.log(stats.f.sf(1e12, 4, 6.0)), rel=1e-8)
+    assert log_f_sf(np.array([1e12]), 4.0, 6.0)[0] == pytest.approx(
+        np.log(stats.f.sf(1e12, 4, 6.0)), rel=1e-8
+    )
 
 
 @pytest.mark.parametrize("d2", [0.5, 4.0, 40.0, np.inf])
@@ -141,7 +143,9 @@ def golub():
 @pytest.mark.parametrize("trend", [False, True])
 def test_golub_ebayes_robust_matches_limma(golub, trend):
     ids, values, design, ref = golub
-    result = steps.moderated_tests(ids, values, design, {"aml": np.array([0.0, 1.0])}, trend=trend, robust=True)
+    result = steps.moderated_tests(
+        ids, values, design, {"aml": np.array([0.0, 1.0])}, trend=trend, robust=True
+    )
     prefix = "trend_" if trend else ""
     moderation = result["moderation"]
     np.testing.assert_allclose(moderation.prior.df_prior, ref[prefix + "df_prior"], rtol=1e-8)
