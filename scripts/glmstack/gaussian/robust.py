@@ -32,6 +32,7 @@ by probing it with constructed inputs, tests/data/gaussian/extra/make_robust.R):
    the first k values are replaced by their mean where k minimises the running mean, then a
    running maximum. Features without a variance get d0.
 
+With fewer than 10 features with a variance the result is the non-robust prior (as limma's).
 Residual df must be the same for every feature: limma's rule for unequal df (features with
 missing values) is not reproduced (RobustDfError). Probes of limma 3.54 found that it is none of:
 one d (mean, median, min, max or harmonic mean of the df) in the method above; log s^2 centred
@@ -47,7 +48,12 @@ from __future__ import annotations
 import numpy as np
 from scipy import optimize, special, stats
 
-from ..constants import LIMMA_ROBUST_LOWESS_ITER, LIMMA_ROBUST_LOWESS_SPAN, LIMMA_WINSOR_TAIL_P
+from ..constants import (
+    LIMMA_ROBUST_LOWESS_ITER,
+    LIMMA_ROBUST_LOWESS_SPAN,
+    LIMMA_ROBUST_MIN_FEATURES,
+    LIMMA_WINSOR_TAIL_P,
+)
 from ..rmath.lowess import r_lowess
 from ..rmath.quantile import quantile_type7
 from . import squeeze
@@ -190,8 +196,8 @@ def fit_prior_robust(
     if cov is not None:
         ok &= np.isfinite(cov)
     n = int(ok.sum())
-    if n < 2:
-        return squeeze.fit_prior(s2, df, covariate)
+    if n < LIMMA_ROBUST_MIN_FEATURES:
+        return squeeze.fit_prior(s2, df, covariate)  # too few to Winsorise: the non-robust prior (probed)
     d1 = np.unique(df[ok])
     if d1.size > 1:
         raise RobustDfError(

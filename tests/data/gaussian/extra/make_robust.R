@@ -58,6 +58,10 @@ set.seed(4); x <- rchisq(500, 3) / 3
 add("inf_d3", x, 3)
 set.seed(4); x <- rchisq(300, 4) / 4
 add("inf_non_robust", x, 4)  # finite robust d0 raised to the non-robust d0 = inf: the non-robust prior
+set.seed(9); x <- rchisq(9, 4) / 4 * exp(rnorm(9, sd = 0.8)); x[1] <- x[1] * 10
+add("nine", x, 4)  # fewer than 10 features: the non-robust prior
+set.seed(10); x <- rchisq(10, 4) / 4 * exp(rnorm(10, sd = 0.8)); x[1] <- x[1] * 10
+add("ten", x, 4)
 rows <- do.call(rbind, lapply(cases, `[[`, "rows"))
 con <- gzfile("robust_cases.tsv.gz", "w")
 write.table(fmt(rows), con, sep = "\t", quote = FALSE, row.names = FALSE)
