@@ -61,6 +61,12 @@ RRBS_ANALYSES = {
         "levels": {"cell": ["rN", "aN"], "case": ["HC", "SLE"]},
         "contrasts": {"sle_vs_hc": ["case", "SLE", "HC"]},
     },
+    "sle_robust": {  # robust limma-trend with unequal residual df (missing values)
+        "design": "~ cell + case",
+        "levels": {"cell": ["rN", "aN"], "case": ["HC", "SLE"]},
+        "moderation": {"trend": True, "robust": True},
+        "contrasts": {"sle_vs_hc": ["case", "SLE", "HC"]},
+    },
     "case_any_F": {
         "family": "gaussian",
         "design": "~ cell * case",
@@ -128,7 +134,9 @@ def test_lrt_table_has_limmas_f_columns(rrbs):
     assert list(table.columns) == ["feature_id", "caseSLE", "cellaN:caseSLE", "AveExpr", "F", "P.Value", "adj.P.Val"]
 
 
-@pytest.mark.parametrize(("analysis", "table"), [("sle_adj_cell", "sle_vs_hc"), ("case_any_F", "lrt")])
+@pytest.mark.parametrize(
+    ("analysis", "table"), [("sle_adj_cell", "sle_vs_hc"), ("case_any_F", "lrt"), ("sle_robust", "sle_vs_hc")]
+)
 def test_tables_do_not_depend_on_the_shard_size(rrbs, analysis, table):
     small, whole = (read_tsv(rrbs[size] / analysis / f"{table}.tsv") for size in RRBS_SHARD_SIZES)
     manifests = [json.loads((rrbs[size] / "manifest.json").read_text()) for size in RRBS_SHARD_SIZES]
@@ -188,6 +196,15 @@ def test_robust_moderation_does_not_depend_on_the_shard_size(golub, tmp_path):
     assert model["settings"]["moderation"] == {"trend": True, "robust": True}
     df_prior = run("golub", "aml_vs_all_trend_robust")["moderation"].prior.df_prior
     assert model["df_prior"] == pytest.approx({"min": df_prior.min(), "median": np.median(df_prior), "max": df_prior.max()})
+
+
+def test_rrbs_robust_trend_matches_limma(rrbs):
+    """Missing values give residual df 1 to 13; limma: tests/data/gaussian/extra/make_robust.R."""
+    ours = read_tsv(rrbs[RRBS_SHARD_SIZES[0]] / "sle_robust" / "sle_vs_hc.tsv")
+    ref = read_tsv(DATA / "extra" / "rrbs_robust.tsv.gz")
+    assert list(ours["feature_id"]) == list(ref["feature_id"])
+    np.testing.assert_allclose(ours["t"], ref["trend_t"], rtol=1e-9, equal_nan=True)
+    np.testing.assert_allclose(np.log10(ours["P.Value"]), np.log10(ref["trend_P.Value"]), atol=1e-9, equal_nan=True)
 
 
 def test_trend_moderation_matches_the_library(golub):
