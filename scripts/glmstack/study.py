@@ -311,8 +311,7 @@ def check_analyses(analyses: dict[str, Analysis], samples: pd.DataFrame, samples
 def check_families(analyses: dict[str, Analysis], config: dict) -> None:
     """Each analysis's family fits the study's input, and asks only for what is implemented.
 
-    gaussian needs `values:`; nb and voom need `counts:`. Robust moderation is not implemented
-    yet and is refused before any job.
+    gaussian needs `values:`; nb and voom need `counts:`.
     """
     source = study_input(config)
     count_keys = [k for k in ("size_factors_file", "round_counts") if source == "values" and config.get(k)]
@@ -332,11 +331,6 @@ def check_families(analyses: dict[str, Analysis], config: dict) -> None:
             raise StudyError(
                 f"{where}: family {analysis.family} does not fit a study with `{source}:` "
                 f"({source} allow {' or '.join(FAMILIES[source])}). {fix}"
-            )
-        if analysis.is_gaussian and analysis.moderation.get("robust"):
-            raise StudyError(
-                f"{where}: moderation.robust: true (Phipson et al. 2016) is not implemented yet. "
-                "Fix: set moderation: {robust: false}."
             )
         if analysis.is_gaussian and analysis.alt_hypothesis != "greaterAbs":
             raise StudyError(

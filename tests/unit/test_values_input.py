@@ -99,9 +99,8 @@ def test_count_families_on_values_are_refused(family):
         families(study(family=family))
 
 
-def test_robust_moderation_is_refused_before_any_job():
-    with pytest.raises(StudyError, match="moderation.robust: true .* not implemented yet"):
-        families(study(moderation={"robust": True}))
+def test_robust_moderation_is_accepted():
+    families(study(moderation={"robust": True, "trend": True}))
 
 
 def test_voom_on_counts_is_accepted():

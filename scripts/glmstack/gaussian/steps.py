@@ -16,6 +16,7 @@ import pandas as pd
 from . import contrasts as contrast_ops
 from . import ebayes, results, squeeze, treat
 from .lmfit import LinearFit, lm_fit
+from .robust import fit_prior_robust
 from .tmm import tmm_factors
 from .voom import (
     Trend,
@@ -76,17 +77,16 @@ def voom_fit_step(
 def moderate(fit: LinearFit, trend: bool = False, robust: bool = False) -> Moderation:
     """Genome-wide: the variance prior, posterior variances and total df (limma eBayes's squeezeVar).
 
-    trend : s0^2 depends on Amean (limma-trend); robust : Phipson et al. (2016), not implemented
-    yet (raises NotImplementedError).
+    trend : s0^2 depends on Amean (limma-trend); robust : the prior is estimated robustly and
+    outlying variances get a smaller df_prior (Phipson et al. 2016, limma's robust = TRUE;
+    robust.fit_prior_robust).
     """
     s2 = fit.sigma**2
     covariate = fit.amean if trend else None
     if robust:
-        raise NotImplementedError(
-            "robust moderation (Phipson et al. 2016, limma's robust = TRUE) is not implemented yet; "
-            "set moderation.robust to false"
-        )
-    prior = squeeze.fit_prior(s2, fit.df_residual, covariate)
+        prior = fit_prior_robust(s2, fit.df_residual, covariate)
+    else:
+        prior = squeeze.fit_prior(s2, fit.df_residual, covariate)
     s2_post = squeeze.posterior_var(s2, fit.df_residual, prior)
     return Moderation(prior, s2_post, ebayes.total_df(fit.df_residual, prior.df_prior))
 
