@@ -106,3 +106,20 @@ def check_lengths(genes: GeneMatrices, samples: list[str], where: str) -> None:
             "(no length offsets), or requantify with a transcriptome whose transcripts are longer than "
             "the fragment length."
         )
+
+
+def import_quant(paths: dict[str, str], kind: str, tx2gene: str, counts_from_abundance: str) -> GeneMatrices:
+    """tximport(files, type = kind, tx2gene, countsFromAbundance) from the files of a study.
+
+    paths : sample -> quantification file (samples in study order). Raises StudyError for
+    missing files or columns, different transcript sets across samples, a tx2gene that maps
+    none of the transcripts, and genes of average length 0 where offsets are used.
+    """
+    from .quant import map_transcripts, read_quant_files, read_tx2gene
+
+    tx = read_quant_files(paths, kind)
+    tx_ids, gene_ids = read_tx2gene(tx2gene)
+    gene_of_tx, _ = map_transcripts(tx.transcript_id, tx_ids, gene_ids, f"{tx2gene} (quant.tx2gene)")
+    genes = summarize_to_gene(tx, gene_of_tx, counts_from_abundance)
+    check_lengths(genes, list(paths), f"{tx2gene} (quant.tx2gene)")
+    return genes

@@ -5,7 +5,7 @@
 # Whole set: 1092 transcripts, 375 genes, 6 samples. Run from this folder: Rscript make_reference.R
 suppressPackageStartupMessages({library(tximport); library(DESeq2)})
 dir.create("reference", showWarnings = FALSE)
-samples <- read.delim("samples.tsv", colClasses = "character")
+samples <- read.delim("samples.tsv.gz", colClasses = "character")
 files <- setNames(file.path("quant", samples$sample, "quant.sf.gz"), samples$sample)
 tx2gene <- read.delim("tx2gene.tsv.gz", colClasses = "character")
 coldata <- data.frame(condition = factor(samples$condition, levels = c("Fibroblasts", "hESC", "iPS")),
