@@ -119,7 +119,10 @@ def ingest_params():
 def ingest_input(wildcards):
     """The count matrix (and size factors file), or the quantification files and tx2gene."""
     if STUDY_INPUT == "quant":
-        return {"quant": list(QUANT_FILES.values()), "tx2gene": config["quant"]["tx2gene"]}
+        return {
+            "quant": list(QUANT_FILES.values()),
+            "tx2gene": config["quant"]["tx2gene"],
+        }
     path = config.get("size_factors_file")
     return {"counts": config["counts"], **({"size_factors_file": path} if path else {})}
 
@@ -238,9 +241,11 @@ def report_study_rows():
             "quantifications": f"{quant['type']}: {quant['files']} (tx2gene {quant['tx2gene']}, "
             f"counts from abundance: {counts_from_abundance(config)})",
             "samples": config["samples"],
-            "size_factors": f"{config['size_factors_method']} with transcript-length offsets"
-            if counts_from_abundance(config) == "no"
-            else config["size_factors_method"],
+            "size_factors": (
+                f"{config['size_factors_method']} with transcript-length offsets"
+                if counts_from_abundance(config) == "no"
+                else config["size_factors_method"]
+            ),
         }
     return {
         "counts": config["counts"],
@@ -295,7 +300,10 @@ def _write_stamps():
     if STUDY_INPUT == "quant":
         files = {"tx2gene": config["quant"]["tx2gene"], **QUANT_FILES}
         inputs.update(
-            {f"quant:{k}": file_digest(p, previous.get(f"quant:{k}")) for k, p in files.items()}
+            {
+                f"quant:{k}": file_digest(p, previous.get(f"quant:{k}"))
+                for k, p in files.items()
+            }
         )
     ingest_script = "ingest_values.py" if STUDY_INPUT == "values" else "ingest.py"
     stamps = {
