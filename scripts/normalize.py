@@ -23,12 +23,13 @@ def main(smk) -> None:
         return (read_shard_counts(path, sf) for path in smk.input.shards)
 
     stabilizer, _ = vst.study_stabilizer(shards, design)
-    with tsv_matrices({key: smk.output[key] for key in smk.output.keys()}, samples) as write:
+    outputs = dict(zip(smk.output.keys(), smk.output))  # normalized, vst[, factors]
+    with tsv_matrices(outputs, samples) as write:
         for path, (counts, factors) in zip(smk.input.shards, shards()):
             ids = read_npz(path, keys=[])["gene_id"]
             write("normalized", ids, counts / factors)  # DESeq2 counts(dds, normalized = TRUE)
             write("vst", ids, stabilizer.transform(counts, factors))
-            if "factors" in smk.output.keys():
+            if "factors" in outputs:
                 write("factors", ids, factors)
     log.info("VST trend %s %s over %d genes", stabilizer.trend.fit_type, stabilizer.trend.coefficients,
              manifest["n_genes"])

@@ -24,8 +24,8 @@ from .design.model import design_samples
 from .errors import StudyError, preview
 from .io.counts import read_count_header
 from .io.quant import QUANT_FORMATS, check_quant_files, quant_paths
-from .io.tximport import COUNTS_FROM_ABUNDANCE
 from .io.samples import read_samples
+from .io.tximport import COUNTS_FROM_ABUNDANCE
 from .spec import DEFAULT_FAMILY, FAMILIES, Analysis, study_analyses, study_input
 
 
@@ -144,7 +144,7 @@ def check_config(config: dict, schema: dict, where: str = "study config") -> Non
         )
     elif len(given) > 1:
         problems.append(
-            f"{' and '.join(f'`{k}:`' for k in given)} are given; a study has one feature matrix: `counts:` "
+            f"{'both ' if len(given) == 2 else ''}{' and '.join(f'`{k}:`' for k in given)} are given; a study has one feature matrix: `counts:` "
             "(raw counts: families nb, voom), `quant:` (transcript quantifications: family nb) or `values:` "
             "(log-scale values: family gaussian). Keep one"
         )
