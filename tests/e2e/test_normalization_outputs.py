@@ -80,7 +80,7 @@ def test_salmon_matrices_equal_deseq2s(salmon_run):
 
 def pca_of_vst_table(path, n_top):
     values = read(path).to_numpy()
-    top_index, top_values, _ = vst.vst_summaries([values], values.shape[1], n_top)
+    _, top_values, _ = vst.vst_summaries([values], values.shape[1], n_top)
     return vst.pca(top_values).scores
 
 
