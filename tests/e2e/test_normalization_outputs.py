@@ -107,3 +107,25 @@ def test_counts_study_matrices(tmp_path):
     pca = read(tmp_path / "out" / "qc" / "pca.tsv")
     scores = pca_of_vst_table(folder / "vst.tsv", 500)
     np.testing.assert_allclose(pca[[c for c in pca.columns if c.startswith("PC")]].to_numpy(), scores[:, :4], atol=1e-12)
+
+
+def test_length_scaled_tpm_from_a_sheet_column(tmp_path):
+    """counts_from_abundance: lengthScaledTPM, files named in a sheet column: DESeq2 then uses
+    round(counts) with size factors only (no normalization_factors.tsv)."""
+    shutil.copytree(SALMON / "quant", tmp_path / "data")
+    shutil.copy(SALMON / "annotation.gtf.gz", tmp_path / "genes.gtf.gz")
+    sheet = pd.read_csv(SALMON / "samples.tsv.gz", sep="\t")
+    sheet["salmon"] = [f"data/{s}/quant.sf.gz" for s in sheet["sample"]]
+    sheet.to_csv(tmp_path / "samples.tsv", sep="\t", index=False)
+    study = yaml.safe_load((SALMON / "quant_study.yaml").read_text())
+    study["quant"] = {"type": "salmon", "files": "salmon", "tx2gene": "genes.gtf.gz",
+                      "counts_from_abundance": "lengthScaledTPM"}
+    (tmp_path / "study.yaml").write_text(yaml.safe_dump({**study, "samples": "samples.tsv", "outdir": "out"}))
+    run = snakemake(tmp_path, "--cores", "2", "out/normalization/normalized_counts.tsv")
+    assert run.returncode == 0, run.stderr[-3000:]
+    folder = tmp_path / "out" / "normalization"
+    normalized = read(folder / "normalized_counts.tsv")
+    sf = read(folder / "size_factors.tsv")["size_factor"].to_numpy()
+    expected = np.round(reference("txi_lengthScaledTPM_counts.tsv.gz", normalized.index).to_numpy())
+    np.testing.assert_allclose(normalized.to_numpy() * sf, expected, rtol=1e-12, atol=1e-9)
+    assert not (folder / "normalization_factors.tsv").exists()
