@@ -294,7 +294,8 @@ def fit_step(
     trend_json: dict,
     analysis: Analysis,
 ) -> dict[str, np.ndarray]:
-    """Rule fit: GLM fit(s), Cook's handling and tests for one shard, from its MAP dispersions
+    """Rule fit: GLM fit(s), Cook's handling and tests for one shard (size_factors: (N,), or
+    the shard's (G, N) normalization factors), from its MAP dispersions
     (`map_step`'s arrays; None: computed here, for an analysis that shares them with none).
 
     Follows DESeq2 (DESeq + results); all-zero genes are skipped and reported as NaN.
@@ -376,8 +377,10 @@ def run_analysis(
     """The workflow's steps for one analysis, in this process (for notebooks and tests).
 
     Runs genewise and fit shard by shard exactly as the Snakemake jobs do, so the numbers
-    are those of the workflow. Returns {"tables": {name: DataFrame}, "dispersions":
-    DataFrame, "trend": dict, "fit": dict of concatenated per-gene arrays}.
+    are those of the workflow. size_factors : (N,) size factors or (G, N) normalization
+    factors (e.g. `size_factors.normalization_factors` of tximport lengths). Returns
+    {"tables": {name: DataFrame}, "dispersions": DataFrame, "trend": dict, "fit": dict of
+    concatenated per-gene arrays}.
     """
     from .results import dispersion_table, results_table
 
