@@ -19,6 +19,7 @@ include: "rules/ingest.smk"
 include: "rules/dispersion.smk"
 include: "rules/fit.smk"
 include: "rules/merge.smk"
+include: "rules/normalization.smk"
 include: "rules/gaussian.smk"
 include: "rules/report.smk"
 

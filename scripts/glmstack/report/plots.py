@@ -866,7 +866,8 @@ def top_gene_counts(
 ) -> None:
     """Count plot of the top genes of one result table (DESeq2 plotCounts, one panel per gene).
 
-    counts : (K, N) raw counts of the K genes; beta_log2 : (K, P) their log2 coefficients.
+    counts : (K, N) raw counts of the K genes; size_factors : (N,), or (K, N) normalization
+    factors; beta_log2 : (K, P) their log2 coefficients.
     The x axis is the tested variable, the colour another design variable (`plot_axes`).
     """
     normalized = np.asarray(counts, dtype=float) / size_factors
