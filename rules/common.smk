@@ -1,17 +1,20 @@
 # The study: config and sample-sheet checks before any job runs, the analyses (glmstack.spec),
 # and the input and params functions of the rules. No rules here.
 
+import contextlib
 import functools
 import sys
 from pathlib import Path
 
 from snakemake.common.configfile import load_configfile
+from snakemake.exceptions import WorkflowError
 from snakemake.logging import logger
 from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 
 from glmstack import study as study_checks  # noqa: E402
+from glmstack.errors import StudyError  # noqa: E402
 from glmstack.io.files import read_json  # noqa: E402
 from glmstack.report.layout import (
     ReportPaths,
@@ -26,17 +29,34 @@ from glmstack.workflow import (
     write_stamp,
 )  # noqa: E402
 
-study_checks.check_config(config, load_configfile(SCHEMA_PATH))
-validate(config, schema=str(SCHEMA_PATH))
 
-CHECKED = study_checks.check_study(
-    config
-)  # outdir, inputs, sheet, designs, contrasts, report
+@contextlib.contextmanager
+def study_errors():
+    """A StudyError (or the schema's error) is printed as its one message, with no traceback,
+    and snakemake exits with status 1."""
+    try:
+        yield
+    except StudyError as exc:
+        logger.error(str(exc))
+        sys.exit(1)
+    except WorkflowError as exc:  # snakemake.utils.validate: the JSON schema
+        logger.error(
+            f"study config: {exc}\nFix: see config/schema.yaml and config/config.yaml."
+        )
+        sys.exit(1)
+
+
+with study_errors():
+    study_checks.check_config(config, load_configfile(SCHEMA_PATH))
+    validate(config, schema=str(SCHEMA_PATH))
+    CHECKED = study_checks.check_study(
+        config
+    )  # outdir, inputs, sheet, designs, contrasts, report
+    OUTDIR = study_checks.check_outdir(
+        config["outdir"], Path.cwd()
+    )  # the folder, normalised
 for warning in CHECKED.warnings:
     logger.warning(f"glmstack: {warning}")
-OUTDIR = study_checks.check_outdir(
-    config["outdir"], Path.cwd()
-)  # the folder, normalised
 ANALYSES = CHECKED.analyses  # name -> glmstack.spec.Analysis, defaults filled in
 REPORT = CHECKED.report  # the report: block, color_by filled in
 # "counts" or "values": the feature matrix of the study
@@ -299,7 +319,8 @@ def report_inputs(wildcards):
     return layout_files(REPORT_LAYOUT)
 
 
-def all_outputs():
+def table_outputs():
+    """Every table of the study and each analysis's model.json: the target `tables`."""
     out = [rules.ingest.output.manifest]
     if STUDY_INPUT == "counts":
         out.append(rules.ingest.output.size_factors)
@@ -307,6 +328,10 @@ def all_outputs():
         out += [f"{OUTDIR}/{name}/{table}.tsv" for table in analysis.table_names]
         merge = rules.limma_model if analysis.is_gaussian else rules.merge
         out += expand(merge.output, analysis=name)
-    # the report needs every plot, so the plots are made too
-    out.append(rules.report.output[0])
     return out
+
+
+def all_outputs():
+    """The tables, the plots and the report: the default target `all`."""
+    # the report needs every plot, so the plots are made too
+    return [*table_outputs(), rules.report.output[0]]

@@ -262,6 +262,34 @@ def _scale_warning(values: np.ndarray, var: str, path: str, name: str) -> list[s
     ]
 
 
+# level names that usually mean the reference group (suggested first in the fix)
+_CONTROL_LEVEL = re.compile(
+    r"(?i)^(un|non|no|not|ctr|ctl|control|mock|vehicle|veh|placebo|baseline|base|normal|healthy|wt|"
+    r"wild|sham|naive|none|neg|day_?0|t_?0|0)(?![a-z])|^untr|^ctrl|^control|^wild|^untreat"
+)
+
+
+def reference_warnings(factors: dict[str, list[str]], levels: dict, where: str) -> list[str]:
+    """A warning per design factor whose reference level was chosen alphabetically.
+
+    Without `levels:`, a factor's levels are sorted (as R's factor() does) and the first is
+    the reference: airway's `trt` before `untrt`. The fix lists a control-like level first
+    when there is exactly one, else the sorted order, to be reordered.
+    """
+    warnings = []
+    for var, order in factors.items():
+        if var in levels:
+            continue
+        control = [lv for lv in order if _CONTROL_LEVEL.search(lv)]
+        suggested = [control[0]] + [lv for lv in order if lv != control[0]] if len(control) == 1 else order
+        shown = ", ".join(suggested[:4]) + (", ..." if len(suggested) > 4 else "")
+        warnings.append(
+            f"{where}: factor `{var}` has no levels: entry; its reference level is `{order[0]}` "
+            f"(alphabetical first). Fix: levels: {{{var}: [{shown}]}} (first = reference)"
+        )
+    return warnings
+
+
 def check_analyses(analyses: dict[str, Analysis], samples: pd.DataFrame, samples_path: str) -> list[str]:
     """Every analysis: variables exist, designs estimable, reduced nested, contrasts valid.
 
@@ -300,6 +328,7 @@ def check_analyses(analyses: dict[str, Analysis], samples: pd.DataFrame, samples
         for _, formula in formulas:
             warnings += check_design_variables(sheet, samples_path, name, formula, levels)
         design = build_design(sheet, analysis.design, levels)
+        warnings += reference_warnings(design.factors, levels, where)
         check_estimable(design, where)
         if analysis.is_lrt:
             check_nested(design, build_design(sheet, analysis.reduced, levels), where)
