@@ -105,15 +105,23 @@ def analysis_params(job):
 
 
 def ingest_params():
+    # the count matrix's name columns (nf-core's gene_name), found by the study checks
+    text_columns = CHECKED.annotation.matrix_columns if CHECKED.annotation else []
     if STUDY_INPUT == "values":
         return {key: config[key] for key in ("genes_per_shard", "exclude_samples")}
     keys = ("genes_per_shard", "size_factors_method", "exclude_samples", "round_counts")
-    return {key: config[key] for key in keys}
+    return {**{key: config[key] for key in keys}, "text_columns": text_columns}
 
 
 def size_factor_input(wildcards):
     path = config.get("size_factors_file")
     return {"size_factors_file": path} if path else {}
+
+
+def annotation_input(wildcards):
+    """The study's `annotation:` table, read by ingest into <outdir>/features.tsv."""
+    path = config.get("annotation")
+    return {"annotation": path} if path else {}
 
 
 def shard_ids():
@@ -258,7 +266,7 @@ def _write_stamps():
     previous = read_stamp(stamp("ingest")).get("inputs", {})
     inputs = {
         key: file_digest(config[key], previous.get(key))
-        for key in ("counts", "values", "samples", "size_factors_file")
+        for key in ("counts", "values", "samples", "size_factors_file", "annotation")
         if config.get(key)
     }
     ingest_script = "ingest.py" if STUDY_INPUT == "counts" else "ingest_values.py"
@@ -321,7 +329,7 @@ def report_inputs(wildcards):
 
 def table_outputs():
     """Every table of the study and each analysis's model.json: the target `tables`."""
-    out = [rules.ingest.output.manifest]
+    out = [rules.ingest.output.manifest, rules.ingest.output.features]
     if STUDY_INPUT == "counts":
         out.append(rules.ingest.output.size_factors)
     for name, analysis in ANALYSES.items():

@@ -31,6 +31,7 @@ rule moderate:
     input:
         fits=lmfit_files,
         manifest=rules.ingest.output.manifest,
+        features=rules.ingest.output.features,
         samples=config["samples"],
         stamp=stamp("moderate", "{analysis}"),
     output:
@@ -104,6 +105,7 @@ rule plot_limma_analysis:
 rule plot_limma_table:
     input:
         table=rules.moderate.output.table,
+        features=rules.ingest.output.features,
         stamp=stamp("plot_limma_table", "{analysis}"),
     output:
         ma=report(

@@ -22,7 +22,8 @@ from .design.formula import build_design, check_estimable, check_nested, formula
 from .design.grammar import check_formula
 from .design.model import design_samples
 from .errors import StudyError, preview
-from .io.counts import read_count_header
+from .io.annotation import FEATURES_FILE, check_annotation_columns, matrix_annotation_columns, read_annotation
+from .io.counts import count_layout
 from .io.samples import read_samples
 from .spec import DEFAULT_FAMILY, FAMILIES, Analysis, study_analyses, study_input
 
@@ -95,7 +96,7 @@ def _expanded_size(config) -> int:
 
 def check_input_files(config: dict, cwd: Path) -> None:
     """The study's input files exist and are regular files (not /dev/zero, a folder, a FIFO)."""
-    for key in ("counts", "values", "samples", "size_factors_file"):
+    for key in ("counts", "values", "samples", "size_factors_file", "annotation"):
         path = config.get(key)
         if not path:
             continue
@@ -195,7 +196,9 @@ def check_config(config: dict, schema: dict, where: str = "study config") -> Non
 
 RESERVED_TABLE_NAMES = {"dispersions", "model", "trend", "lrt", "report"}
 # study-wide outputs in outdir, which an analysis folder of the same name would collide with
-RESERVED_ANALYSIS_NAMES = {"normalization", "qc", "shards", "benchmarks", "logs", "manifest.json", "report.html"}
+RESERVED_ANALYSIS_NAMES = {
+    "normalization", "qc", "shards", "benchmarks", "logs", "manifest.json", "report.html", FEATURES_FILE,
+}  # fmt: skip
 MAX_CONFIG_VALUES = 1_000_000  # a study's values once YAML aliases are expanded
 MAX_NAME_LENGTH = 100  # analysis and contrast names become file names (255 bytes at most)
 
@@ -483,6 +486,40 @@ class StudyCheck:
     report: dict
     warnings: list[str]
     n_samples: int
+    annotation: Annotation | None = None
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """Where a study's feature annotation comes from (glmstack.io.annotation).
+
+    matrix_columns : text columns of the count matrix between the id and the samples
+    (nf-core/rnaseq's gene_name), read by ingest in its one pass; columns : every annotation
+    column, in the order the tables show them (the matrix's, then the `annotation:` table's).
+    """
+
+    matrix_columns: list[str]
+    columns: list[str]
+
+
+def check_annotation(config: dict, layout, sheet_ids: list[str]) -> Annotation | None:
+    """The study's annotation: the matrix's name columns and the `annotation:` table, checked
+    (readable, unique ids, column names that no result table uses). None without annotation.
+
+    The ids of the table are matched to the features by ingest (which reads the matrix):
+    ids that match no feature are counted in its log, none matching at all is an error.
+    """
+    known = set(sheet_ids) | set(config.get("exclude_samples") or [])
+    matrix_columns = matrix_annotation_columns(layout, known) if study_input(config) == "counts" else []
+    columns = list(matrix_columns)
+    if config.get("annotation"):
+        table = read_annotation(config["annotation"], layout.id_column)
+        columns += list(table.columns[1:])
+    if not columns:
+        return None
+    where = config.get("annotation") or str(layout.path)
+    check_annotation_columns(columns, where)
+    return Annotation(matrix_columns=matrix_columns, columns=columns)
 
 
 def check_study(config: dict) -> StudyCheck:
@@ -500,14 +537,20 @@ def check_study(config: dict) -> StudyCheck:
     """
     check_outdir(config["outdir"], Path.cwd())
     check_input_files(config, Path.cwd())
+    samples = read_samples(config["samples"])
+    layout = count_layout(config[study_input(config)])
+    sheet_ids = samples["sample"].dropna().astype(str).tolist() if "sample" in samples.columns else []
+    annotation = check_annotation(config, layout, sheet_ids)
+    names = set(annotation.matrix_columns) if annotation else set()
     sheet = check_samples(
-        read_samples(config["samples"]),
+        samples,
         config["samples"],
-        read_count_header(config[study_input(config)]),
+        [s for s in layout.samples if s not in names],
         config["exclude_samples"],
     )
     analyses = study_analyses(config)
     check_families(analyses, config)
     warnings = check_analyses(analyses, sheet, config["samples"])
     report = report_settings(config["report"], list(sheet.columns), analyses, config["samples"])
-    return StudyCheck(analyses=analyses, report=report, warnings=warnings, n_samples=len(sheet))
+    return StudyCheck(analyses=analyses, report=report, warnings=warnings, n_samples=len(sheet),
+                      annotation=annotation)
