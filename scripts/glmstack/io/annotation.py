@@ -134,11 +134,14 @@ def matrix_annotation_columns(layout, known_samples: set[str]) -> list[str]:
         leading.append(column)
     if not leading or len(leading) == len(layout.columns):
         return []  # no sample column named in the sheet: the sheet check says what is wrong
-    head = pd.read_csv(
-        layout.path, sep=layout.separator, header=None, skiprows=layout.comment_lines + 1,
-        usecols=range(1, 1 + len(leading)), nrows=MATRIX_SCAN_ROWS, dtype=str, keep_default_na=False,
-        encoding="utf-8-sig", index_col=False,
-    )  # fmt: skip
+    try:
+        head = pd.read_csv(
+            layout.path, sep=layout.separator, header=None, skiprows=layout.comment_lines + 1,
+            usecols=range(1, 1 + len(leading)), nrows=MATRIX_SCAN_ROWS, dtype=str, keep_default_na=False,
+            encoding="utf-8-sig", index_col=False,
+        )  # fmt: skip
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, *DECODE_ERRORS):
+        return []  # a malformed matrix: the sheet check or the ingest job names what is wrong
     found = []
     for j, column in enumerate(leading):
         text = head.iloc[:, j].str.strip()
