@@ -1,6 +1,6 @@
 # glmstack: one regression per feature, sharded: DESeq2's negative-binomial GLM (counts)
 # or limma's linear model with moderated statistics (log-scale values).
-# Run: snakemake --cores N [--configfile study.yaml]
+# Run: snakemake --cores N [tables] [--configfile study.yaml]   (tables: no plots, no report)
 
 
 from snakemake.utils import min_version
@@ -28,3 +28,9 @@ rule all:
     default_target: True
     input:
         all_outputs(),
+
+
+# The result tables, dispersions.tsv and model.json of every analysis, without plots or report.
+rule tables:
+    input:
+        table_outputs(),

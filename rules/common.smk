@@ -1,17 +1,20 @@
 # The study: config and sample-sheet checks before any job runs, the analyses (glmstack.spec),
 # and the input and params functions of the rules. No rules here.
 
+import contextlib
 import functools
 import sys
 from pathlib import Path
 
 from snakemake.common.configfile import load_configfile
+from snakemake.exceptions import WorkflowError
 from snakemake.logging import logger
 from snakemake.utils import validate
 
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 
 from glmstack import study as study_checks  # noqa: E402
+from glmstack.errors import StudyError  # noqa: E402
 from glmstack.io.files import read_json  # noqa: E402
 from glmstack.report.layout import (
     ReportPaths,
@@ -32,17 +35,34 @@ from glmstack.workflow import (
     write_stamp,
 )  # noqa: E402
 
-study_checks.check_config(config, load_configfile(SCHEMA_PATH))
-validate(config, schema=str(SCHEMA_PATH))
 
-CHECKED = study_checks.check_study(
-    config
-)  # outdir, inputs, sheet, designs, contrasts, report
+@contextlib.contextmanager
+def study_errors():
+    """A StudyError (or the schema's error) is printed as its one message, with no traceback,
+    and snakemake exits with status 1."""
+    try:
+        yield
+    except StudyError as exc:
+        logger.error(str(exc))
+        sys.exit(1)
+    except WorkflowError as exc:  # snakemake.utils.validate: the JSON schema
+        logger.error(
+            f"study config: {exc}\nFix: see config/schema.yaml and config/config.yaml."
+        )
+        sys.exit(1)
+
+
+with study_errors():
+    study_checks.check_config(config, load_configfile(SCHEMA_PATH))
+    validate(config, schema=str(SCHEMA_PATH))
+    CHECKED = study_checks.check_study(
+        config
+    )  # outdir, inputs, sheet, designs, contrasts, report
+    OUTDIR = study_checks.check_outdir(
+        config["outdir"], Path.cwd()
+    )  # the folder, normalised
 for warning in CHECKED.warnings:
     logger.warning(f"glmstack: {warning}")
-OUTDIR = study_checks.check_outdir(
-    config["outdir"], Path.cwd()
-)  # the folder, normalised
 ANALYSES = CHECKED.analyses  # name -> glmstack.spec.Analysis, defaults filled in
 REPORT = CHECKED.report  # the report: block, color_by filled in
 # "counts", "quant" or "values": the feature matrix of the study
@@ -101,14 +121,17 @@ def study_quant_files():
     return quant_paths(config["quant"], sheet[kept], config["samples"])
 
 
-QUANT_FILES = study_quant_files()
+with study_errors():
+    QUANT_FILES = study_quant_files()
 
 
 def ingest_params():
+    # the count matrix's name columns (nf-core's gene_name), found by the study checks
+    text_columns = CHECKED.annotation.matrix_columns if CHECKED.annotation else []
     if STUDY_INPUT == "values":
         return {key: config[key] for key in ("genes_per_shard", "exclude_samples")}
     keys = ("genes_per_shard", "size_factors_method", "exclude_samples", "round_counts")
-    settings = {key: config[key] for key in keys}
+    settings = {**{key: config[key] for key in keys}, "text_columns": text_columns}
     if STUDY_INPUT == "quant":
         settings["quant"] = {
             "type": config["quant"]["type"],
@@ -127,6 +150,12 @@ def ingest_input(wildcards):
         }
     path = config.get("size_factors_file")
     return {"counts": config["counts"], **({"size_factors_file": path} if path else {})}
+
+
+def annotation_input(wildcards):
+    """The study's `annotation:` table, read by ingest into <outdir>/features.tsv."""
+    path = config.get("annotation")
+    return {"annotation": path} if path else {}
 
 
 def shard_ids():
@@ -324,7 +353,7 @@ def _write_stamps():
     previous = read_stamp(stamp("ingest")).get("inputs", {})
     inputs = {
         key: file_digest(config[key], previous.get(key))
-        for key in ("counts", "values", "samples", "size_factors_file")
+        for key in ("counts", "values", "samples", "size_factors_file", "annotation")
         if config.get(key)
     }
     if STUDY_INPUT == "quant":
@@ -401,8 +430,9 @@ def report_inputs(wildcards):
     return layout_files(REPORT_LAYOUT)
 
 
-def all_outputs():
-    out = [rules.ingest.output.manifest]
+def table_outputs():
+    """Every table of the study and each analysis's model.json: the target `tables`."""
+    out = [rules.ingest.output.manifest, rules.ingest.output.features]
     if STUDY_INPUT != "values":
         out.append(rules.ingest.output.size_factors)
         out += list(rules.normalize.output)
@@ -410,6 +440,10 @@ def all_outputs():
         out += [f"{OUTDIR}/{name}/{table}.tsv" for table in analysis.table_names]
         merge = rules.limma_model if analysis.is_gaussian else rules.merge
         out += expand(merge.output, analysis=name)
-    # the report needs every plot, so the plots are made too
-    out.append(rules.report.output[0])
     return out
+
+
+def all_outputs():
+    """The tables, the plots and the report: the default target `all`."""
+    # the report needs every plot, so the plots are made too
+    return [*table_outputs(), rules.report.output[0]]

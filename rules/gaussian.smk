@@ -128,6 +128,7 @@ rule moderate:
     input:
         fits=lmfit_files,
         manifest=rules.ingest.output.manifest,
+        features=rules.ingest.output.features,
         samples=config["samples"],
         stamp=stamp("moderate", "{analysis}"),
     output:
@@ -206,6 +207,7 @@ rule plot_limma_table:
         shards=all_shard_files,
         manifest=rules.ingest.output.manifest,
         samples=config["samples"],
+        features=rules.ingest.output.features,
         stamp=stamp("plot_limma_table", "{analysis}"),
     output:
         ma=report(

@@ -1,6 +1,7 @@
 rule results_table:
     input:
         fits=fit_files,
+        features=rules.ingest.output.features,
         stamp=stamp("results_table", "{analysis}"),
     output:
         table=f"{OUTDIR}/{{analysis}}/{{table}}.tsv",
@@ -24,6 +25,7 @@ rule merge:
         fits=fit_files,
         trend=analysis_trend,
         manifest=rules.ingest.output.manifest,
+        features=rules.ingest.output.features,
         samples=config["samples"],
         stamp=stamp("merge", "{analysis}"),
     output:

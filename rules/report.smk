@@ -89,6 +89,7 @@ rule plot_analysis:
 rule plot_contrast:
     input:
         table=rules.results_table.output.table,
+        features=rules.ingest.output.features,
         fits=fit_files,
         shards=all_shard_files,
         manifest=rules.ingest.output.manifest,
@@ -150,6 +151,7 @@ rule report:
     input:
         report_inputs,
         manifest=rules.ingest.output.manifest,
+        features=rules.ingest.output.features,
         stamp=stamp("report"),
     output:
         f"{OUTDIR}/report.html",

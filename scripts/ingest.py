@@ -5,6 +5,7 @@ compute size or normalization factors, write the gene shards."""
 import numpy as np
 import pandas as pd
 from glmstack.io import counts as count_files
+from glmstack.io.annotation import study_features
 from glmstack.io.files import write_json, write_tsv
 from glmstack.io.samples import read_size_factors
 from glmstack.io.shards import write_shards
@@ -21,13 +22,18 @@ def main(smk) -> None:
         if genes.n_unmapped:
             log.warning("%d transcripts are not in tx2gene and were left out (as tximport does)", genes.n_unmapped)
         gene_id, samples, counts = genes.gene_id, list(quant["files"]), np.round(genes.counts)
-        source = smk.input.tx2gene
+        source, names, id_column = smk.input.tx2gene, None, "gene_id"
     else:
-        table = count_files.read_counts(smk.input.counts, settings["exclude_samples"], settings["round_counts"])
+        table = count_files.read_counts(smk.input.counts, settings["exclude_samples"], settings["round_counts"],
+                                        settings["text_columns"])
         if table.n_rounded:
             log.warning("%d non-integer counts rounded (round_counts: true)", table.n_rounded)
         gene_id, samples, counts, source = table.gene_id, table.samples, table.counts, smk.input.counts
+        names, id_column = table.annotation, None
     count_files.zero_samples(counts, samples, source)
+    features, messages = study_features(gene_id, source, names, smk.input.get("annotation"), id_column)
+    for message in messages:
+        log.warning("%s", message)
     arrays = {"counts": counts}
     if quant and genes.has_offsets:  # DESeq2 estimateSizeFactors with avgTxLength
         arrays["norm_factors"], sf = normalization_factors(counts, genes.length, settings["size_factors_method"])
@@ -40,6 +46,7 @@ def main(smk) -> None:
     shards = write_shards(smk.output.shards, gene_id, arrays, settings["genes_per_shard"])
     write_tsv(smk.output.size_factors, pd.DataFrame({"sample": samples, "size_factor": sf}))
     manifest = {"samples": samples, "size_factors": sf.tolist(), **extra, "n_genes": len(gene_id), "shards": shards}
+    write_tsv(smk.output.features, features)
     write_json(smk.output.manifest, manifest)
     log.info("%d genes x %d samples in %d shards", len(gene_id), len(samples), len(shards))
 

@@ -1,6 +1,7 @@
 """Rule merge: dispersions.tsv and model.json for one analysis."""
 
 from glmstack.design.model import build_model
+from glmstack.io.annotation import annotate, read_features
 from glmstack.io.files import read_json, write_json, write_tsv
 from glmstack.io.samples import aligned_samples
 from glmstack.io.shards import PER_SAMPLE_FIT_ARRAYS, concat_npz
@@ -14,7 +15,7 @@ def main(smk) -> None:
     analysis = Analysis.from_params(smk.params.analysis)
     fit = concat_npz(smk.input.fits, exclude=PER_SAMPLE_FIT_ARRAYS)
     manifest = read_json(smk.input.manifest)
-    write_tsv(smk.output.dispersions, dispersion_table(fit))
+    write_tsv(smk.output.dispersions, annotate(dispersion_table(fit), read_features(smk.input.features)))
     model = build_model(aligned_samples(smk.input.samples, manifest["samples"]), analysis)
     # the tables' counts, from the same function as rule results_table (which runs alongside)
     summaries = [results_table(fit, analysis, name)[1] for name in analysis.table_names]

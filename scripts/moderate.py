@@ -3,6 +3,7 @@
 from glmstack.design.model import build_model
 from glmstack.gaussian.analysis import analysis_tables
 from glmstack.gaussian.lmfit import fit_from_arrays
+from glmstack.io.annotation import annotate, read_features
 from glmstack.io.files import read_json, write_tsv
 from glmstack.io.samples import aligned_samples
 from glmstack.io.shards import concat_npz
@@ -16,7 +17,7 @@ def main(smk) -> None:
     fits = concat_npz(smk.input.fits)
     model = build_model(aligned_samples(smk.input.samples, read_json(smk.input.manifest)["samples"]), analysis)
     table = analysis_tables(fits["gene_id"], fit_from_arrays(fits), model, analysis, [name])["tables"][name]
-    write_tsv(smk.output.table, table)
+    write_tsv(smk.output.table, annotate(table, read_features(smk.input.features)))
     log.info("%s: %d of %d features tested", name, int(table["P.Value"].notna().sum()), len(table))
 
 

@@ -1,8 +1,8 @@
 """Rule plot_contrast: MA, volcano, p-value histogram and top-gene counts of one result table."""
 
 import numpy as np
-import pandas as pd
 from glmstack.design.model import build_model
+from glmstack.io.annotation import annotation_columns, feature_labels, read_table
 from glmstack.io.files import read_json, read_npz, write_tsv
 from glmstack.io.samples import aligned_samples
 from glmstack.io.shards import read_shard_counts
@@ -17,18 +17,19 @@ def main(smk) -> None:
     log = log_to(smk.log[0])
     analysis, table_name = Analysis.from_params(smk.params.analysis), smk.wildcards.table
     name = f"{analysis.name}: {table_name}"
-    table = pd.read_csv(smk.input.table, sep="\t", dtype={"gene_id": str},
-                        keep_default_na=False, na_values=[""])  # as glmstack.io writes it
-    top = top_genes(table, smk.params.top_genes)
+    annotation = annotation_columns(smk.input.features)  # gene_name, ...: genes are named by it
+    table = read_table(smk.input.table, annotation)
+    top = top_genes(table, smk.params.top_genes, annotation)
     rows = top.index.to_numpy()
     paths = {"ma": smk.output.ma, "volcano": smk.output.volcano, "pvalues": smk.output.pvalues}
-    plots.table_plots(table, rows[: plots.MAX_LABELS], analysis.alpha, analysis.lfc_threshold, paths, name)
+    plots.table_plots(table, rows[: plots.MAX_LABELS], analysis.alpha, analysis.lfc_threshold, paths, name,
+                      annotation)
     manifest = read_json(smk.input.manifest)
     sf = np.asarray(manifest["size_factors"], dtype=float)
     model = build_model(aligned_samples(smk.input.samples, manifest["samples"]), analysis)
     beta = np.concatenate([read_npz(path, ["beta"])["beta"] for path in smk.input.fits])[rows]
     counts, factors = vst.select_pairs((read_shard_counts(path, sf) for path in smk.input.shards), rows)
-    genes, padj = top["gene_id"].tolist(), top["padj"].to_numpy(dtype=float)
+    genes, padj = feature_labels(top, annotation), top["padj"].to_numpy(dtype=float)
     title = f"{name}: top {len(top)} genes by padj"
     plots.top_gene_counts(model, table_name, genes, padj, counts, factors, beta, smk.output.counts, title)
     write_tsv(smk.output.top, top)

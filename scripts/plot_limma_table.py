@@ -2,10 +2,10 @@
 as a table and as their values against the tested variable."""
 
 import numpy as np
-import pandas as pd
 from glmstack.design.model import build_model
 from glmstack.gaussian.steps import voom_library_sizes
 from glmstack.gaussian.voom import log_cpm
+from glmstack.io.annotation import annotation_columns, feature_labels, read_table
 from glmstack.io.files import read_json, read_npz, write_tsv
 from glmstack.io.samples import aligned_samples, read_library_sizes
 from glmstack.logs import log_to
@@ -29,19 +29,20 @@ def main(smk) -> None:
     log = log_to(smk.log[0])
     analysis, table_name = Analysis.from_params(smk.params.analysis), smk.wildcards.table
     name = f"{analysis.name}: {table_name}"
-    table = pd.read_csv(smk.input.table, sep="\t", dtype={"feature_id": str},
-                        keep_default_na=False, na_values=[""])  # as glmstack.io writes it
-    top = top_genes(table, smk.params.top_genes)
+    annotation = annotation_columns(smk.input.features)  # gene_name, ...: features are named by it
+    table = read_table(smk.input.table, annotation)
+    top = top_genes(table, smk.params.top_genes, annotation)
     paths = {"ma": smk.output.ma, "volcano": smk.output.volcano, "pvalues": smk.output.pvalues}
     rows = top.index.to_numpy()
-    plots.limma_table_plots(table, rows[: plots.MAX_LABELS], analysis.alpha, analysis.lfc_threshold, paths, name)
+    plots.limma_table_plots(table, rows[: plots.MAX_LABELS], analysis.alpha, analysis.lfc_threshold, paths, name,
+                            annotation)
     samples = read_json(smk.input.manifest)["samples"]
     model = build_model(aligned_samples(smk.input.samples, samples), analysis)
     coefficients = np.concatenate([read_npz(p, ["coefficients"])["coefficients"] for p in smk.input.fits])[rows]
     label = "log-CPM" if analysis.family == "voom" else "value"
-    plots.top_feature_values(model, table_name, top["feature_id"].tolist(), top["adj.P.Val"].to_numpy(dtype=float),
-                             top_values(smk, analysis, samples, rows), coefficients, smk.output.values,
-                             f"{name}: top {len(top)} features by adj.P.Val", label)
+    plots.top_feature_values(model, table_name, feature_labels(top, annotation),
+                             top["adj.P.Val"].to_numpy(dtype=float), top_values(smk, analysis, samples, rows),
+                             coefficients, smk.output.values, f"{name}: top {len(top)} features by adj.P.Val", label)
     write_tsv(smk.output.top, top)
     log.info("%s: %d features with adj.P.Val < %g", name, int(np.sum(table["adj.P.Val"] < analysis.alpha)),
              analysis.alpha)

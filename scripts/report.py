@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-import pandas as pd
 from glmstack import __version__
+from glmstack.io.annotation import annotation_columns, read_table
 from glmstack.io.files import read_json
 from glmstack.logs import log_to
 from glmstack.report import html
@@ -16,15 +16,11 @@ def plots(entries: list[dict]) -> list[html.Plot]:
                         Path(e["png"]).read_bytes()) for e in entries]
 
 
-def read_table(path: str) -> pd.DataFrame:
-    """A TSV written by glmstack.io: gene ids as text, empty cells as NA."""
-    return pd.read_csv(path, sep="\t", dtype={"gene_id": str, "feature_id": str}, keep_default_na=False, na_values=[""])
-
-
 def main(smk) -> None:
     log = log_to(smk.log[0])
     layout, study = smk.params.layout, smk.params.study
     manifest = read_json(smk.input.manifest)
+    annotation = annotation_columns(smk.input.features)  # text columns of the top-gene tables
     counts = "values" not in study  # else a values: study (no size factors)
     source = next(
         (label, study[key]) for key, label in
@@ -40,7 +36,7 @@ def main(smk) -> None:
     for a in layout["analyses"]:
         model = read_json(a["model"])
         tables = [html.TableSection(t["name"], table_description(model, t["name"]),
-                                      plots(t["plots"]), read_table(t["top"])) for t in a["tables"]]
+                                      plots(t["plots"]), read_table(t["top"], annotation)) for t in a["tables"]]
         summary = analysis_summary(model)
         sections.append(html.AnalysisSection(a["name"], summary, plots(a["plots"]), tables))
     title, footer = f"glmstack report: {layout['outdir']}", f"Made by glmstack {__version__}."

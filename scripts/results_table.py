@@ -1,5 +1,6 @@
 """Rule results_table: independent filtering and Benjamini-Hochberg for one result table."""
 
+from glmstack.io.annotation import annotate, read_features
 from glmstack.io.files import write_tsv
 from glmstack.io.shards import PER_SAMPLE_FIT_ARRAYS, concat_npz
 from glmstack.logs import log_to
@@ -12,7 +13,7 @@ def main(smk) -> None:
     analysis, name = Analysis.from_params(smk.params.analysis), smk.wildcards.table
     fit = concat_npz(smk.input.fits, exclude=PER_SAMPLE_FIT_ARRAYS)
     table, summary = results_table(fit, analysis, name)
-    write_tsv(smk.output.table, table)
+    write_tsv(smk.output.table, annotate(table, read_features(smk.input.features)))
     log.info("%s: %d tested, %d with padj < %g", name, summary["n_tested"], summary["n_significant"], analysis.alpha)
 
 

@@ -22,7 +22,8 @@ from .design.formula import build_design, check_estimable, check_nested, formula
 from .design.grammar import check_formula
 from .design.model import design_samples
 from .errors import StudyError, preview
-from .io.counts import read_count_header
+from .io.annotation import FEATURES_FILE, check_annotation_columns, matrix_annotation_columns, read_annotation
+from .io.counts import count_layout
 from .io.quant import QUANT_FORMATS, check_quant_files, quant_paths
 from .io.samples import read_samples
 from .io.tximport import COUNTS_FROM_ABUNDANCE
@@ -98,9 +99,8 @@ def _expanded_size(config) -> int:
 def check_input_files(config: dict, cwd: Path) -> None:
     """The study's input files exist and are regular files (not /dev/zero, a folder, a FIFO)."""
     quant = config.get("quant") or {}
-    for key, path in [(k, config.get(k)) for k in ("counts", "values", "samples", "size_factors_file")] + [
-        ("quant.tx2gene", quant.get("tx2gene"))
-    ]:
+    keys = ("counts", "values", "samples", "size_factors_file", "annotation")
+    for key, path in [(k, config.get(k)) for k in keys] + [("quant.tx2gene", quant.get("tx2gene"))]:
         if not path:
             continue
         if not Path(path).exists():
@@ -211,7 +211,9 @@ def check_config(config: dict, schema: dict, where: str = "study config") -> Non
 
 RESERVED_TABLE_NAMES = {"dispersions", "model", "trend", "lrt", "report"}
 # study-wide outputs in outdir, which an analysis folder of the same name would collide with
-RESERVED_ANALYSIS_NAMES = {"normalization", "qc", "shards", "benchmarks", "logs", "manifest.json", "report.html"}
+RESERVED_ANALYSIS_NAMES = {
+    "normalization", "qc", "shards", "benchmarks", "logs", "manifest.json", "report.html", FEATURES_FILE,
+}  # fmt: skip
 MAX_CONFIG_VALUES = 1_000_000  # a study's values once YAML aliases are expanded
 MAX_NAME_LENGTH = 100  # analysis and contrast names become file names (255 bytes at most)
 
@@ -278,6 +280,34 @@ def _scale_warning(values: np.ndarray, var: str, path: str, name: str) -> list[s
     ]
 
 
+# level names that usually mean the reference group (suggested first in the fix)
+_CONTROL_LEVEL = re.compile(
+    r"(?i)^(un|non|no|not|ctr|ctl|control|mock|vehicle|veh|placebo|baseline|base|normal|healthy|wt|"
+    r"wild|sham|naive|none|neg|day_?0|t_?0|0)(?![a-z])|^untr|^ctrl|^control|^wild|^untreat"
+)
+
+
+def reference_warnings(factors: dict[str, list[str]], levels: dict, where: str) -> list[str]:
+    """A warning per design factor whose reference level was chosen alphabetically.
+
+    Without `levels:`, a factor's levels are sorted (as R's factor() does) and the first is
+    the reference: airway's `trt` before `untrt`. The fix lists a control-like level first
+    when there is exactly one, else the sorted order, to be reordered.
+    """
+    warnings = []
+    for var, order in factors.items():
+        if var in levels:
+            continue
+        control = [lv for lv in order if _CONTROL_LEVEL.search(lv)]
+        suggested = [control[0]] + [lv for lv in order if lv != control[0]] if len(control) == 1 else order
+        shown = ", ".join(suggested[:4]) + (", ..." if len(suggested) > 4 else "")
+        warnings.append(
+            f"{where}: factor `{var}` has no levels: entry; its reference level is `{order[0]}` "
+            f"(alphabetical first). Fix: levels: {{{var}: [{shown}]}} (first = reference)"
+        )
+    return warnings
+
+
 def check_analyses(analyses: dict[str, Analysis], samples: pd.DataFrame, samples_path: str) -> list[str]:
     """Every analysis: variables exist, designs estimable, reduced nested, contrasts valid.
 
@@ -316,6 +346,7 @@ def check_analyses(analyses: dict[str, Analysis], samples: pd.DataFrame, samples
         for _, formula in formulas:
             warnings += check_design_variables(sheet, samples_path, name, formula, levels)
         design = build_design(sheet, analysis.design, levels)
+        warnings += reference_warnings(design.factors, levels, where)
         check_estimable(design, where)
         if analysis.is_lrt:
             check_nested(design, build_design(sheet, analysis.reduced, levels), where)
@@ -467,6 +498,40 @@ class StudyCheck:
     report: dict
     warnings: list[str]
     n_samples: int
+    annotation: Annotation | None = None
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """Where a study's feature annotation comes from (glmstack.io.annotation).
+
+    matrix_columns : text columns of the count matrix between the id and the samples
+    (nf-core/rnaseq's gene_name), read by ingest in its one pass; columns : every annotation
+    column, in the order the tables show them (the matrix's, then the `annotation:` table's).
+    """
+
+    matrix_columns: list[str]
+    columns: list[str]
+
+
+def check_annotation(config: dict, layout, sheet_ids: list[str]) -> Annotation | None:
+    """The study's annotation: the matrix's name columns and the `annotation:` table, checked
+    (readable, unique ids, column names that no result table uses). None without annotation.
+
+    The ids of the table are matched to the features by ingest (which reads the matrix):
+    ids that match no feature are counted in its log, none matching at all is an error.
+    """
+    known = set(sheet_ids) | set(config.get("exclude_samples") or [])
+    matrix_columns = matrix_annotation_columns(layout, known) if study_input(config) == "counts" else []
+    columns = list(matrix_columns)
+    if config.get("annotation"):  # quant: the genes of tx2gene are named gene_id
+        table = read_annotation(config["annotation"], layout.id_column if layout else "gene_id")
+        columns += list(table.columns[1:])
+    if not columns:
+        return None
+    where = config.get("annotation") or str(layout.path)
+    check_annotation_columns(columns, where)
+    return Annotation(matrix_columns=matrix_columns, columns=columns)
 
 
 def check_study(config: dict) -> StudyCheck:
@@ -486,15 +551,20 @@ def check_study(config: dict) -> StudyCheck:
     check_input_files(config, Path.cwd())
     samples = read_samples(config["samples"])
     source = study_input(config)
+    sheet_ids = samples["sample"].dropna().astype(str).tolist() if "sample" in samples.columns else []
     if source == "quant":  # one file per sample: the sheet names the samples
-        columns = samples["sample"].astype(str).tolist() if "sample" in samples.columns else []
+        layout, columns = None, sheet_ids
     else:
-        columns = read_count_header(config[source])
-    sheet = check_samples(samples, config["samples"], columns, config["exclude_samples"])
+        layout = count_layout(config[source])
+        columns = layout.samples
+    annotation = check_annotation(config, layout, sheet_ids)
+    names = set(annotation.matrix_columns) if annotation else set()
+    sheet = check_samples(samples, config["samples"], [s for s in columns if s not in names], config["exclude_samples"])
     if source == "quant":
         check_quant_files(quant_paths(config["quant"], sheet, config["samples"]), config["quant"]["type"])
     analyses = study_analyses(config)
     check_families(analyses, config)
     warnings = check_analyses(analyses, sheet, config["samples"])
     report = report_settings(config["report"], list(sheet.columns), analyses, config["samples"])
-    return StudyCheck(analyses=analyses, report=report, warnings=warnings, n_samples=len(sheet))
+    return StudyCheck(analyses=analyses, report=report, warnings=warnings, n_samples=len(sheet),
+                      annotation=annotation)

@@ -154,6 +154,20 @@ def test_numeric_codes_warn_and_say_how_to_force_a_factor():
     assert any("'dose'" in w and "levels: {dose: [...]}" in w for w in warnings)
 
 
+def test_a_reference_level_chosen_alphabetically_is_named_with_the_fix():
+    sheet = SHEET.assign(condition=["trt", "trt", "trt", "untrt", "untrt", "untrt"])
+    config = study(design="~ batch + condition", contrasts={"t": ["condition", "trt", "untrt"]})
+    warnings = check_analyses(config, sheet)
+    assert (
+        "analyses.main: factor `condition` has no levels: entry; its reference level is `trt` "
+        "(alphabetical first). Fix: levels: {condition: [untrt, trt]} (first = reference)"
+    ) in warnings
+    assert any("factor `batch` has no levels: entry; its reference level is `x`" in w for w in warnings)
+    given = check_analyses({**config, "analyses": {"main": {**config["analyses"]["main"],
+                            "levels": {"condition": ["untrt", "trt"], "batch": ["x", "y"]}}}}, sheet)
+    assert not [w for w in given if "reference level" in w]
+
+
 def test_samples_missing_from_counts_and_sheet_are_named():
     with pytest.raises(StudyError, match="in s.tsv but not in the count matrix: 'b3'.*count-matrix columns not in s.tsv: 'c1'"):
         study_checks.check_samples(SHEET, "s.tsv", ["a1", "a2", "a3", "b1", "b2", "c1"])
@@ -429,7 +443,8 @@ def test_numeric_covariate_far_from_unit_scale_warns_with_the_rescaling(values, 
 
 def test_unit_scale_covariate_does_not_warn():
     sheet = SHEET.assign(score=["-1.2", "0.3", "0.8", "-0.4", "1.1", "0.1"])
-    assert check_analyses(study(design="~ score + condition"), sheet) == []
+    warnings = check_analyses(study(design="~ score + condition", levels={"condition": ["ctl", "trt"]}), sheet)
+    assert warnings == []
 
 
 def test_decimal_comma_numbers_used_as_a_factor_warn():

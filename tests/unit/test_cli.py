@@ -129,6 +129,16 @@ def test_warnings_are_printed_and_the_study_passes(study_dir, capsys):
     assert err.startswith("warning: samples.tsv: column 'code' (analyses.a) holds the integers 0, 1, 2")
 
 
+def test_check_names_a_reference_level_chosen_alphabetically(study_dir, capsys):
+    status, out, err = run_check(study_dir, GOOD.replace("levels: {run: [R1, R2], tissue: [Kidney, Liver]}",
+                                                          "levels: {run: [R1, R2]}"), capsys)
+    assert status == 0 and out.startswith("study OK")
+    assert (
+        "warning: analyses.tissue: factor `tissue` has no levels: entry; its reference level is `Kidney` "
+        "(alphabetical first). Fix: levels: {tissue: [Kidney, Liver]} (first = reference)\n"
+    ) in err
+
+
 @pytest.mark.parametrize(
     "options",
     [

@@ -22,3 +22,14 @@ def test_more_than_ten_thousand_shards_keep_numeric_order():
     assert len(ids) == 10_001 and ids[0] == "00000" and ids[-1] == "10000"
     assert ids == sorted(ids) and len({len(i) for i in ids}) == 1
     assert [s["id"] for s in shard_bounds(10, 3)] == ["0000", "0001", "0002", "0003"]
+
+
+def test_config_comment_states_the_auto_shard_size():
+    """config/config.yaml documents genes_per_shard: auto with the constant the code uses."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "config" / "config.yaml").read_text()
+    said = re.search(r"at most (\d+)\s*(?:#\s*)?million counts", text)
+    assert said is not None, "config/config.yaml no longer states the auto shard size"
+    assert int(said.group(1)) * 1_000_000 == AUTO_SHARD_COUNTS

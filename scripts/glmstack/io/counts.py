@@ -26,7 +26,9 @@ class CountLayout:
     """How a count table is laid out, read from its first lines.
 
     comment_lines : leading lines starting with '#' (featureCounts writes its command there).
-    annotation : featureCounts' Chr/Start/End/Strand/Length columns, dropped when reading.
+    annotation : columns between the id and the samples: featureCounts' Chr/Start/End/Strand/
+    Length (dropped when reading), or the text columns named by `text_columns` (nf-core's
+    gene_name: read as text, see glmstack.io.annotation).
     columns : the sample columns as written; samples : their sample ids (for featureCounts
     the BAM paths' file names without .bam).
     """
@@ -40,8 +42,12 @@ class CountLayout:
     samples: list[str]
 
 
-def count_layout(path: str | Path) -> CountLayout:
-    """Read and check the header of the count matrix (and detect featureCounts output)."""
+def count_layout(path: str | Path, text_columns: list[str] | tuple = ()) -> CountLayout:
+    """Read and check the header of the count matrix (and detect featureCounts output).
+
+    text_columns : the leading columns after the id that hold feature names, not samples
+    (found by glmstack.io.annotation.matrix_annotation_columns before any job).
+    """
     path = Path(path)
     sep = table_separator(path)
     comments = 0
@@ -78,6 +84,14 @@ def count_layout(path: str | Path) -> CountLayout:
     columns = rest[len(annotation) :] if featurecounts else rest
     if not featurecounts:
         annotation = []
+        if text_columns:
+            if list(rest[: len(text_columns)]) != list(text_columns):
+                raise StudyError(
+                    f"{path}: the columns after the id are {preview(rest[: len(text_columns)])}, not the "
+                    f"name columns {preview(list(text_columns))} found before the run. Fix: rerun (the file changed)."
+                )
+            annotation = list(text_columns)
+            columns = rest[len(annotation) :]
     dup = sorted({c for c in columns if columns.count(c) > 1})
     if dup:
         raise StudyError(
@@ -99,10 +113,14 @@ def read_count_header(path: str | Path) -> list[str]:
 
 @dataclass(frozen=True)
 class Counts:
+    """gene_id (G,); samples (N,); counts (G, N); n_rounded : counts rounded (round_counts);
+    annotation : the matrix's text columns (id first, as written) or None."""
+
     gene_id: np.ndarray
     samples: list[str]
     counts: np.ndarray
     n_rounded: int = 0
+    annotation: pd.DataFrame | None = None
 
 
 def _cells(gene_id, columns, rows, cols, values=None) -> str:
@@ -159,20 +177,24 @@ def _read_text(layout: CountLayout) -> pd.DataFrame:
         raise _parse_error(layout, exc) from None
 
 
-def read_numbers(layout: CountLayout, allow_missing: bool = False) -> tuple[np.ndarray, np.ndarray] | None:
+def read_numbers(
+    layout: CountLayout, allow_missing: bool = False, text: list | None = None
+) -> tuple[np.ndarray, np.ndarray] | None:
     """Feature ids and values (float64), read in row chunks of about READ_CHUNK_CELLS counts.
 
     Returns None as soon as a chunk holds text (or, unless `allow_missing`, blanks or NA): the
     caller then reads the table as text to name the bad cells. Missing cells are NaN. Chunks
-    keep the peak memory near one copy of the matrix.
+    keep the peak memory near one copy of the matrix. `text`: a list that receives, per chunk,
+    the layout's annotation columns as text (id first), read in the same pass.
     """
     first = 1 + len(layout.annotation)
     rows = max(1, READ_CHUNK_CELLS // max(1, len(layout.samples)))
     ids, blocks = [], []
+    types = {f"c{j}": str for j in range(first if text is not None else 1)}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", pd.errors.ParserWarning)  # as in _read_text
-            reader = pd.read_csv(layout.path, dtype={"c0": str}, chunksize=rows, **_csv_options(layout))
+            reader = pd.read_csv(layout.path, dtype=types, chunksize=rows, **_csv_options(layout))
             with reader:
                 for chunk in reader:
                     values = chunk.iloc[:, first:]
@@ -183,6 +205,8 @@ def read_numbers(layout: CountLayout, allow_missing: bool = False) -> tuple[np.n
                         return None
                     ids.append(chunk.iloc[:, 0].to_numpy(dtype=str))
                     blocks.append(block)
+                    if text is not None:
+                        text.append(chunk.iloc[:, :first])
     except DECODE_ERRORS as exc:
         raise unreadable(layout.path, exc) from None
     except (pd.errors.ParserError, pd.errors.ParserWarning, ValueError) as exc:
@@ -210,22 +234,27 @@ def check_feature_ids(layout: CountLayout, gene_id: np.ndarray) -> None:
 
 
 def read_counts(
-    path: str | Path, exclude: list[str] | tuple = (), round_counts: bool = False
+    path: str | Path, exclude: list[str] | tuple = (), round_counts: bool = False,
+    text_columns: list[str] | tuple = (),
 ) -> Counts:
     """Read and check the count matrix: unique ids, numbers, non-negative integers, no blanks.
 
     featureCounts tables are recognised by their header and read without the annotation
     columns. With `round_counts`, non-integer values (estimated counts from salmon, kallisto,
     RSEM) are rounded to the nearest integer, as tximport's users do for DESeq2.
+    `text_columns` (nf-core's gene_name) are returned as `annotation`, read in the same pass.
     """
-    layout = count_layout(path)
+    layout = count_layout(path, text_columns)
     path = layout.path
-    table = read_numbers(layout)
+    text_chunks: list | None = [] if text_columns else None
+    table = read_numbers(layout, text=text_chunks)
     if table is None:  # slow path: the cells as text, to name the bad ones
         frame = _read_text(layout)
         gene_id = frame.iloc[:, 0].astype(str).to_numpy(dtype=str)
         text = frame.iloc[:, 1 + len(layout.annotation) :].to_numpy(dtype=str)
         numbers = pd.DataFrame(text).apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+        if text_chunks is not None:
+            text_chunks[:] = [frame.iloc[:, : 1 + len(layout.annotation)]]
     else:
         gene_id, numbers = table
         text = None
@@ -269,7 +298,12 @@ def read_counts(
         )
     if n_rounded:
         numbers = np.round(numbers)
-    return Counts(gene_id=gene_id, samples=samples, counts=np.ascontiguousarray(numbers), n_rounded=n_rounded)
+    annotation = None
+    if text_chunks is not None:
+        annotation = pd.concat(text_chunks, ignore_index=True) if text_chunks else pd.DataFrame(columns=["c0"])
+        annotation.columns = [layout.id_column, *layout.annotation]
+    return Counts(gene_id=gene_id, samples=samples, counts=np.ascontiguousarray(numbers), n_rounded=n_rounded,
+                  annotation=annotation)
 
 
 def zero_samples(counts: np.ndarray, samples: list[str], where: str) -> None:

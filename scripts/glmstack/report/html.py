@@ -122,10 +122,16 @@ def _top_html(top: pd.DataFrame) -> str:
     if top.empty:
         return "<p>No gene has a p-value in this table.</p>"
     head = "".join(f"<th>{html.escape(c)}</th>" for c in top.columns)
-    body, id_column = [], top.columns[0]  # gene_id (nb) or feature_id (gaussian)
+    # the id (gene_id, feature_id) and annotation columns (gene_name, ...) are text, the rest numbers
+    text = [top.columns[0], *[c for c in top.columns[1:] if not pd.api.types.is_numeric_dtype(top[c])]]
+    body = []
     for _, row in top.iterrows():
-        cells = [f"<td>{html.escape(str(row[id_column]))}</td>"]
-        cells += [f'<td class="num">{format_number(row[c])}</td>' for c in top.columns[1:]]
+        cells = [
+            f"<td>{'' if pd.isna(row[c]) else html.escape(str(row[c]))}</td>"
+            if c in text
+            else f'<td class="num">{format_number(row[c])}</td>'
+            for c in top.columns
+        ]
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 

@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
+from ..io.annotation import feature_labels
 from ..io.files import atomic_write
 
 if TYPE_CHECKING:
@@ -553,14 +554,17 @@ def pvalue_histogram(
 
 
 def table_plots(
-    table: pd.DataFrame, labels: np.ndarray, alpha: float, lfc_threshold: float, paths: dict, title: str
+    table: pd.DataFrame, labels: np.ndarray, alpha: float, lfc_threshold: float, paths: dict, title: str,
+    annotation: Sequence[str] = (),
 ) -> None:
     """MA plot, volcano plot and p-value histogram of one results table (DESeq2's columns).
 
     labels : row positions of the genes to name; paths : {"ma", "volcano", "pvalues"} -> PNG path.
+    annotation : the table's annotation columns; genes are named by their gene_name where
+    one exists (glmstack.io.annotation.feature_labels), else by their id.
     """
     col = {c: table[c].to_numpy(dtype=float) for c in ("baseMean", "log2FoldChange", "pvalue", "padj")}
-    names = table["gene_id"].astype(str).tolist()
+    names = feature_labels(table, annotation)
     lfc, padj = col["log2FoldChange"], col["padj"]
     ma_plot(col["baseMean"], lfc, padj, alpha, labels, names, paths["ma"], title, lfc_threshold)
     volcano_plot(lfc, col["pvalue"], padj, alpha, labels, names, paths["volcano"], title)
@@ -568,16 +572,17 @@ def table_plots(
 
 
 def limma_table_plots(
-    table: pd.DataFrame, labels: np.ndarray, alpha: float, lfc_threshold: float, paths: dict, title: str
+    table: pd.DataFrame, labels: np.ndarray, alpha: float, lfc_threshold: float, paths: dict, title: str,
+    annotation: Sequence[str] = (),
 ) -> None:
     """MA plot (AveExpr against logFC), volcano plot and p-value histogram of a limma table.
 
     A moderated F table (no logFC) gets the p-value histogram, and MA and volcano plots of its
-    first coefficient.
+    first coefficient (the first column after the id and the `annotation` columns).
     """
-    lfc_column = "logFC" if "logFC" in table.columns else table.columns[1]
+    lfc_column = "logFC" if "logFC" in table.columns else table.columns[1 + len(annotation)]
     col = {c: table[c].to_numpy(dtype=float) for c in (lfc_column, "AveExpr", "P.Value", "adj.P.Val")}
-    names = table["feature_id"].astype(str).tolist()
+    names = feature_labels(table, annotation)
     lfc, padj = col[lfc_column], col["adj.P.Val"]
     x_label = "average log-expression (AveExpr)"
     ma_plot(col["AveExpr"], lfc, padj, alpha, labels, names, paths["ma"], title, lfc_threshold, x_label)

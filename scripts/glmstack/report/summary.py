@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
 TOP_COLUMNS = ["gene_id", "baseMean", "log2FoldChange", "pvalue", "padj"]
 
 
-def top_genes(table: pd.DataFrame, n: int) -> pd.DataFrame:
+def top_genes(table: pd.DataFrame, n: int, annotation: Sequence[str] = ()) -> pd.DataFrame:
     """The `n` genes with the smallest padj (ties and NA padj: smallest p-value), best first.
 
     Genes without a p-value are never listed. The index keeps the table's row positions.
-    A limma table (P.Value, adj.P.Val) is ranked the same way and keeps all its columns.
+    A limma table (P.Value, adj.P.Val) is ranked the same way and keeps all its columns; an
+    nb table keeps TOP_COLUMNS and its `annotation` columns (after the id, as in the table).
     """
     limma = "P.Value" in table.columns
     p_col, padj_col = ("P.Value", "adj.P.Val") if limma else ("pvalue", "padj")
@@ -25,7 +28,8 @@ def top_genes(table: pd.DataFrame, n: int) -> pd.DataFrame:
             np.where(np.isnan(padj), np.inf, padj),
         )
     )
-    columns = list(table.columns) if limma else [c for c in TOP_COLUMNS if c in table.columns]
+    wanted = [TOP_COLUMNS[0], *annotation, *TOP_COLUMNS[1:]]
+    columns = list(table.columns) if limma else [c for c in wanted if c in table.columns]
     return tested.iloc[order[: max(n, 0)]][columns]
 
 
