@@ -20,6 +20,7 @@ include: "rules/dispersion.smk"
 include: "rules/fit.smk"
 include: "rules/merge.smk"
 include: "rules/gaussian.smk"
+include: "rules/reverse.smk"
 include: "rules/report.smk"
 
 

@@ -28,9 +28,18 @@ PLOT_TITLES = {
     "values_study": {"values_pca": "PCA of the values"},
     "limma_analysis": {"sigma_mean": "Residual standard deviation against average value (limma plotSA)"},
     "limma_table": {"ma": "MA plot", "volcano": "Volcano plot", "pvalues": "p-value histogram"},
+    # a reverse analysis (trait ~ covariates + feature): its one table's plots
+    "reverse_table": {
+        "qq": "Naive and calibrated p-values against uniform (QQ plot)",
+        "pvalues": "p-value histograms, naive and calibrated",
+        "top_features": "Trait against the top features, adjusted for the covariates",
+    },
 }
 # captions that differ from the plot's name (rules/captions/<name>.rst otherwise)
-CAPTIONS = {"limma_table": {"ma": "limma_ma", "volcano": "limma_volcano", "pvalues": "limma_pvalues"}}
+CAPTIONS = {
+    "limma_table": {"ma": "limma_ma", "volcano": "limma_volcano", "pvalues": "limma_pvalues"},
+    "reverse_table": {"qq": "reverse_qq", "pvalues": "reverse_pvalues", "top_features": "reverse_top_features"},
+}
 
 
 @dataclass(frozen=True)
@@ -75,9 +84,18 @@ def report_layout(paths: ReportPaths, analyses: dict[str, Analysis], values: boo
         "values_study": paths.study_plot,
         "limma_analysis": paths.analysis_plot,
         "limma_table": paths.table_plot,
+        "reverse_table": paths.table_plot,
     }
 
-    def plots(kind: str, **at: str) -> list[dict]:
+    def kinds(analysis: Analysis) -> tuple[str | None, str]:
+        """Plot kinds of an analysis and of its tables."""
+        if analysis.is_reverse:
+            return None, "reverse_table"
+        return ("limma_analysis", "limma_table") if analysis.is_gaussian else ("analysis", "table")
+
+    def plots(kind: str | None, **at: str) -> list[dict]:
+        if kind is None:
+            return []
         return [
             {
                 "title": title,
@@ -94,12 +112,12 @@ def report_layout(paths: ReportPaths, analyses: dict[str, Analysis], values: boo
             {
                 "name": name,
                 "model": paths.model(name),
-                "plots": plots("limma_analysis" if analysis.is_gaussian else "analysis", analysis=name),
+                "plots": plots(kinds(analysis)[0], analysis=name),
                 "tables": [
                     {
                         "name": table,
                         "top": paths.top_genes_table(name, table),
-                        "plots": plots("limma_table" if analysis.is_gaussian else "table", analysis=name, table=table),
+                        "plots": plots(kinds(analysis)[1], analysis=name, table=table),
                     }
                     for table in analysis.table_names
                 ],
