@@ -68,14 +68,14 @@ def gpd_fit(excess: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     y = np.sort(excess, axis=1)
     k = y.shape[1]
-    b0 = y.mean(axis=1)
-    b1 = (y * (np.arange(k) / (k - 1))).mean(axis=1)  # unbiased PWM: E[Y F(Y)]
+    a0 = y.mean(axis=1)
+    a1 = (y * ((k - 1 - np.arange(k)) / (k - 1))).mean(axis=1)  # unbiased PWM: E[Y (1 - F(Y))]
     with np.errstate(divide="ignore", invalid="ignore"):
-        shape = 2.0 - b0 / (b0 - 2.0 * b1)
-        scale = 2.0 * b0 * b1 / (b0 - 2.0 * b1)
+        shape = 2.0 - a0 / (a0 - 2.0 * a1)  # Hosking & Wallis: k = a0 / (a0 - 2 a1) - 2 = -shape
+        scale = 2.0 * a0 * a1 / (a0 - 2.0 * a1)
     exponential = ~(shape > 0) | ~np.isfinite(scale) | (scale <= 0)
     shape = np.where(exponential, 0.0, shape)
-    scale = np.where(exponential, b0, scale)  # the exponential's ML scale: the mean excess
+    scale = np.where(exponential, a0, scale)  # the exponential's ML scale: the mean excess
     return scale, shape
 
 
