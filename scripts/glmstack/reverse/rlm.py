@@ -66,9 +66,20 @@ def huber_weights(u: np.ndarray, k: float = HUBER_K) -> np.ndarray:
         return np.minimum(1.0, k / np.abs(u))
 
 
-def mad_scale(resid: np.ndarray) -> np.ndarray:
-    """(F,) median(|r|) / 0.6745 per row (MASS rlm scale.est "MAD": not centred)."""
-    return np.median(np.abs(resid), axis=1) / MAD_CONSTANT
+def mad_scale(resid: np.ndarray, absolute: np.ndarray | None = None) -> np.ndarray:
+    """(F,) median(|r|) / 0.6745 per row (MASS rlm scale.est "MAD": not centred).
+
+    absolute : |resid| where the caller has it already (it is not modified).
+    """
+    work = np.abs(resid) if absolute is None else absolute.copy()
+    n = work.shape[1]
+    if n == 0:
+        return np.full(work.shape[0], np.nan)
+    half = n // 2
+    kth = [half - 1, half] if n % 2 == 0 else [half]
+    work.partition(kth, axis=1)
+    median = work[:, half] if n % 2 else (work[:, half - 1] + work[:, half]) / 2.0
+    return median / MAD_CONSTANT
 
 
 def _wls(y: np.ndarray, x: np.ndarray, basis: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -87,7 +98,10 @@ def _wls(y: np.ndarray, x: np.ndarray, basis: np.ndarray, w: np.ndarray) -> np.n
 
 
 def _residuals(y: np.ndarray, x: np.ndarray, basis: np.ndarray, coef: np.ndarray) -> np.ndarray:
-    return y - coef[:, :-1] @ basis.T - coef[:, -1:] * x
+    resid = coef[:, :-1] @ basis.T
+    resid += coef[:, -1:] * x
+    np.subtract(y, resid, out=resid)
+    return resid
 
 
 def huber_irls(
@@ -115,20 +129,25 @@ def huber_irls(
     active = np.arange(n_fits)
     for iteration in range(1, maxit + 1):
         old = resid[active]
-        s = mad_scale(old)
+        absolute = np.abs(old)
+        s = mad_scale(old, absolute)
         scale[active] = s
         exact = s == 0  # MASS: a zero scale ends the iterations as converged
-        converged[active[exact]] = True
-        active, old, s = active[~exact], old[~exact], s[~exact]
+        if exact.any():
+            converged[active[exact]] = True
+            active, old, absolute, s = active[~exact], old[~exact], absolute[~exact], s[~exact]
         if active.size == 0:
             break
-        w = huber_weights(old / s[:, None], k)
+        with np.errstate(divide="ignore"):  # w = min(1, k / |r / s|): 1 at r = 0
+            w = np.minimum(1.0, np.divide((k * s)[:, None], absolute, out=absolute))
         y_a, x_a = y[active], x[active]
         new_coef = _wls(y_a, x_a, basis, w)
         new = _residuals(y_a, x_a, basis, new_coef)
         coef[active], resid[active] = new_coef, new
         iterations[active] = iteration
-        change = np.sqrt(np.sum((old - new) ** 2, axis=1) / np.maximum(1e-20, np.sum(old**2, axis=1)))
+        old_norm2 = np.einsum("fn,fn->f", old, old)
+        np.subtract(old, new, out=old)
+        change = np.sqrt(np.einsum("fn,fn->f", old, old) / np.maximum(1e-20, old_norm2))
         done = change <= acc
         converged[active[done]] = True
         active = active[~done]
