@@ -43,7 +43,7 @@ def simulate(scenario: Scenario, seed: int) -> Replicate:
     covariates = np.column_stack([np.ones(n), np.repeat([0.0, 1.0], n // 2 + 1)[:n]])
     values = rng.normal(size=(g, n))
     leverage = np.zeros(g, dtype=bool)
-    n_lev = int(round(scenario.leverage_share * g))
+    n_lev = round(scenario.leverage_share * g)
     leverage[:n_lev] = True
     values[np.arange(n_lev), rng.integers(0, n, n_lev)] = scenario.leverage_value
     predictor = np.zeros(g, dtype=bool)
