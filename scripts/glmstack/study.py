@@ -484,7 +484,8 @@ def report_settings(
     if settings["color_by"] is None:
         first = next(iter(analyses.values()))
         variables = formula_variables(first.covariates if first.is_reverse else first.design)
-        variables += [first.trait] if first.is_reverse else []
+        if first.is_reverse and not variables:  # covariates "~ 1": colour by the trait
+            variables = [first.trait]
         present = [v for v in variables if v in columns]
         settings["color_by"] = (
             present[-1] if present else next((c for c in columns if c != "sample"), "sample")

@@ -86,6 +86,7 @@ def main() -> None:
     parser.add_argument("--effect", type=float, default=0.5)
     parser.add_argument("--seed", type=int, default=20261126)
     parser.add_argument("--pooling", action="store_true", help="compare per-feature and pooled p-values")
+    parser.add_argument("--predictors-only", action="store_true", help="only the scenarios with predictors")
     args = parser.parse_args()
     if args.pooling:
         pooling(args)
@@ -100,6 +101,8 @@ def main() -> None:
         f"{args.predictors} predictors, normal trait": replace(base, n_predictors=args.predictors, effect=args.effect),
     }
     for name, scenario in scenarios.items():
+        if args.predictors_only and not scenario.n_predictors:
+            continue
         started = time.perf_counter()
         reps = [simulate(scenario, args.seed + i) for i in range(args.replicates)]
         print(f"== {name}: {scenario} ({time.perf_counter() - started:.0f} s)")
