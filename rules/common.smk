@@ -18,7 +18,13 @@ from glmstack.report.layout import (
     layout_files,
     report_layout,
 )  # noqa: E402
-from glmstack.spec import SCHEMA_PATH, study_input  # noqa: E402
+from glmstack.spec import (
+    SCHEMA_PATH,
+    counts_from_abundance,
+    study_input,
+)  # noqa: E402
+from glmstack.io.quant import quant_paths  # noqa: E402
+from glmstack.io.samples import read_samples  # noqa: E402
 from glmstack.workflow import (
     code_hash,
     file_digest,
@@ -39,12 +45,13 @@ OUTDIR = study_checks.check_outdir(
 )  # the folder, normalised
 ANALYSES = CHECKED.analyses  # name -> glmstack.spec.Analysis, defaults filled in
 REPORT = CHECKED.report  # the report: block, color_by filled in
-# "counts" or "values": the feature matrix of the study
+# "counts", "quant" or "values": the feature matrix of the study
 STUDY_INPUT = study_input(config)
 NB = {name: a for name, a in ANALYSES.items() if not a.is_gaussian and not a.is_reverse}
 GAUSSIAN = {
     name: a for name, a in ANALYSES.items() if a.is_gaussian and not a.is_reverse
 }
+VOOM = {name: a for name, a in GAUSSIAN.items() if a.family == "voom"}
 REVERSE = {name: a for name, a in ANALYSES.items() if a.is_reverse}
 # one dispersion fit per design: model id -> the first nb analysis with that design
 MODELS = {a.shape_id("model"): a for a in reversed(NB.values())}
@@ -62,6 +69,7 @@ def alternatives(names):
 
 NB_NAMES = alternatives(NB)  # the analysis wildcard of the nb rules
 GAUSSIAN_NAMES = alternatives(GAUSSIAN)  # and of the gaussian rules
+VOOM_NAMES = alternatives(VOOM)  # and of voom's own steps
 REVERSE_NAMES = alternatives(REVERSE)  # and of the reverse rules
 
 
@@ -88,16 +96,41 @@ def analysis_params(job):
     return params
 
 
+def study_quant_files():
+    """Sample -> quantification file of the analysed samples (`quant:` studies), else {}."""
+    if STUDY_INPUT != "quant":
+        return {}
+    sheet = read_samples(config["samples"])
+    kept = ~sheet["sample"].astype(str).isin(config["exclude_samples"])
+    return quant_paths(config["quant"], sheet[kept], config["samples"])
+
+
+QUANT_FILES = study_quant_files()
+
+
 def ingest_params():
     if STUDY_INPUT == "values":
         return {key: config[key] for key in ("genes_per_shard", "exclude_samples")}
     keys = ("genes_per_shard", "size_factors_method", "exclude_samples", "round_counts")
-    return {key: config[key] for key in keys}
+    settings = {key: config[key] for key in keys}
+    if STUDY_INPUT == "quant":
+        settings["quant"] = {
+            "type": config["quant"]["type"],
+            "files": QUANT_FILES,
+            "counts_from_abundance": counts_from_abundance(config),
+        }
+    return settings
 
 
-def size_factor_input(wildcards):
+def ingest_input(wildcards):
+    """The count matrix (and size factors file), or the quantification files and tx2gene."""
+    if STUDY_INPUT == "quant":
+        return {
+            "quant": list(QUANT_FILES.values()),
+            "tx2gene": config["quant"]["tx2gene"],
+        }
     path = config.get("size_factors_file")
-    return {"size_factors_file": path} if path else {}
+    return {"counts": config["counts"], **({"size_factors_file": path} if path else {})}
 
 
 def shard_ids():
@@ -162,6 +195,29 @@ def fit_files(wildcards):
     return expand(rules.fit.output[0], analysis=wildcards.analysis, shard=shard_ids())
 
 
+def voom_point_files(wildcards):
+    return expand(
+        rules.voom_points.output[0], analysis=wildcards.analysis, shard=shard_ids()
+    )
+
+
+def voom_inputs(wildcards):
+    """A voom analysis's lmfit job also reads the library sizes and the genome-wide trend."""
+    if wildcards.analysis not in VOOM:
+        return {}
+    return {
+        **library_size_input(wildcards),
+        "trend": expand(rules.voom_trend.output[0], analysis=wildcards.analysis)[0],
+    }
+
+
+def library_size_input(wildcards):
+    """voom's library sizes, for the jobs of a voom analysis that recompute log-CPM values."""
+    if wildcards.analysis not in VOOM:
+        return {}
+    return {"library_sizes": rules.library_sizes.output[0]}
+
+
 def lmfit_files(wildcards):
     return expand(rules.lmfit.output[0], analysis=wildcards.analysis, shard=shard_ids())
 
@@ -194,14 +250,27 @@ def shard_mem_mb(wildcards, attempt):
     return int(500 + genes * n_samples * 160 / 1e6) * attempt
 
 
-def study_plot_params():
+def vst_model():
+    """The design of the study's VST: None, blind to the design (DESeq2's vst default), else
+    that of report.vst_analysis."""
     vst_analysis = REPORT["vst_analysis"]
-    return {
-        "color_by": REPORT["color_by"],
-        "pca_genes": REPORT["pca_genes"],
-        # None: blind to the design (DESeq2's vst default); else that analysis's design
-        "vst_model": ANALYSES[vst_analysis].params("model") if vst_analysis else None,
-    }
+    return ANALYSES[vst_analysis].params("model") if vst_analysis else None
+
+
+def study_plot_params():
+    return {"color_by": REPORT["color_by"], "pca_genes": REPORT["pca_genes"]}
+
+
+# rule normalize's tables; normalization factors only where the study has them
+NORMALIZATION_FILES = {
+    "normalized": f"{OUTDIR}/normalization/normalized_counts.tsv",
+    "vst": f"{OUTDIR}/normalization/vst.tsv",
+    **(
+        {"factors": f"{OUTDIR}/normalization/normalization_factors.tsv"}
+        if STUDY_INPUT == "quant" and counts_from_abundance(config) == "no"
+        else {}
+    ),
+}
 
 
 def values_plot_params():
@@ -211,6 +280,18 @@ def values_plot_params():
 def report_study_rows():
     if STUDY_INPUT == "values":
         return {"values": config["values"], "samples": config["samples"]}
+    if STUDY_INPUT == "quant":
+        quant = config["quant"]
+        return {
+            "quantifications": f"{quant['type']}: {quant['files']} (tx2gene {quant['tx2gene']}, "
+            f"counts from abundance: {counts_from_abundance(config)})",
+            "samples": config["samples"],
+            "size_factors": (
+                f"{config['size_factors_method']} with transcript-length offsets"
+                if counts_from_abundance(config) == "no"
+                else config["size_factors_method"]
+            ),
+        }
     return {
         "counts": config["counts"],
         "samples": config["samples"],
@@ -243,6 +324,11 @@ GAUSSIAN_STAMPS = {  # the same for the gaussian analyses' rules
     "plot_limma_analysis": ("limma_summary", "plot_limma_analysis.py"),
     "plot_limma_table": ("limma_summary", "plot_limma_table.py"),
 }
+VOOM_STAMPS = {  # and voom's own steps (its mean-variance trend)
+    "voom_points": ("lmfit", "voom_points.py"),
+    "voom_trend": ("lmfit", "voom_trend.py"),
+    "plot_voom": ("lmfit", "plot_voom.py"),
+}
 REVERSE_STAMPS = {  # the same for the reverse analyses' rules
     "reverse_plan": ("reverse", "reverse_plan.py"),
     "reverse_shard": ("reverse", "reverse_shard.py"),
@@ -267,7 +353,15 @@ def _write_stamps():
         for key in ("counts", "values", "samples", "size_factors_file")
         if config.get(key)
     }
-    ingest_script = "ingest.py" if STUDY_INPUT == "counts" else "ingest_values.py"
+    if STUDY_INPUT == "quant":
+        files = {"tx2gene": config["quant"]["tx2gene"], **QUANT_FILES}
+        inputs.update(
+            {
+                f"quant:{k}": file_digest(p, previous.get(f"quant:{k}"))
+                for k, p in files.items()
+            }
+        )
+    ingest_script = "ingest_values.py" if STUDY_INPUT == "values" else "ingest.py"
     stamps = {
         stamp("ingest"): {
             "settings": ingest_params(),
@@ -278,6 +372,10 @@ def _write_stamps():
             "params": study_plot_params(),
             "code": code("plot_study.py"),
         },
+        stamp("normalize"): {
+            "params": {"vst_model": vst_model(), "files": NORMALIZATION_FILES},
+            "code": code("normalize.py"),
+        },
         stamp("report"): {
             "layout": REPORT_LAYOUT,
             "study": report_study_rows(),
@@ -286,6 +384,8 @@ def _write_stamps():
     }
     for name, analysis in ANALYSES.items():
         steps = GAUSSIAN_STAMPS if analysis.is_gaussian else ANALYSIS_STAMPS
+        if name in VOOM:
+            steps = {**steps, **VOOM_STAMPS}
         steps = REVERSE_STAMPS if analysis.is_reverse else steps
         for step, (job, script) in steps.items():
             content = {"params": analysis.params(job), "code": code(script)}
@@ -310,6 +410,8 @@ def _write_stamps():
                     "code": code(f"{step}.py"),
                 }
                 stamps[stamp(step, f"{model}.{fit_type}")] = content
+    if VOOM:
+        stamps[stamp("library_sizes")] = {"code": code("library_sizes.py")}
     if STUDY_INPUT == "values":
         stamps[stamp("plot_values")] = {
             "params": values_plot_params(),
@@ -330,8 +432,9 @@ def report_inputs(wildcards):
 
 def all_outputs():
     out = [rules.ingest.output.manifest]
-    if STUDY_INPUT == "counts":
+    if STUDY_INPUT != "values":
         out.append(rules.ingest.output.size_factors)
+        out += list(rules.normalize.output)
     for name, analysis in ANALYSES.items():
         out += [f"{OUTDIR}/{name}/{table}.tsv" for table in analysis.table_names]
         merge = rules.limma_model if analysis.is_gaussian else rules.merge

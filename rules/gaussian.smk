@@ -1,9 +1,106 @@
 # Family gaussian (limma's method): least squares per shard, then per analysis the genome-wide
 # moderation with one job per table (moderated t, treat or F) and one for model.json.
+# Family voom first fits log-CPM unweighted per shard (voom_points), fits the mean-variance trend
+# over every gene (voom_trend), and then its lmfit jobs fit with voom's precision weights.
+
+
+rule library_sizes:
+    input:
+        shards=all_shard_files,
+        manifest=rules.ingest.output.manifest,
+        stamp=stamp("library_sizes"),
+    output:
+        f"{OUTDIR}/normalization/library_sizes.tsv",
+    log:
+        f"{OUTDIR}/logs/library_sizes.log",
+    benchmark:
+        f"{OUTDIR}/benchmarks/library_sizes.tsv"
+    conda:
+        "../envs/glmstack.yaml"
+    params:
+        code=code("library_sizes.py"),
+    script:
+        "../scripts/library_sizes.py"
+
+
+rule voom_points:
+    input:
+        shard=shard_file,
+        manifest=rules.ingest.output.manifest,
+        samples=config["samples"],
+        library_sizes=rules.library_sizes.output[0],
+        stamp=stamp("voom_points", "{analysis}"),
+    output:
+        f"{OUTDIR}/{{analysis}}/voom/{{shard}}.npz",
+    log:
+        f"{OUTDIR}/logs/{{analysis}}/voom/{{shard}}.log",
+    benchmark:
+        f"{OUTDIR}/benchmarks/{{analysis}}/voom/{{shard}}.tsv"
+    wildcard_constraints:
+        analysis=VOOM_NAMES,
+    conda:
+        "../envs/glmstack.yaml"
+    resources:
+        mem_mb=shard_mem_mb,
+    params:
+        analysis=analysis_params("lmfit"),
+        code=code("voom_points.py"),
+    script:
+        "../scripts/voom_points.py"
+
+
+rule voom_trend:
+    input:
+        points=voom_point_files,
+        stamp=stamp("voom_trend", "{analysis}"),
+    output:
+        f"{OUTDIR}/{{analysis}}/voom/trend.npz",
+    log:
+        f"{OUTDIR}/logs/{{analysis}}/voom_trend.log",
+    benchmark:
+        f"{OUTDIR}/benchmarks/{{analysis}}/voom_trend.tsv"
+    wildcard_constraints:
+        analysis=VOOM_NAMES,
+    conda:
+        "../envs/glmstack.yaml"
+    params:
+        analysis=analysis_params("lmfit"),
+        code=code("voom_trend.py"),
+    script:
+        "../scripts/voom_trend.py"
+
+
+rule plot_voom:
+    input:
+        points=voom_point_files,
+        trend=rules.voom_trend.output[0],
+        stamp=stamp("plot_voom", "{analysis}"),
+    output:
+        voom_trend=report(
+            REPORT_PATHS.analysis_plot("voom_trend"),
+            caption="captions/voom_trend.rst",
+            category="{analysis}",
+            subcategory="model",
+            labels={"figure": "voom mean-variance trend"},
+        ),
+    log:
+        f"{OUTDIR}/logs/{{analysis}}/plot_voom.log",
+    benchmark:
+        f"{OUTDIR}/benchmarks/{{analysis}}/plot_voom.tsv"
+    wildcard_constraints:
+        analysis=VOOM_NAMES,
+    conda:
+        "../envs/glmstack.yaml"
+    params:
+        analysis=analysis_params("lmfit"),
+        code=code("plot_voom.py"),
+    script:
+        "../scripts/plot_voom.py"
 
 
 rule lmfit:
     input:
+        unpack(voom_inputs),
         shard=shard_file,
         manifest=rules.ingest.output.manifest,
         samples=config["samples"],
@@ -103,7 +200,12 @@ rule plot_limma_analysis:
 
 rule plot_limma_table:
     input:
+        unpack(library_size_input),
         table=rules.moderate.output.table,
+        fits=lmfit_files,
+        shards=all_shard_files,
+        manifest=rules.ingest.output.manifest,
+        samples=config["samples"],
         stamp=stamp("plot_limma_table", "{analysis}"),
     output:
         ma=report(
@@ -126,6 +228,13 @@ rule plot_limma_table:
             category="{analysis}",
             subcategory="{table}",
             labels={"figure": "p-value histogram"},
+        ),
+        values=report(
+            REPORT_PATHS.table_plot("values"),
+            caption="captions/limma_values.rst",
+            category="{analysis}",
+            subcategory="{table}",
+            labels={"figure": "top features"},
         ),
         top=report(
             REPORT_PATHS.top_genes_table(),

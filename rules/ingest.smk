@@ -2,12 +2,11 @@
 # factors, or log-scale values (family gaussian) without.
 
 
-if STUDY_INPUT == "counts":
+if STUDY_INPUT != "values":
 
     checkpoint ingest:
         input:
-            unpack(size_factor_input),
-            counts=config["counts"],
+            unpack(ingest_input),
             samples=config["samples"],
             stamp=stamp("ingest"),
         output:

@@ -6,6 +6,7 @@
 rule plot_study:
     input:
         shards=all_shard_files,
+        vst=rules.normalize.output.vst,
         manifest=rules.ingest.output.manifest,
         samples=config["samples"],
         stamp=stamp("plot_study"),

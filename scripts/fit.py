@@ -19,7 +19,7 @@ def main(smk) -> None:
     # MAP dispersions from the shared map job, or (an analysis alone on its design) made here
     dispersions = read_npz(smk.input.map) if "map" in smk.input.keys() else None
     trend = read_json(smk.input.trend)
-    result = fit_step(data.counts, data.size_factors, model, genewise, dispersions, trend, analysis)
+    result = fit_step(data.counts, data.factors, model, genewise, dispersions, trend, analysis)
     write_npz(smk.output[0], {"gene_id": data.gene_id, **result})
     log.info("%d genes fitted, %d did not converge, %d counts replaced", len(data.gene_id),
              int((result["beta_conv"] == 0).sum()), int(result["n_counts_replaced"]))

@@ -14,7 +14,7 @@ def main(smk) -> None:
     retain_freed_memory()  # the line searches' temporaries reuse pages instead of faulting
     data = load_shard_inputs(smk.input.shard, smk.input.manifest, smk.input.samples)
     design = full_design(data.samples, Analysis.from_params(smk.params.analysis))
-    result = genewise_step(data.counts, data.size_factors, design.matrix)
+    result = genewise_step(data.counts, data.factors, design.matrix, data.xim)
     write_npz(smk.output[0], {"gene_id": data.gene_id, **result})
     log.info("%d genes, %d all zero, %d line searches not converged", len(data.gene_id),
              result["all_zero"].sum(), (~result["disp_gene_conv"] & ~result["all_zero"]).sum())

@@ -1,36 +1,47 @@
-"""Rule ingest: read and check the count matrix, compute size factors, write the gene shards."""
+"""Rule ingest: read and check the counts (or summarise transcript quantifications to genes),
+compute size or normalization factors, write the gene shards."""
 
 
+import numpy as np
 import pandas as pd
 from glmstack.io import counts as count_files
-from glmstack.io.files import write_json, write_npz, write_tsv
+from glmstack.io.files import write_json, write_tsv
 from glmstack.io.samples import read_size_factors
-from glmstack.io.shards import auto_genes_per_shard, shard_bounds
+from glmstack.io.shards import write_shards
+from glmstack.io.tximport import import_quant
 from glmstack.logs import log_to
-from glmstack.nb.size_factors import study_size_factors
+from glmstack.nb.size_factors import moments_xim, normalization_factors, study_size_factors
 
 
 def main(smk) -> None:
     log = log_to(smk.log[0])
-    settings = smk.params.settings
-    counts = count_files.read_counts(smk.input.counts, settings["exclude_samples"], settings["round_counts"])
-    if counts.n_rounded:
-        log.warning("%d non-integer counts rounded (round_counts: true)", counts.n_rounded)
-    count_files.zero_samples(counts.counts, counts.samples, smk.input.counts)
-    given_path = smk.input.get("size_factors_file")
-    given = read_size_factors(given_path) if given_path else None
-    sf = study_size_factors(counts.counts, counts.samples, settings["size_factors_method"], given, str(given_path))
-    size = settings["genes_per_shard"]
-    if size == "auto":
-        size = auto_genes_per_shard(*counts.counts.shape)
-    shards = shard_bounds(len(counts.gene_id), size)
-    for shard in shards:
-        rows = slice(shard["start"], shard["stop"])
-        write_npz(f"{smk.output.shards}/{shard['id']}.npz", {"gene_id": counts.gene_id[rows], "counts": counts.counts[rows]})
-    write_tsv(smk.output.size_factors, pd.DataFrame({"sample": counts.samples, "size_factor": sf}))
-    manifest = {"samples": counts.samples, "size_factors": sf.tolist(), "n_genes": len(counts.gene_id), "shards": shards}
+    settings, quant, extra = smk.params.settings, smk.params.settings.get("quant"), {}
+    if quant:  # tximport, then DESeqDataSetFromTximport's rounding
+        genes = import_quant(quant["files"], quant["type"], smk.input.tx2gene, quant["counts_from_abundance"])
+        if genes.n_unmapped:
+            log.warning("%d transcripts are not in tx2gene and were left out (as tximport does)", genes.n_unmapped)
+        gene_id, samples, counts = genes.gene_id, list(quant["files"]), np.round(genes.counts)
+        source = smk.input.tx2gene
+    else:
+        table = count_files.read_counts(smk.input.counts, settings["exclude_samples"], settings["round_counts"])
+        if table.n_rounded:
+            log.warning("%d non-integer counts rounded (round_counts: true)", table.n_rounded)
+        gene_id, samples, counts, source = table.gene_id, table.samples, table.counts, smk.input.counts
+    count_files.zero_samples(counts, samples, source)
+    arrays = {"counts": counts}
+    if quant and genes.has_offsets:  # DESeq2 estimateSizeFactors with avgTxLength
+        arrays["norm_factors"], sf = normalization_factors(counts, genes.length, settings["size_factors_method"])
+        extra = {"normalization": "length_offsets",
+                 "moments_xim": moments_xim(arrays["norm_factors"][counts.sum(axis=1) > 0])}
+    else:
+        given_path = smk.input.get("size_factors_file")
+        given = read_size_factors(given_path) if given_path else None
+        sf = study_size_factors(counts, samples, settings["size_factors_method"], given, str(given_path))
+    shards = write_shards(smk.output.shards, gene_id, arrays, settings["genes_per_shard"])
+    write_tsv(smk.output.size_factors, pd.DataFrame({"sample": samples, "size_factor": sf}))
+    manifest = {"samples": samples, "size_factors": sf.tolist(), **extra, "n_genes": len(gene_id), "shards": shards}
     write_json(smk.output.manifest, manifest)
-    log.info("%d genes x %d samples in %d shards", len(counts.gene_id), len(counts.samples), len(shards))
+    log.info("%d genes x %d samples in %d shards", len(gene_id), len(samples), len(shards))
 
 
 if __name__ == "__main__":

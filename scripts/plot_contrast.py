@@ -5,6 +5,7 @@ import pandas as pd
 from glmstack.design.model import build_model
 from glmstack.io.files import read_json, read_npz, write_tsv
 from glmstack.io.samples import aligned_samples
+from glmstack.io.shards import read_shard_counts
 from glmstack.logs import log_to
 from glmstack.nb import vst
 from glmstack.report import plots
@@ -26,11 +27,10 @@ def main(smk) -> None:
     sf = np.asarray(manifest["size_factors"], dtype=float)
     model = build_model(aligned_samples(smk.input.samples, manifest["samples"]), analysis)
     beta = np.concatenate([read_npz(path, ["beta"])["beta"] for path in smk.input.fits])[rows]
-    shards = (read_npz(path, ["counts"])["counts"] for path in smk.input.shards)
-    counts = vst.select_rows(shards, rows, sf.size)
+    counts, factors = vst.select_pairs((read_shard_counts(path, sf) for path in smk.input.shards), rows)
     genes, padj = top["gene_id"].tolist(), top["padj"].to_numpy(dtype=float)
     title = f"{name}: top {len(top)} genes by padj"
-    plots.top_gene_counts(model, table_name, genes, padj, counts, sf, beta, smk.output.counts, title)
+    plots.top_gene_counts(model, table_name, genes, padj, counts, factors, beta, smk.output.counts, title)
     write_tsv(smk.output.top, top)
     log.info("%s: %d genes with padj < %g, %d shown", name, int(np.sum(table["padj"] < analysis.alpha)),
              analysis.alpha, len(top))

@@ -1,12 +1,28 @@
-"""Rule plot_limma_table: MA, volcano and p-value histogram of one limma table, and its top features."""
+"""Rule plot_limma_table: MA, volcano and p-value histogram of one limma table, its top features
+as a table and as their values against the tested variable."""
 
 import numpy as np
 import pandas as pd
-from glmstack.io.files import write_tsv
+from glmstack.design.model import build_model
+from glmstack.gaussian.steps import voom_library_sizes
+from glmstack.gaussian.voom import log_cpm
+from glmstack.io.files import read_json, read_npz, write_tsv
+from glmstack.io.samples import aligned_samples, read_library_sizes
 from glmstack.logs import log_to
+from glmstack.nb.vst import select_rows
 from glmstack.report import plots
 from glmstack.report.summary import top_genes
 from glmstack.spec import Analysis
+
+
+def top_values(smk, analysis: Analysis, samples: list[str], rows: np.ndarray) -> np.ndarray:
+    """(K, N) values of the rows (input order) from the shards: log-CPM for voom."""
+    key = "counts" if analysis.family == "voom" else "values"
+    values = select_rows((read_npz(path, [key])[key] for path in smk.input.shards), rows, len(samples))
+    if analysis.family != "voom":
+        return values
+    lib_size = voom_library_sizes(*read_library_sizes(smk.input.library_sizes, samples), analysis.normalization)
+    return log_cpm(values, lib_size)
 
 
 def main(smk) -> None:
@@ -17,8 +33,15 @@ def main(smk) -> None:
                         keep_default_na=False, na_values=[""])  # as glmstack.io writes it
     top = top_genes(table, smk.params.top_genes)
     paths = {"ma": smk.output.ma, "volcano": smk.output.volcano, "pvalues": smk.output.pvalues}
-    rows = top.index.to_numpy()[: plots.MAX_LABELS]
-    plots.limma_table_plots(table, rows, analysis.alpha, analysis.lfc_threshold, paths, name)
+    rows = top.index.to_numpy()
+    plots.limma_table_plots(table, rows[: plots.MAX_LABELS], analysis.alpha, analysis.lfc_threshold, paths, name)
+    samples = read_json(smk.input.manifest)["samples"]
+    model = build_model(aligned_samples(smk.input.samples, samples), analysis)
+    coefficients = np.concatenate([read_npz(p, ["coefficients"])["coefficients"] for p in smk.input.fits])[rows]
+    label = "log-CPM" if analysis.family == "voom" else "value"
+    plots.top_feature_values(model, table_name, top["feature_id"].tolist(), top["adj.P.Val"].to_numpy(dtype=float),
+                             top_values(smk, analysis, samples, rows), coefficients, smk.output.values,
+                             f"{name}: top {len(top)} features by adj.P.Val", label)
     write_tsv(smk.output.top, top)
     log.info("%s: %d features with adj.P.Val < %g", name, int(np.sum(table["adj.P.Val"] < analysis.alpha)),
              analysis.alpha)

@@ -25,8 +25,13 @@ def main(smk) -> None:
     log = log_to(smk.log[0])
     layout, study = smk.params.layout, smk.params.study
     manifest = read_json(smk.input.manifest)
-    counts = "counts" in study  # else a values: study (no size factors)
-    rows = [("count matrix", study["counts"]) if counts else ("value matrix", study["values"]),
+    counts = "values" not in study  # else a values: study (no size factors)
+    source = next(
+        (label, study[key]) for key, label in
+        (("counts", "count matrix"), ("quantifications", "transcript quantifications"), ("values", "value matrix"))
+        if key in study
+    )  # fmt: skip
+    rows = [source,
             ("sample sheet", study["samples"]),
             (f"{'genes' if counts else 'features'} x samples", f"{manifest['n_genes']:,} x {len(manifest['samples'])}"),
             *([("size factors", study["size_factors"])] if counts else []),

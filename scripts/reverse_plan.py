@@ -17,7 +17,7 @@ def main(smk) -> None:
     plan = steps.plan_step(trait, covariates.matrix, analysis.permutations, analysis.seed)
     arrays = {"gene_id": np.array([], dtype=str), **plan.arrays()}  # the plan holds no feature
     arrays["covariate_columns"] = np.array(covariates.columns, dtype=str)
-    if smk.params.study_input == "counts":
+    if smk.params.study_input != "values":  # counts or quant: the counts are transformed
         def shards():  # read shard by shard (twice for the VST's trend)
             return (read_npz(path, ["counts"])["counts"] for path in smk.input.shards)
 

@@ -47,6 +47,10 @@ LIMMA_PROPORTION = 0.01  # limma eBayes proportion: assumed share of features wi
 LIMMA_STDEV_COEF_LIM = (0.1, 4.0)  # limma eBayes stdev.coef.lim: sd limits of true log-fold-changes
 LIMMA_F_EIGEN_TOL = 1e-8  # eigenvalues of the contrasts' correlation counted in the F's rank (relative)
 VOOM_LOWESS_SPAN = 0.5  # limma voom span: lowess of sqrt(sd) on mean log count
+LIMMA_WINSOR_TAIL_P = (0.05, 0.1)  # limma squeezeVar/fitFDistRobustly winsor.tail.p: left, right Winsorised shares
+LIMMA_ROBUST_LOWESS_SPAN = 0.4  # fitFDistRobustly with a covariate: lowess(covariate, log s2, f = 0.4) (probed, limma 3.54)
+LIMMA_ROBUST_MIN_FEATURES = 10  # squeezeVar(robust = TRUE) with fewer features gives the non-robust prior (probed)
+LIMMA_ROBUST_LOWESS_ITER = 3  # ... with R lowess's default iter = 3 robustifying steps (probed, limma 3.54)
 VOOM_PRIOR_COUNT = 0.5  # voom (Law et al. 2014): log2((count + 0.5) / (lib.size + 1) * 1e6)
 TMM_LOGRATIO_TRIM = 0.3  # edgeR calcNormFactors logratioTrim (Robinson & Oshlack 2010)
 TMM_SUM_TRIM = 0.05  # edgeR calcNormFactors sumTrim

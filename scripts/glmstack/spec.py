@@ -48,8 +48,9 @@ JOB_KEYS: dict[str, tuple[str, ...]] = {
     "reverse": _REVERSE,  # reverse: the permutation plan and the per-shard statistics
     "reverse_merge": _REVERSE + ("alpha",),  # reverse: calibration, BH, table, model.json, plots
 }
-FAMILIES = {"counts": ("nb", "voom"), "values": ("gaussian",)}  # input key -> families it allows
-DEFAULT_FAMILY = {"counts": "nb", "values": "gaussian"}
+# input key -> families it allows (quant: transcript quantifications, tximport)
+FAMILIES = {"counts": ("nb", "voom"), "values": ("gaussian",), "quant": ("nb",)}
+DEFAULT_FAMILY = {"counts": "nb", "values": "gaussian", "quant": "nb"}
 
 
 @functools.cache
@@ -153,8 +154,14 @@ class Analysis:
 
 
 def study_input(config: dict) -> str:
-    """The key of the study's feature matrix: "values" where given, else "counts"."""
-    return "values" if config.get("values") else "counts"
+    """The key of the study's feature matrix: "values" or "quant" where given, else "counts"."""
+    return "values" if config.get("values") else "quant" if config.get("quant") else "counts"
+
+
+def counts_from_abundance(config: dict) -> str:
+    """quant.counts_from_abundance as tximport spells it (YAML reads a bare `no` as false)."""
+    value = (config.get("quant") or {}).get("counts_from_abundance", "no")
+    return "no" if value is False or value is None else str(value)
 
 
 def study_analyses(config: dict) -> dict[str, Analysis]:

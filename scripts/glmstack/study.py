@@ -23,7 +23,9 @@ from .design.grammar import check_formula
 from .design.model import design_samples
 from .errors import StudyError, preview
 from .io.counts import read_count_header
+from .io.quant import QUANT_FORMATS, check_quant_files, quant_paths
 from .io.samples import read_samples
+from .io.tximport import COUNTS_FROM_ABUNDANCE
 from .spec import DEFAULT_FAMILY, FAMILIES, Analysis, study_analyses, study_input
 
 
@@ -95,8 +97,10 @@ def _expanded_size(config) -> int:
 
 def check_input_files(config: dict, cwd: Path) -> None:
     """The study's input files exist and are regular files (not /dev/zero, a folder, a FIFO)."""
-    for key in ("counts", "values", "samples", "size_factors_file"):
-        path = config.get(key)
+    quant = config.get("quant") or {}
+    for key, path in [(k, config.get(k)) for k in ("counts", "values", "samples", "size_factors_file")] + [
+        ("quant.tx2gene", quant.get("tx2gene"))
+    ]:
         if not path:
             continue
         if not Path(path).exists():
@@ -134,12 +138,24 @@ def check_config(config: dict, schema: dict, where: str = "study config") -> Non
             problems.append(f"missing key {key!r} ({top[key].get('description', '')})".replace(" ()", ""))
     given = [key for key in FAMILIES if key in config]
     if not given:
-        problems.append("missing key 'counts' (raw counts), or 'values' (log-scale values, family gaussian)")
+        problems.append(
+            "missing key 'counts' (raw counts), 'quant' (salmon/kallisto/RSEM quantifications), or "
+            "'values' (log-scale values, family gaussian)"
+        )
     elif len(given) > 1:
         problems.append(
-            "both `counts:` and `values:` are given; a study has one feature matrix: `counts:` (raw "
-            "counts: families nb, voom) or `values:` (log-scale values: family gaussian). Keep one"
+            f"{'both ' if len(given) == 2 else ''}{' and '.join(f'`{k}:`' for k in given)} are given; a study has one feature matrix: `counts:` "
+            "(raw counts: families nb, voom), `quant:` (transcript quantifications: family nb) or `values:` "
+            "(log-scale values: family gaussian). Keep one"
         )
+    quant = config.get("quant")
+    if isinstance(quant, dict):
+        for key, allowed in (("type", QUANT_FORMATS), ("counts_from_abundance", COUNTS_FROM_ABUNDANCE)):
+            value = "no" if key == "counts_from_abundance" and quant.get(key) is False else quant.get(key)
+            if key in quant and value not in allowed:
+                problems.append(
+                    f"quant.{key}: {value!r} is not one of {', '.join(allowed)}{_suggest(str(value), allowed)}"
+                )
     analyses = config.get("analyses")
     if analyses is not None and not isinstance(analyses, dict):
         problems.append("`analyses` must map analysis names to settings (see config/config.yaml)")
@@ -416,10 +432,17 @@ def check_reverse(analysis: Analysis, sheet: pd.DataFrame, levels: dict, samples
 def check_families(analyses: dict[str, Analysis], config: dict) -> None:
     """Each analysis's family fits the study's input, and asks only for what is implemented.
 
-    gaussian needs `values:`; nb and voom need `counts:`. voom and robust moderation are not
-    wired into the workflow yet, and are refused before any job.
+    gaussian needs `values:`; nb and voom need `counts:`.
     """
     source = study_input(config)
+    if source == "quant":
+        given = [k for k in ("size_factors_file", "round_counts") if config.get(k)]
+        if given:
+            raise StudyError(
+                f"study config: {', '.join(given)} applies to `counts:`; with `quant:` the counts are "
+                "tximport's estimates, rounded as DESeq2 does, normalised with the transcript-length "
+                "offsets and size factors estimated together. Fix: remove it."
+            )
     count_keys = [k for k in ("size_factors_file", "round_counts") if source == "values" and config.get(k)]
     if count_keys:
         raise StudyError(
@@ -444,16 +467,6 @@ def check_families(analyses: dict[str, Analysis], config: dict) -> None:
             raise StudyError(
                 f"{where}: family {analysis.family} does not fit a study with `{source}:` "
                 f"({source} allow {' or '.join(FAMILIES[source])}). {fix}"
-            )
-        if analysis.family == "voom":
-            raise StudyError(
-                f"{where}: family voom is not wired into the workflow yet. "
-                "Fix: use family: nb on counts for now."
-            )
-        if analysis.is_gaussian and analysis.moderation.get("robust"):
-            raise StudyError(
-                f"{where}: moderation.robust: true (Phipson et al. 2016) is not implemented yet. "
-                "Fix: set moderation: {robust: false}."
             )
         if analysis.is_gaussian and analysis.alt_hypothesis != "greaterAbs":
             raise StudyError(
@@ -588,12 +601,15 @@ def check_study(config: dict) -> StudyCheck:
     """
     check_outdir(config["outdir"], Path.cwd())
     check_input_files(config, Path.cwd())
-    sheet = check_samples(
-        read_samples(config["samples"]),
-        config["samples"],
-        read_count_header(config[study_input(config)]),
-        config["exclude_samples"],
-    )
+    samples = read_samples(config["samples"])
+    source = study_input(config)
+    if source == "quant":  # one file per sample: the sheet names the samples
+        columns = samples["sample"].astype(str).tolist() if "sample" in samples.columns else []
+    else:
+        columns = read_count_header(config[source])
+    sheet = check_samples(samples, config["samples"], columns, config["exclude_samples"])
+    if source == "quant":
+        check_quant_files(quant_paths(config["quant"], sheet, config["samples"]), config["quant"]["type"])
     analyses = study_analyses(config)
     check_families(analyses, config)
     warnings = check_analyses(analyses, sheet, config["samples"])

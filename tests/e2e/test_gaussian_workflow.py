@@ -40,6 +40,12 @@ GOLUB = {
             "lfc_threshold": 1.0,
             "contrasts": {"aml_vs_all": ["cell", "AML", "ALL"]},
         },
+        "aml_vs_all_trend_robust": {  # robust limma-trend (Phipson et al. 2016)
+            "design": "~ cell",
+            "levels": {"cell": ["ALL", "AML"]},
+            "moderation": {"trend": True, "robust": True},
+            "contrasts": {"aml_vs_all": ["cell", "AML", "ALL"]},
+        },
         "aml_vs_all_trend": {  # limma-trend: no limma table here, the library's result instead
             "design": "~ cell",
             "levels": {"cell": ["ALL", "AML"]},
@@ -53,6 +59,12 @@ RRBS_ANALYSES = {
         "family": "gaussian",
         "design": "~ cell + case",
         "levels": {"cell": ["rN", "aN"], "case": ["HC", "SLE"]},
+        "contrasts": {"sle_vs_hc": ["case", "SLE", "HC"]},
+    },
+    "sle_robust": {  # robust limma-trend with unequal residual df (missing values)
+        "design": "~ cell + case",
+        "levels": {"cell": ["rN", "aN"], "case": ["HC", "SLE"]},
+        "moderation": {"trend": True, "robust": True},
         "contrasts": {"sle_vs_hc": ["case", "SLE", "HC"]},
     },
     "case_any_F": {
@@ -101,7 +113,10 @@ def check_table(out, case: str, analysis: str, table: str) -> None:
     assert_matches_limma(ours, case, analysis, stat)
 
 
-@pytest.mark.parametrize(("analysis", "table"), [("aml_vs_all", "aml_vs_all"), ("aml_vs_all_treat1", "aml_vs_all")])
+@pytest.mark.parametrize(
+    ("analysis", "table"),
+    [("aml_vs_all", "aml_vs_all"), ("aml_vs_all_treat1", "aml_vs_all"), ("aml_vs_all_trend_robust", "aml_vs_all")],
+)
 def test_golub_tables_match_the_library_and_limma(golub, analysis, table):
     check_table(golub, "golub", analysis, table)
     assert list(read_tsv(golub / analysis / f"{table}.tsv").columns) == (
@@ -119,7 +134,9 @@ def test_lrt_table_has_limmas_f_columns(rrbs):
     assert list(table.columns) == ["feature_id", "caseSLE", "cellaN:caseSLE", "AveExpr", "F", "P.Value", "adj.P.Val"]
 
 
-@pytest.mark.parametrize(("analysis", "table"), [("sle_adj_cell", "sle_vs_hc"), ("case_any_F", "lrt")])
+@pytest.mark.parametrize(
+    ("analysis", "table"), [("sle_adj_cell", "sle_vs_hc"), ("case_any_F", "lrt"), ("sle_robust", "sle_vs_hc")]
+)
 def test_tables_do_not_depend_on_the_shard_size(rrbs, analysis, table):
     small, whole = (read_tsv(rrbs[size] / analysis / f"{table}.tsv") for size in RRBS_SHARD_SIZES)
     manifests = [json.loads((rrbs[size] / "manifest.json").read_text()) for size in RRBS_SHARD_SIZES]
@@ -161,7 +178,7 @@ def test_report_shows_limmas_plots_and_the_values_qc(rrbs):
     assert (out / "qc" / "values_pca.png").stat().st_size > 0
     for analysis, table in (("sle_adj_cell", "sle_vs_hc"), ("case_any_F", "lrt")):
         assert (out / analysis / "plots" / "sigma_mean.png").exists()
-        for plot in ("ma", "volcano", "pvalues"):
+        for plot in ("ma", "volcano", "pvalues", "values"):
             assert (out / analysis / "plots" / f"{table}.{plot}.png").exists()
         assert not (out / analysis / "plots" / f"{table}.counts.png").exists()
         top = read_tsv(out / analysis / "report" / f"{table}.top_genes.tsv")
@@ -169,17 +186,25 @@ def test_report_shows_limmas_plots_and_the_values_qc(rrbs):
         assert list(top["feature_id"]) == list(ranked["feature_id"][: len(top)])
 
 
-def test_robust_moderation_is_refused_before_any_job(tmp_path):
-    study = {**GOLUB, "analyses": {"robust": {**GOLUB["analyses"]["aml_vs_all"], "moderation": {"robust": True}}}}
-    root = tmp_path / "robust"
-    root.mkdir()
-    for name in ("values.tsv.gz", "samples.tsv.gz"):
-        shutil.copy(DATA / "golub" / name, root / name)
-    (root / "study.yaml").write_text(yaml.safe_dump(study))
-    done = snakemake(root, "--cores", "1")
-    assert done.returncode != 0
-    assert "moderation.robust: true (Phipson et al. 2016) is not implemented yet" in done.stdout + done.stderr
-    assert not (root / "out" / "shards").exists()
+def test_robust_moderation_does_not_depend_on_the_shard_size(golub, tmp_path):
+    """The robust prior is genome-wide: one shard gives the 8-shard tables, and model.json its df range."""
+    study = {**GOLUB, "genes_per_shard": 10000, "analyses": {"robust": GOLUB["analyses"]["aml_vs_all_trend_robust"]}}
+    one = read_tsv(run_case(tmp_path / "one", "golub", study) / "robust" / "aml_vs_all.tsv")
+    eight = read_tsv(golub / "aml_vs_all_trend_robust" / "aml_vs_all.tsv")
+    pd.testing.assert_frame_equal(one, eight, check_exact=False, rtol=1e-12, atol=0)
+    model = json.loads((golub / "aml_vs_all_trend_robust" / "model.json").read_text())
+    assert model["settings"]["moderation"] == {"trend": True, "robust": True}
+    df_prior = run("golub", "aml_vs_all_trend_robust")["moderation"].prior.df_prior
+    assert model["df_prior"] == pytest.approx({"min": df_prior.min(), "median": np.median(df_prior), "max": df_prior.max()})
+
+
+def test_rrbs_robust_trend_matches_limma(rrbs):
+    """Missing values give residual df 1 to 13; limma: tests/data/gaussian/extra/make_robust.R."""
+    ours = read_tsv(rrbs[RRBS_SHARD_SIZES[0]] / "sle_robust" / "sle_vs_hc.tsv")
+    ref = read_tsv(DATA / "extra" / "rrbs_robust.tsv.gz")
+    assert list(ours["feature_id"]) == list(ref["feature_id"])
+    np.testing.assert_allclose(ours["t"], ref["trend_t"], rtol=1e-9, equal_nan=True)
+    np.testing.assert_allclose(np.log10(ours["P.Value"]), np.log10(ref["trend_P.Value"]), atol=1e-9, equal_nan=True)
 
 
 def test_trend_moderation_matches_the_library(golub):

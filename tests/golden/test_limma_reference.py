@@ -19,20 +19,7 @@ import yaml
 from limma_cases import DATA, assert_matches_limma, load_case, read_tsv, reference, run
 
 # Analyses whose method is not implemented yet (skipped, with the reason).
-PENDING: dict[tuple[str, str], str] = {
-    # Robust moderation (limma fitFDistRobustly) is not implemented. Black-box probes of limma
-    # 3.54 (no covariate, equal df) found: the bulk d0 solves var(winsorised log s2) = the
-    # winsorised variance of log F(d, d0) (type-7 quantiles, tails 0.05 / 0.1, moments by
-    # quadrature; matches to 1e-9), d0 is then raised to the non-robust estimate where below it,
-    # and s0^2 = exp(winsorised mean - winsorised mean of log F at that d0); tail p-values
-    # P(F(d, d0) > s2 / s0^2), prob.outlier = 1 - min(1, p / ((rank(p) - 0.5) / G)), and
-    # df.prior = (1 - prob) d0 + prob d0_outlier, made monotone in p (cumulative means up to
-    # their minimum, then a running maximum), all exact. Not found yet: the rule for d0_outlier
-    # (it moves with max s2 / s0^2, d and d0, and lies near the d0 that puts max s2 at
-    # the median of s0^2 F(d, d0_outlier), 7-17 % above it), and the loess trend used with a
-    # covariate (trend = TRUE), which this analysis needs.
-    ("golub", "aml_vs_all_trend_robust"): "robust moderation (Phipson et al. 2016) not implemented yet",
-}
+PENDING: dict[tuple[str, str], str] = {}
 
 
 def gaussian_analyses() -> list:

@@ -8,15 +8,18 @@ from glmstack.gaussian import steps
 from glmstack.gaussian.lmfit import concatenate
 
 
-def _study(g=300, n=12, seed=0):
+def _study(g=300, n=12, seed=0, missing=0.03):
     rng = np.random.default_rng(seed)
     design = np.column_stack([np.ones(n), np.repeat([0.0, 1.0], n // 2), rng.normal(size=n)])
     values = rng.normal(size=(g, 3)) @ design.T + rng.normal(size=(g, n)) * np.exp(rng.normal(scale=0.5, size=(g, 1)))
-    values[rng.random(values.shape) < 0.03] = np.nan
+    values[rng.random(values.shape) < missing] = np.nan
     return np.array([f"f{i}" for i in range(g)]), values, design
 
 
-@pytest.mark.parametrize("options", [{}, {"trend": True}, {"lfc_threshold": 0.5}])
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"trend": True}, {"lfc_threshold": 0.5}, {"robust": True}, {"robust": True, "trend": True}],
+)
 def test_shards_change_nothing(options):
     ids, values, design = _study()
     contrasts = {"group": np.array([0.0, 1.0, 0.0])}
@@ -51,7 +54,13 @@ def test_empty_shard_fits():
     np.testing.assert_array_equal(whole.sigma, steps.fit_step(values, design).sigma)
 
 
-def test_robust_is_refused_until_implemented():
-    ids, values, design = _study()
-    with pytest.raises(NotImplementedError, match="robust"):
-        steps.moderated_tests(ids, values, design, {"g": np.array([0.0, 1.0, 0.0])}, robust=True)
+def test_robust_moderation_shrinks_the_outliers_df():
+    _, values, design = _study(missing=0.0)
+    values[:3] *= 8.0  # hypervariable features
+    fit = steps.fit_step(values, design)
+    moderation = steps.moderate(fit, robust=True)
+    df_prior = moderation.prior.df_prior
+    assert df_prior[:3].max() < df_prior.max()
+    np.testing.assert_allclose(
+        moderation.df_total, np.minimum(df_prior + fit.df_residual, fit.df_residual.sum())
+    )

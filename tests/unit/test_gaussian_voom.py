@@ -60,3 +60,30 @@ def test_tmm_corrects_a_composition_shift():
     ratio = np.median((counts[rest, 1] / (lib[1] * f[1])) / (counts[rest, 0] / (lib[0] * f[0])))
     assert abs(np.log2(ratio)) < 0.05
     assert reference_sample(counts, lib) in (0, 1)
+
+
+def test_all_zero_genes_stay_out_of_the_trend():
+    # limma 3.54: voom(rbind(y, zeros)) gives the other genes the weights of voom(y), and the
+    # all-zero genes weights from the same trend (tests/data/gaussian/extra/voom_zero_rows.R)
+    counts = _counts()
+    design = np.column_stack([np.ones(8), np.repeat([0.0, 1.0], 4)])
+    with_zeros = np.vstack([np.zeros((50, 8)), counts])
+    lib = counts.sum(axis=0)
+    plain, padded = voom(counts, design), voom(with_zeros, design, lib_size=lib)
+    np.testing.assert_allclose(padded.weights[50:], plain.weights, rtol=1e-12)
+    np.testing.assert_array_equal(padded.trend_x, plain.trend_x)
+    assert np.all(np.isfinite(padded.weights[:50]))
+
+
+def test_voom_tests_leave_all_zero_genes_untested():
+    from glmstack.gaussian.steps import voom_tests
+
+    counts = _counts()
+    design = np.column_stack([np.ones(8), np.repeat([0.0, 1.0], 4)])
+    ids = np.array([f"g{i}" for i in range(50 + counts.shape[0])])
+    contrast = {"b": np.array([0.0, 1.0])}
+    padded = voom_tests(ids, np.vstack([np.zeros((50, 8)), counts]), design, contrast, lib_size=counts.sum(axis=0))
+    plain = voom_tests(ids[50:], counts, design, contrast)
+    table = padded["tables"]["b"]
+    assert table.iloc[:50, 1:].isna().all().all()
+    np.testing.assert_allclose(table.iloc[50:, 1:].to_numpy(float), plain["tables"]["b"].iloc[:, 1:].to_numpy(float), rtol=1e-10)

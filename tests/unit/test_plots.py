@@ -278,3 +278,20 @@ def test_sigma_mean_plot_with_a_constant_and_a_trended_prior(tmp_path):
     for name in ("flat.png", "trend.png"):
         assert_sensible_png(tmp_path / name)
     assert_sensible_png(tmp_path / "none.png", min_bytes=3_000)
+
+
+def test_top_feature_values_draw_a_trait_line_on_the_value_scale(tmp_path):
+    import pandas as pd
+    from glmstack.design.model import build_model
+    from glmstack.spec import Analysis
+
+    rng = np.random.default_rng(1)
+    sheet = pd.DataFrame({"sample": [f"s{i}" for i in range(10)], "age": np.linspace(20, 70, 10)})
+    model = build_model(sheet, Analysis.from_study("a", {"design": "~ age", "contrasts": {"age": {"coef": "age"}}}))
+    beta = np.array([[5.0, 0.05], [2.0, -0.01]])
+    values = beta @ model.full.matrix.T + rng.normal(0, 0.1, (2, 10))
+    grid, curves = plots.trait_curves(sheet, "~ age", {}, "age", None, beta, log_link=False)
+    np.testing.assert_allclose(curves[""][0], 5.0 + 0.05 * grid)  # the fitted line, not 2^line
+    path = tmp_path / "values.png"
+    plots.top_feature_values(model, "age", ["f1", "f2"], np.array([0.01, 0.2]), values, beta, path, "t")
+    assert path.stat().st_size > 0

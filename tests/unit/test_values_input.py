@@ -99,16 +99,14 @@ def test_count_families_on_values_are_refused(family):
         families(study(family=family))
 
 
-def test_robust_moderation_is_refused_before_any_job():
-    with pytest.raises(StudyError, match="moderation.robust: true .* not implemented yet"):
-        families(study(moderation={"robust": True}))
+def test_robust_moderation_is_accepted():
+    families(study(moderation={"robust": True, "trend": True}))
 
 
-def test_voom_is_refused_for_now():
-    config = {**study(family="voom"), "counts": "c.tsv"}
+def test_voom_on_counts_is_accepted():
+    config = {**study(family="voom", normalization="tmm"), "counts": "c.tsv"}
     del config["values"]
-    with pytest.raises(StudyError, match="family voom is not wired into the workflow yet"):
-        families(config)
+    families(config)
 
 
 @pytest.mark.parametrize(

@@ -16,8 +16,17 @@ import pandas as pd
 from . import contrasts as contrast_ops
 from . import ebayes, results, squeeze, treat
 from .lmfit import LinearFit, lm_fit
+from .robust import fit_prior_robust
 from .tmm import tmm_factors
-from .voom import voom
+from .voom import (
+    Trend,
+    effective_library_sizes,
+    log_cpm,
+    mean_variance,
+    mean_variance_trend,
+    observation_weights,
+    voom,
+)
 
 
 @dataclass(frozen=True)
@@ -34,20 +43,50 @@ def fit_step(values: np.ndarray, design: np.ndarray, weights: np.ndarray | None 
     return lm_fit(values, design, weights)
 
 
+def voom_library_sizes(lib_size: np.ndarray, tmm_factor: np.ndarray, normalization: str) -> np.ndarray:
+    """(N,) voom's effective library sizes: the column sums, times the TMM factors where asked."""
+    return effective_library_sizes(lib_size, tmm_factor if normalization == "tmm" else None)
+
+
+def voom_points_step(counts: np.ndarray, design: np.ndarray, lib_size: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per shard, voom's first pass: the unweighted fit of log-CPM and each gene's point of the
+    mean-variance trend (mean log count, sqrt sd), each (G,); NaN for genes without counts."""
+    fit = lm_fit(log_cpm(counts, lib_size), design)
+    return mean_variance(fit, lib_size, counts)
+
+
+def voom_trend_step(mean_log_count: np.ndarray, root_sd: np.ndarray) -> Trend:
+    """Genome-wide: voom's lowess trend of sqrt sd on mean log count over every gene."""
+    return mean_variance_trend(mean_log_count, root_sd)
+
+
+def voom_fit_step(
+    counts: np.ndarray, design: np.ndarray, lib_size: np.ndarray, trend_x: np.ndarray, trend_y: np.ndarray
+) -> LinearFit:
+    """Per shard, after the genome-wide trend: voom's weights and the weighted least squares.
+
+    Genes without a count in any sample are not fitted (all NaN: no test, no part in the prior),
+    as DESeq2 leaves them untested and as limma users filter them before voom.
+    """
+    values = log_cpm(counts, lib_size)
+    weights = observation_weights(lm_fit(values, design), design, lib_size, trend_x, trend_y)
+    values[~(counts.sum(axis=1) > 0)] = np.nan
+    return lm_fit(values, design, weights)
+
+
 def moderate(fit: LinearFit, trend: bool = False, robust: bool = False) -> Moderation:
     """Genome-wide: the variance prior, posterior variances and total df (limma eBayes's squeezeVar).
 
-    trend : s0^2 depends on Amean (limma-trend); robust : Phipson et al. (2016), not implemented
-    yet (raises NotImplementedError).
+    trend : s0^2 depends on Amean (limma-trend); robust : the prior is estimated robustly and
+    outlying variances get a smaller df_prior (Phipson et al. 2016, limma's robust = TRUE;
+    robust.fit_prior_robust).
     """
     s2 = fit.sigma**2
     covariate = fit.amean if trend else None
     if robust:
-        raise NotImplementedError(
-            "robust moderation (Phipson et al. 2016, limma's robust = TRUE) is not implemented yet; "
-            "set moderation.robust to false"
-        )
-    prior = squeeze.fit_prior(s2, fit.df_residual, covariate)
+        prior = fit_prior_robust(s2, fit.df_residual, covariate)
+    else:
+        prior = squeeze.fit_prior(s2, fit.df_residual, covariate)
     s2_post = squeeze.posterior_var(s2, fit.df_residual, prior)
     return Moderation(prior, s2_post, ebayes.total_df(fit.df_residual, prior.df_prior))
 
@@ -142,16 +181,20 @@ def voom_tests(
     lib_size: np.ndarray | None = None,
     **options,
 ) -> dict:
-    """voom (after TMM when normalization == "tmm"), then moderated_tests with the voom weights.
+    """voom (after TMM when normalization == "tmm"), then the moderated tests with the voom weights,
+    in one process through the workflow's steps: voom_points_step (per shard), voom_trend_step
+    (genome-wide), voom_fit_step (per shard), tests_step (genome-wide).
 
-    The voom trend needs every gene, so in the workflow it is a genome-wide step whose weights
-    are then sharded with the log-CPM values. Returns moderated_tests's dict plus "voom" and
-    "norm_factors" (None without TMM). options : moderated_tests's keywords.
+    Returns tests_step's dict plus "voom" (log-CPM, weights and trend of every gene) and
+    "norm_factors" (None without TMM). options : tests_step's keywords.
     """
     lib = counts.sum(axis=0) if lib_size is None else np.asarray(lib_size, dtype=float)
     factors = tmm_factors(counts, lib) if normalization == "tmm" else None
+    effective = effective_library_sizes(lib, factors)
+    trend = voom_trend_step(*voom_points_step(counts, design, effective))
+    fit = voom_fit_step(counts, design, effective, trend.x, trend.y)
+    out = tests_step(feature_id, fit, design, contrasts, **options)
     v = voom(counts, design, lib_size=lib, norm_factors=factors)
-    out = moderated_tests(feature_id, v.values, design, contrasts, weights=v.weights, **options)
     out["voom"] = v
     out["norm_factors"] = factors
     return out

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..constants import VOOM_LOWESS_SPAN, VOOM_PRIOR_COUNT
 from ..rmath.lowess import r_lowess
-from .lmfit import lm_fit
+from .lmfit import LinearFit, lm_fit
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,58 @@ def _approx_rule2(x: np.ndarray, y: np.ndarray, at: np.ndarray) -> np.ndarray:
     return np.interp(at, ux, y)
 
 
+def effective_library_sizes(lib_size: np.ndarray, norm_factors: np.ndarray | None = None) -> np.ndarray:
+    """(N,) library sizes times the normalisation factors (edgeR's effective library size)."""
+    lib = np.asarray(lib_size, dtype=float)
+    return lib if norm_factors is None else lib * np.asarray(norm_factors, dtype=float)
+
+
+def mean_variance(fit: LinearFit, lib_size: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per gene, the points of voom's trend: (mean log count, sqrt residual sd), each (G,).
+
+    fit : the unweighted least-squares fit of the log-CPM values; lib_size : (N,) effective
+    library sizes. Genes with no count in any sample get NaN: they stay out of the trend, as in
+    limma's voom (adding all-zero genes changes no other gene's weights; checked with limma 3.54).
+    """
+    mean_log_count = fit.amean + np.mean(np.log2(lib_size + 1.0)) - np.log2(1e6)
+    root_sd = np.sqrt(fit.sigma)
+    usable = np.isfinite(root_sd) & (np.asarray(counts).sum(axis=1) > 0)
+    return np.where(usable, mean_log_count, np.nan), np.where(usable, root_sd, np.nan)
+
+
+@dataclass(frozen=True)
+class Trend:
+    """voom's mean-variance trend: index (K,) of the genes on it, in order of x; x (K,) their
+    mean log counts (sorted); y (K,) R's lowess of their sqrt residual sd."""
+
+    index: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+
+
+def mean_variance_trend(mean_log_count: np.ndarray, root_sd: np.ndarray, span: float = VOOM_LOWESS_SPAN) -> Trend:
+    """voom's trend over every gene (genome-wide: all genes in input order; NaN points left out).
+
+    The sort is stable, so tied x values keep input order whatever the sharding.
+    """
+    ok = np.flatnonzero(np.isfinite(mean_log_count) & np.isfinite(root_sd))
+    index = ok[np.argsort(mean_log_count[ok], kind="stable")]
+    x = mean_log_count[index]
+    return Trend(index, x, r_lowess(x, root_sd[index], span))
+
+
+def observation_weights(
+    fit: LinearFit, design: np.ndarray, lib_size: np.ndarray, trend_x: np.ndarray, trend_y: np.ndarray
+) -> np.ndarray:
+    """(G, N) voom precision weights: the trend at each observation's fitted log count, to the power -4.
+
+    fit : the unweighted fit of the log-CPM values (inestimable coefficients count as 0).
+    """
+    beta = np.where(np.isnan(fit.coefficients), 0.0, fit.coefficients)
+    fitted_log_count = np.log2(1e-6 * 2.0 ** (beta @ design.T) * (lib_size + 1.0))
+    return 1.0 / _approx_rule2(trend_x, trend_y, fitted_log_count) ** 4
+
+
 def voom(
     counts: np.ndarray,
     design: np.ndarray,
@@ -55,30 +107,21 @@ def voom(
     norm_factors: np.ndarray | None = None,
     span: float = VOOM_LOWESS_SPAN,
 ) -> Voom:
-    """log-CPM and voom precision weights for every gene (needs all genes: the trend is genome-wide).
+    """log-CPM and voom precision weights for every gene, in one process (the workflow runs the
+    same steps sharded: mean_variance per shard, mean_variance_trend genome-wide, then
+    observation_weights per shard).
 
     Parameters
     ----------
-    counts : (G, N) counts (genes with zero row sum should be dropped first, as the references do).
+    counts : (G, N) counts.
     design : (N, P) model matrix.
     lib_size : (N,) library sizes, default the column sums; norm_factors : (N,) (e.g. TMM)
         multiplied in.
     span : lowess span (voom's default 0.5).
     """
     counts = np.asarray(counts, dtype=float)
-    lib = counts.sum(axis=0) if lib_size is None else np.asarray(lib_size, dtype=float)
-    if norm_factors is not None:
-        lib = lib * np.asarray(norm_factors, dtype=float)
+    lib = effective_library_sizes(counts.sum(axis=0) if lib_size is None else lib_size, norm_factors)
     y = log_cpm(counts, lib)
     fit = lm_fit(y, design)
-    mean_log_count = fit.amean + np.mean(np.log2(lib + 1.0)) - np.log2(1e6)
-    root_sd = np.sqrt(fit.sigma)
-    ok = np.isfinite(root_sd)
-    order = np.argsort(mean_log_count[ok], kind="stable")
-    sx = mean_log_count[ok][order]
-    sy = root_sd[ok][order]
-    curve = r_lowess(sx, sy, span)
-    beta = np.where(np.isnan(fit.coefficients), 0.0, fit.coefficients)
-    fitted_log_count = np.log2(1e-6 * 2.0 ** (beta @ design.T) * (lib + 1.0))
-    weights = 1.0 / _approx_rule2(sx, curve, fitted_log_count) ** 4
-    return Voom(y, weights, lib, sx, curve)
+    trend = mean_variance_trend(*mean_variance(fit, lib, counts), span)
+    return Voom(y, observation_weights(fit, design, lib, trend.x, trend.y), lib, trend.x, trend.y)

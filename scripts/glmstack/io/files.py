@@ -8,7 +8,7 @@ import os
 import tempfile
 import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -82,6 +82,31 @@ def write_tsv(path: str | Path, frame: pd.DataFrame) -> None:
     """Tab-separated, NA as empty, floats with 15 significant digits, as R write.table."""
     with atomic_write(path) as fh:
         frame.to_csv(fh, sep="\t", index=False, na_rep="", float_format="%.15g")
+
+
+@contextmanager
+def tsv_matrices(paths: dict[str, str | Path], samples: list[str], id_column: str = "feature_id"):
+    """Writers of features x samples TSVs filled block by block (memory: one block), each
+    file atomic; yields write(name, ids (G,), values (G, N)). Floats as `write_tsv`."""
+    with ExitStack() as stack:
+        handles = {name: stack.enter_context(atomic_write(path)) for name, path in paths.items()}
+        for fh in handles.values():
+            fh.write(("\t".join([id_column, *samples]) + "\n").encode())
+
+        def write(name: str, ids: np.ndarray, values: np.ndarray) -> None:
+            frame = pd.DataFrame(np.asarray(values, dtype=float), columns=samples)
+            frame.insert(0, id_column, ids)
+            frame.to_csv(handles[name], sep="\t", index=False, header=False, na_rep="", float_format="%.15g")
+
+        yield write
+
+
+def read_matrix_blocks(path: str | Path, rows: int = 20_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(ids, values (G, N)) blocks of a TSV written by `tsv_matrices`, in file order."""
+    reader = pd.read_csv(path, sep="\t", chunksize=rows, dtype={0: str}, keep_default_na=False, na_values=[""])
+    with reader:
+        for chunk in reader:
+            yield chunk.iloc[:, 0].to_numpy(dtype=str), chunk.iloc[:, 1:].to_numpy(dtype=float)
 
 
 def table_separator(path: str | Path) -> str:

@@ -61,12 +61,24 @@ def write_shards(folder: str, feature_id: np.ndarray, arrays: dict[str, np.ndarr
 
 @dataclass(frozen=True)
 class ShardData:
-    """One shard's counts (G, N) with the study's size factors (N,) and aligned sample sheet."""
+    """One shard's counts (G, N) with the study's size factors (N,) and aligned sample sheet.
+
+    norm_factors : (G, N) normalization factors where the study has them (tximport's length
+    offsets, DESeq2 normalizationFactors), else None; xim : the study's moments_xim over its
+    non-zero genes where norm_factors are given (DESeq2 momentsDispEstimate), else None.
+    """
 
     gene_id: np.ndarray
     counts: np.ndarray
     size_factors: np.ndarray
     samples: pd.DataFrame
+    norm_factors: np.ndarray | None = None
+    xim: float | None = None
+
+    @property
+    def factors(self) -> np.ndarray:
+        """What the NB steps divide counts by: (G, N) normalization or (N,) size factors."""
+        return self.size_factors if self.norm_factors is None else self.norm_factors
 
 
 PER_SAMPLE_FIT_ARRAYS = ("cooks",)  # (genes x samples) arrays of fit/{shard}.npz
@@ -78,8 +90,16 @@ def load_shard_inputs(shard_path, manifest_path, samples_path) -> ShardData:
     manifest = read_json(manifest_path)
     sf = np.asarray(manifest["size_factors"], dtype=float)
     return ShardData(
-        shard["gene_id"], shard["counts"], sf, aligned_samples(samples_path, manifest["samples"])
-    )
+        shard["gene_id"], shard["counts"], sf, aligned_samples(samples_path, manifest["samples"]),
+        shard.get("norm_factors"), manifest.get("moments_xim"),
+    )  # fmt: skip
+
+
+def read_shard_counts(path: str, size_factors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A shard's counts (G, N) and what divides them: its (G, N) normalization factors where
+    the study has them, else the study's (N,) size factors."""
+    shard = read_npz(path, exclude=("gene_id",))
+    return shard["counts"], shard.get("norm_factors", np.asarray(size_factors, dtype=float))
 
 
 def concat_npz(paths: list[str], exclude: tuple[str, ...] = ()) -> dict[str, np.ndarray]:

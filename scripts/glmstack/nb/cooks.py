@@ -101,8 +101,9 @@ def max_cooks(cooks: np.ndarray, design: np.ndarray) -> np.ndarray:
 
 
 def replacement_counts(normalized: np.ndarray, size_factors: np.ndarray) -> np.ndarray:
-    """Counts to put in place of outliers: int(20 %-trimmed mean of normalised counts x sf)."""
-    return np.trunc(trimmed_mean(normalized, REPLACE_TRIM)[:, None] * size_factors[None, :])
+    """Counts to put in place of outliers: int(20 %-trimmed mean of normalised counts x sf),
+    sf (N,) size factors or (G, N) normalization factors."""
+    return np.trunc(trimmed_mean(normalized, REPLACE_TRIM)[:, None] * size_factors)
 
 
 def low_count_outlier_kept(counts: np.ndarray, cooks: np.ndarray) -> np.ndarray:

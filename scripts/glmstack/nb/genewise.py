@@ -9,6 +9,7 @@ import numpy as np
 from ..constants import DISP_MAXIT, MIN_DISP, MIN_MU, NO_INCREASE_RTOL
 from .dispersion import grid_search, maximise_log_posterior
 from .irls import fit_nb_glm, linear_predictor
+from .size_factors import moments_xim
 
 
 def max_dispersion(n_samples: int) -> float:
@@ -42,9 +43,11 @@ def rough_dispersion(normalized: np.ndarray, design: np.ndarray) -> np.ndarray:
     return np.maximum(est, 0.0)
 
 
-def moments_dispersion(normalized: np.ndarray, size_factors: np.ndarray) -> np.ndarray:
-    """DESeq2 momentsDispEstimate: (var - mean(1/sf) mean) / mean^2 of normalised counts."""
-    xim = np.mean(1.0 / size_factors)
+def moments_dispersion(normalized: np.ndarray, xim: float) -> np.ndarray:
+    """DESeq2 momentsDispEstimate: (var - xim mean) / mean^2 of normalised counts.
+
+    xim : mean(1 / sf), or with normalization factors mean(1 / colMeans(nf)) (`moments_xim`).
+    """
     base_mean = normalized.mean(axis=1)
     base_var = normalized.var(axis=1, ddof=1)
     return (base_var - xim * base_mean) / base_mean**2
@@ -65,7 +68,9 @@ class GenewiseFit:
     converged: np.ndarray
 
 
-def genewise_dispersion(counts: np.ndarray, size_factors: np.ndarray, design: np.ndarray) -> GenewiseFit:
+def genewise_dispersion(
+    counts: np.ndarray, size_factors: np.ndarray, design: np.ndarray, xim: float | None = None
+) -> GenewiseFit:
     """Cox-Reid adjusted ML dispersion per gene (DESeq2 estimateDispersionsGeneEst, niter=1).
 
     Start at min(rough, moments) bounded to [1e-8, max(10, N)]; fit mu by group means
@@ -76,7 +81,11 @@ def genewise_dispersion(counts: np.ndarray, size_factors: np.ndarray, design: np
 
     Parameters
     ----------
-    counts : (G, N) counts of genes that are not all zero; size_factors : (N,); design : (N, P).
+    counts : (G, N) counts of genes that are not all zero; design : (N, P).
+    size_factors : (N,) size factors, or (G, N) normalization factors (DESeq2's
+        normalizationFactors, e.g. length offsets from tximport), used as offsets throughout.
+    xim : the moments estimate's mean(1 / colMeans(nf)) over the genes DESeq2's step sees
+        (the study's non-zero genes: the ingest step's `moments_xim`); None: from these rows.
     """
     n_genes, n_samples = counts.shape
     max_disp = max_dispersion(n_samples)
@@ -85,7 +94,8 @@ def genewise_dispersion(counts: np.ndarray, size_factors: np.ndarray, design: np
         return GenewiseFit(empty, np.zeros((0, n_samples)), np.zeros(0, dtype=int), np.zeros(0, dtype=bool))
     normalized = counts / size_factors
     with np.errstate(divide="ignore", invalid="ignore"):
-        start = np.minimum(rough_dispersion(normalized, design), moments_dispersion(normalized, size_factors))
+        xim = moments_xim(size_factors) if xim is None else xim
+        start = np.minimum(rough_dispersion(normalized, design), moments_dispersion(normalized, xim))
     start = np.clip(np.where(np.isnan(start), MIN_DISP, start), MIN_DISP, max_disp)
 
     if is_groups_only(design):

@@ -15,6 +15,7 @@ from ..constants import BETA_MAXIT, BETA_TOL, LARGE_BETA, MIN_MU, RIDGE_LOG2
 from ..rmath.summation import row_sums
 from .blocks import by_blocks
 from .gram import quadratic_diagonal, weighted_gram
+from .size_factors import factor_rows
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +153,8 @@ def fit_nb_glm(
 
     Parameters
     ----------
-    counts : (G, N) counts; size_factors : (N,); design : (N, P); disp : (G,).
+    counts : (G, N) counts; design : (N, P); disp : (G,).
+    size_factors : (N,) size factors or (G, N) normalization factors (offsets log nf).
     ridge : (P,) natural-log-scale ridge (default: DESeq2's 1e-6 on the log2 scale).
     log_like : False skips the final log likelihoods (for callers that need only mu).
 
@@ -169,7 +171,8 @@ def fit_nb_glm(
 
     def fit(block: slice) -> GlmFit:
         start = None if beta_start is None else beta_start[block]
-        return _irls(counts[block], size_factors, design, disp[block], beta_start=start, **settings)
+        factors = factor_rows(size_factors, block)
+        return _irls(counts[block], factors, design, disp[block], beta_start=start, **settings)
 
     return by_blocks(fit, *counts.shape)
 
@@ -205,14 +208,15 @@ def _irls(
             break
         iterations[active] += 1
         y, m, a = counts[active], mu[active], disp[active]
+        sf_active = factor_rows(size_factors, active)
         w = _weights(m, a)
-        z = np.log(m) - log_sf + (y - m) / m
+        z = np.log(m) - factor_rows(log_sf, active) + (y - m) / m
         lhs = weighted_gram(design, w) + ridge_m
         rhs = np.einsum("gn,pn->gp", w * z, design_t)
         b = np.linalg.solve(lhs, rhs[..., None])[..., 0]
         too_large = np.any(np.abs(b) > LARGE_BETA, axis=1)
         with np.errstate(over="ignore"):  # diverged genes are dropped just below
-            m_new = np.maximum(size_factors * np.exp(linear_predictor(b, design)), min_mu)
+            m_new = np.maximum(sf_active * np.exp(linear_predictor(b, design)), min_mu)
         with np.errstate(invalid="ignore"):  # inf - inf for diverged genes: NaN, dropped below
             dev = -2.0 * (ll_fixed[active] + nb_log_likelihood_mu_part(y, m_new, a))
         with np.errstate(invalid="ignore"):
@@ -240,7 +244,7 @@ def _irls(
     for_optim = np.flatnonzero(~converged | ~stable)
     if for_optim.size:
         log.debug("%d genes did not converge in IRLS; refitting them with L-BFGS-B", for_optim.size)
-        starts = initial_beta(counts[for_optim], size_factors, design)
+        starts = initial_beta(counts[for_optim], factor_rows(size_factors, for_optim), design)
         for k, g in enumerate(for_optim):
             # DESeq2 restarts from the initial estimate when IRLS diverged or broke down, or
             # when a coefficient exceeds 30 on the log2 scale
@@ -249,10 +253,10 @@ def _irls(
             # read as log2 ones. We do the same, since where optim starts decides where it
             # stops on these flat likelihoods.
             start_log2 = beta[g] / LOG2 if keep else starts[k]
-            res = _optim_one(counts[g], size_factors, design, disp[g], ridge, start_log2)
+            res = _optim_one(counts[g], factor_rows(size_factors, g), design, disp[g], ridge, start_log2)
             beta[g] = res.x
             converged[g] = bool(res.success)
-        sub_mu = size_factors * np.exp(linear_predictor(beta[for_optim], design))
+        sub_mu = factor_rows(size_factors, for_optim) * np.exp(linear_predictor(beta[for_optim], design))
         fit_mu[for_optim] = sub_mu
         bounded = np.maximum(sub_mu, min_mu)
         # DESeq2 keeps the IRLS hat diagonals (for Cook's) and uses bounded mu here

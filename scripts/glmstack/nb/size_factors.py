@@ -34,7 +34,7 @@ def log_geometric_means(counts: np.ndarray, method: str) -> np.ndarray:
     raise ValueError(f"unknown size factor method {method!r}")
 
 
-def size_factors(counts: np.ndarray, method: str = "ratio") -> np.ndarray:
+def size_factors(counts: np.ndarray, method: str = "ratio", log_geo: np.ndarray | None = None) -> np.ndarray:
     """Median-of-ratios size factors, one per sample.
 
     For each sample, the median over genes with a finite log geometric mean and a
@@ -46,6 +46,8 @@ def size_factors(counts: np.ndarray, method: str = "ratio") -> np.ndarray:
     ----------
     counts : (G, N) raw counts.
     method : "ratio" | "poscounts".
+    log_geo : (G,) log geometric means to use instead of those of `counts` (DESeq2's
+        `geoMeans`; estimateNormFactors passes those of the raw counts for poscounts).
 
     Returns
     -------
@@ -57,7 +59,8 @@ def size_factors(counts: np.ndarray, method: str = "ratio") -> np.ndarray:
     """
     # C order: the row means then round the same way whatever the caller's layout
     counts = np.ascontiguousarray(counts, dtype=float)
-    log_geo = log_geometric_means(counts, method)
+    if log_geo is None:
+        log_geo = log_geometric_means(counts, method)
     usable = np.isfinite(log_geo)
     if not usable.any():
         if method == "ratio":
@@ -85,8 +88,49 @@ def size_factors(counts: np.ndarray, method: str = "ratio") -> np.ndarray:
     return sf
 
 
+def normalization_factors(counts: np.ndarray, lengths: np.ndarray, method: str = "ratio") -> tuple[np.ndarray, np.ndarray]:
+    """Normalization factors from average transcript lengths (DESeq2 estimateSizeFactors with
+    an "avgTxLength" assay, i.e. estimateNormFactors).
+
+    The lengths, divided by each gene's geometric mean, are the offsets; size factors are
+    the median-of-ratios factors of counts / offsets (for poscounts with the geometric means
+    of the raw counts); normalization factors = offsets x size factors, each gene's row then
+    divided by its geometric mean.
+
+    Parameters
+    ----------
+    counts : (G, N) raw counts; lengths : (G, N) average transcript lengths, all > 0.
+    method : "ratio" | "poscounts".
+
+    Returns
+    -------
+    norm_factors : (G, N); size_factors : (N,) the library-size part alone.
+    """
+    counts = np.ascontiguousarray(counts, dtype=float)
+    log_len = np.log(lengths)
+    offsets = np.exp(log_len - log_len.mean(axis=1, keepdims=True))
+    log_geo = log_geometric_means(counts, method) if method == "poscounts" else None
+    sf = size_factors(counts / offsets, method, log_geo)
+    log_nf = np.log(offsets * sf)
+    return np.exp(log_nf - log_nf.mean(axis=1, keepdims=True)), sf
+
+
+def factor_rows(factors: np.ndarray, rows) -> np.ndarray:
+    """Rows of a (G, N) normalization-factor matrix; (N,) size factors are every gene's."""
+    return factors if np.ndim(factors) == 1 else factors[rows]
+
+
+def moments_xim(factors: np.ndarray) -> float:
+    """DESeq2 momentsDispEstimate's xim: mean(1 / sf), or mean(1 / colMeans(nf)) over the
+    genes given (DESeq2: the genes the step sees, e.g. every non-zero gene of the study)."""
+    means = factors if np.ndim(factors) == 1 else factors.mean(axis=0)
+    return float(np.mean(1.0 / means))
+
+
 def base_means(counts: np.ndarray, size_factors: np.ndarray) -> np.ndarray:
     """Mean of normalised counts per gene, rounded as R's rowMeans (DESeq2 baseMean).
+
+    size_factors : (N,) size factors or (G, N) normalization factors.
 
     Independent filtering keeps genes with baseMean >= a quantile of the baseMeans, so the
     last bit decides which of two nearly tied genes is kept: we round as R does.

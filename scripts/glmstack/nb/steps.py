@@ -33,23 +33,27 @@ from .genewise import genewise_dispersion
 from .irls import GlmFit, fit_nb_glm
 from .map_dispersion import map_dispersion
 from .prior import dispersion_prior_variance, var_log_disp_ests
-from .size_factors import base_means
+from .size_factors import base_means, factor_rows, moments_xim
 from .trend import DispersionTrend, fit_trend
 
 log = logging.getLogger(__name__)
 
 
-def genewise_step(counts: np.ndarray, size_factors: np.ndarray, design: np.ndarray) -> dict[str, np.ndarray]:
+def genewise_step(
+    counts: np.ndarray, size_factors: np.ndarray, design: np.ndarray, xim: float | None = None
+) -> dict[str, np.ndarray]:
     """Rule genewise: baseMean and gene-wise dispersion of every gene of one shard.
 
-    All-zero genes get NaN estimates; `mu` (G, N) is NaN on their rows.
+    size_factors : (N,) size factors or the shard's (G, N) normalization factors.
+    xim : the study's `moments_xim` over its non-zero genes (None: size factors, or this
+        shard alone). All-zero genes get NaN estimates; `mu` (G, N) is NaN on their rows.
     """
     # C order: row reductions then round the same way whatever the caller's layout
     counts = np.ascontiguousarray(counts, dtype=float)
     n_genes, n_samples = counts.shape
     all_zero = counts.sum(axis=1) == 0
     nz = ~all_zero
-    fit = genewise_dispersion(counts[nz], size_factors, design)
+    fit = genewise_dispersion(counts[nz], factor_rows(size_factors, nz), design, xim)
     disp = np.full(n_genes, np.nan)
     disp[nz] = fit.disp
     mu = np.full((n_genes, n_samples), np.nan)
@@ -255,7 +259,8 @@ def replace_and_refit(
     refit = np.flatnonzero(replacement.flagged & ~replacement.now_zero)
     if refit.size:
         log.info("replacing outliers and refitting %d genes", refit.size)
-        fits = fits.with_rows(refit, fit_genes(replacement.counts[refit], size_factors, model, trend, prior))
+        refit_factors = factor_rows(size_factors, refit)
+        fits = fits.with_rows(refit, fit_genes(replacement.counts[refit], refit_factors, model, trend, prior))
     if replacement.n_replaced:
         fits = dataclasses.replace(fits, base_mean=base_means(replacement.counts, size_factors))
     return fits, replacement
@@ -289,7 +294,8 @@ def fit_step(
     trend_json: dict,
     analysis: Analysis,
 ) -> dict[str, np.ndarray]:
-    """Rule fit: GLM fit(s), Cook's handling and tests for one shard, from its MAP dispersions
+    """Rule fit: GLM fit(s), Cook's handling and tests for one shard (size_factors: (N,), or
+    the shard's (G, N) normalization factors), from its MAP dispersions
     (`map_step`'s arrays; None: computed here, for an analysis that shares them with none).
 
     Follows DESeq2 (DESeq + results); all-zero genes are skipped and reported as NaN.
@@ -299,6 +305,7 @@ def fit_step(
     n_samples, n_coef = design.shape
     nz = np.flatnonzero(~genewise["all_zero"].astype(bool))
     counts = np.ascontiguousarray(counts, dtype=float)[nz]
+    size_factors = factor_rows(size_factors, nz)
     from_genewise = {k: genewise[k][nz] for k in ("base_mean", "mu", "disp_gene_est")}
 
     # 1. GLM fits with the MAP dispersions (map_step: prior = the trend and its variance)
@@ -370,23 +377,27 @@ def run_analysis(
     """The workflow's steps for one analysis, in this process (for notebooks and tests).
 
     Runs genewise and fit shard by shard exactly as the Snakemake jobs do, so the numbers
-    are those of the workflow. Returns {"tables": {name: DataFrame}, "dispersions":
-    DataFrame, "trend": dict, "fit": dict of concatenated per-gene arrays}.
+    are those of the workflow. size_factors : (N,) size factors or (G, N) normalization
+    factors (e.g. `size_factors.normalization_factors` of tximport lengths). Returns
+    {"tables": {name: DataFrame}, "dispersions": DataFrame, "trend": dict, "fit": dict of
+    concatenated per-gene arrays}.
     """
     from .results import dispersion_table, results_table
 
     model = build_model(samples, analysis)
     design = model.full.matrix
     bounds = shard_bounds(len(gene_id), genes_per_shard or max(1, len(gene_id)))
-    genewise = [genewise_step(counts[b["start"] : b["stop"]], size_factors, design) for b in bounds]
+    rows = [slice(b["start"], b["stop"]) for b in bounds]
+    nonzero = np.asarray(counts).sum(axis=1) > 0
+    xim = moments_xim(factor_rows(size_factors, nonzero))
+    genewise = [genewise_step(counts[r], factor_rows(size_factors, r), design, xim) for r in rows]
     base_mean = np.concatenate([g["base_mean"] for g in genewise])
     disp = np.concatenate([g["disp_gene_est"] for g in genewise])
     trend_json = trend_step(base_mean, disp, analysis.fit_type, *design.shape)
     parts = []
-    for b, g in zip(bounds, genewise):
-        shard = counts[b["start"] : b["stop"]]
-        dispersions = map_step(shard, design, g, trend_json)
-        parts.append(fit_step(shard, size_factors, model, g, dispersions, trend_json, analysis))
+    for r, g in zip(rows, genewise):
+        dispersions = map_step(counts[r], design, g, trend_json)
+        parts.append(fit_step(counts[r], factor_rows(size_factors, r), model, g, dispersions, trend_json, analysis))
     fit = concat_shards(parts)
     fit["gene_id"] = np.asarray(gene_id)
     tables = {name: results_table(fit, analysis, name)[0] for name in analysis.table_names}

@@ -3,7 +3,8 @@
 The VST turns counts into values whose variance hardly depends on the mean, so that
 samples can be compared by Euclidean distance and PCA. As DESeq2's `vst(dds, blind=TRUE)`:
 
-1. size factors as given (the study's);
+1. size factors as given (the study's), or normalization factors (G, N) where the study has
+   them (tximport's length offsets: counts are divided by them, DESeq2's counts(normalized));
 2. a dispersion trend fitted on a subset of `nsub` genes (spread evenly over the order of
    mean normalised count, among genes with mean > 5), from gene-wise estimates under the
    design `~ 1` (blind) or the analysis design (`blind=FALSE`);
@@ -25,7 +26,7 @@ from scipy.interpolate import CubicSpline
 
 from ..rmath.fmm_spline import fmm_spline
 from .genewise import genewise_dispersion
-from .size_factors import base_means
+from .size_factors import base_means, factor_rows
 from .trend import DispersionTrend, fit_trend
 
 NSUB = 1000  # DESeq2 vst(nsub = 1000): genes used to fit the trend
@@ -72,7 +73,8 @@ def vst_trend(
     Parameters
     ----------
     counts : (K, N) raw counts of the trend subset (from `trend_subset`).
-    size_factors : (N,).
+    size_factors : (N,), or the subset's (K, N) normalization factors (DESeq2's moments
+        estimate then uses colMeans over the subset's non-zero genes, as vst does).
     design : (N, P) design of the gene-wise estimates; None = `~ 1` (blind).
     fit_type : "parametric" (DESeq2's default, falls back to local) | "local" | "mean".
     """
@@ -80,8 +82,9 @@ def vst_trend(
     if design is None:
         design = np.ones((counts.shape[1], 1))
     nonzero = counts.sum(axis=1) > 0
-    fit = genewise_dispersion(counts[nonzero], size_factors, design)
-    return fit_trend(base_means(counts[nonzero], size_factors), fit.disp, fit_type)
+    factors = factor_rows(size_factors, nonzero)
+    fit = genewise_dispersion(counts[nonzero], factors, design)
+    return fit_trend(base_means(counts[nonzero], factors), fit.disp, fit_type)
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,9 @@ class Stabilizer:
     """The transform implied by a trend; `transform(counts)` gives VST values (log2-like).
 
     trend : the fitted dispersion trend (its fit_type picks the transform).
-    size_factors : (N,) the samples' size factors (counts are divided by them).
+    size_factors : (N,) the samples' size factors (counts are divided by them unless
+        `transform` is given the block's normalization factors); with normalization factors,
+        DESeq2's stand-in exp(colMeans(log(nf))) (the local trend's mean(1/sf) uses them).
     spline, eta, xi : for a local trend, the integral of 1 / sd over asinh(count) and the
         affine map that makes it equal log2 at two high means; unused otherwise.
     """
@@ -100,9 +105,12 @@ class Stabilizer:
     eta: float = 1.0
     xi: float = 0.0
 
-    def transform(self, counts: np.ndarray) -> np.ndarray:
-        """(G, N) raw counts -> (G, N) VST values, samples in size-factor order."""
-        q = np.asarray(counts, dtype=float) / self.size_factors
+    def transform(self, counts: np.ndarray, factors: np.ndarray | None = None) -> np.ndarray:
+        """(G, N) raw counts -> (G, N) VST values, samples in size-factor order.
+
+        factors : the block's (G, N) normalization factors; None: the size factors.
+        """
+        q = np.asarray(counts, dtype=float) / (self.size_factors if factors is None else factors)
         kind = self.trend.fit_type
         if kind == "parametric":
             a0 = self.trend.coefficients["asymptDisp"]
@@ -164,7 +172,7 @@ def vst(
 
     Parameters
     ----------
-    counts : (G, N) raw counts; size_factors : (N,).
+    counts : (G, N) raw counts; size_factors : (N,) or (G, N) normalization factors.
     design : (N, P) design for the gene-wise estimates of the trend; None = blind (`~ 1`).
 
     Returns
@@ -174,9 +182,17 @@ def vst(
     counts = np.asarray(counts, dtype=float)
     base_mean = base_means(counts, size_factors)
     subset = trend_subset(base_mean, nsub)
-    trend = vst_trend(counts[subset], size_factors, design, fit_type)
+    trend = vst_trend(counts[subset], factor_rows(size_factors, subset), design, fit_type)
     max_normalized = float(np.max(counts / size_factors)) if counts.size else 0.0
-    return make_stabilizer(trend, size_factors, base_mean, max_normalized).transform(counts)
+    sf = stand_in_size_factors(size_factors)
+    return make_stabilizer(trend, sf, base_mean, max_normalized).transform(counts, size_factors)
+
+
+def stand_in_size_factors(factors: np.ndarray) -> np.ndarray:
+    """(N,) size factors, or for (G, N) normalization factors exp(colMeans(log(nf))) (DESeq2
+    getVarianceStabilizedData's stand-in, used by the local trend's transform)."""
+    factors = np.asarray(factors, dtype=float)
+    return factors if factors.ndim == 1 else np.exp(np.log(factors).mean(axis=0))
 
 
 # ---------------------------------------------------------------- study-wide, shard by shard
@@ -213,6 +229,90 @@ class StudyVst:
     distances: np.ndarray
 
 
+Blocks = Callable[[], Iterable[tuple[np.ndarray, np.ndarray]]]
+
+
+def study_stabilizer(
+    shards: Blocks, design: np.ndarray | None = None, fit_type: str = "parametric", nsub: int = NSUB
+) -> tuple[Stabilizer, np.ndarray]:
+    """The VST of a study whose counts come in gene shards (memory O(shard + nsub)).
+
+    Parameters
+    ----------
+    shards : called twice; each call yields (counts (G_i, N), factors) in input order, factors
+        the (N,) size factors or the shard's (G_i, N) normalization factors.
+    design : None for blind (DESeq2's default) or the (N, P) design of the trend's estimates.
+
+    Returns
+    -------
+    The Stabilizer (apply it with each block's factors) and the (N,) library sizes; the
+    same numbers as `vst` on the whole matrix.
+    """
+    means, library_sizes, max_normalized, log_factor_sum, n_genes = [], None, 0.0, None, 0
+    for block, factors in shards():
+        block = np.asarray(block, dtype=float)
+        if library_sizes is None:
+            library_sizes, log_factor_sum = np.zeros(block.shape[1]), np.zeros(block.shape[1])
+        means.append(base_means(block, factors))
+        library_sizes += block.sum(axis=0)
+        log_factor_sum += np.log(np.broadcast_to(factors, block.shape)).sum(axis=0)
+        n_genes += block.shape[0]
+        if block.size:
+            max_normalized = max(max_normalized, float(np.max(block / factors)))
+    base_mean = np.concatenate(means) if means else np.zeros(0)
+    subset = trend_subset(base_mean, nsub)
+    counts, factors = select_pairs(shards(), subset)
+    trend = vst_trend(counts, factors, design, fit_type)
+    sf = np.exp(log_factor_sum / max(n_genes, 1))  # size factors, or DESeq2's stand-in for nf
+    if factors.ndim == 1:
+        sf = factors
+    return make_stabilizer(trend, sf, base_mean, max_normalized), library_sizes
+
+
+def select_pairs(blocks: Iterable[tuple[np.ndarray, np.ndarray]], index: np.ndarray):
+    """Rows `index` of the concatenated (counts, factors) blocks: (K, N) counts and the factors
+    ((N,) size factors as they are, or the (K, N) rows of normalization factors)."""
+    counts, factors, vector = [], [], None
+    for block, f in blocks:
+        counts.append(np.asarray(block, dtype=float))
+        vector = np.ndim(f) == 1
+        factors.append(f if vector else np.asarray(f, dtype=float))
+    if vector or vector is None:
+        n = counts[0].shape[1] if counts else 0
+        return select_rows(counts, index, n), (factors[0] if factors else np.ones(n))
+    n = counts[0].shape[1]
+    return select_rows(counts, index, n), select_rows(factors, index, n)
+
+
+def vst_summaries(values: Iterable[np.ndarray], n_samples: int, ntop: int = PCA_TOP_GENES):
+    """Top genes and sample distances from VST values read block by block (input order).
+
+    Returns
+    -------
+    top_index : (T,) most variable genes (DESeq2 plotPCA: rowVars ranking, ties in input
+    order); top_values : (T, N) their values; distances : (N, N) Euclidean distances.
+    """
+    gram = np.zeros((n_samples, n_samples))
+    top_index, top_values, top_var = np.zeros(0, dtype=int), np.zeros((0, n_samples)), np.zeros(0)
+    start = 0
+    for block in values:
+        block = np.asarray(block, dtype=float)
+        centred = block - block.mean(axis=1, keepdims=True)  # distances ignore gene shifts
+        gram += centred.T @ centred
+        index = np.concatenate([top_index, start + np.arange(block.shape[0])])
+        pool_var = np.concatenate(
+            [top_var, block.var(axis=1, ddof=1) if n_samples > 1 else np.zeros(len(block))]
+        )
+        keep = np.lexsort((index, -pool_var))[:ntop]
+        top_index, top_var = index[keep], pool_var[keep]
+        top_values = np.concatenate([top_values, block])[keep]
+        start += block.shape[0]
+    norms = np.diag(gram)
+    distances = np.sqrt(np.maximum(norms[:, None] + norms[None, :] - 2.0 * gram, 0.0))
+    np.fill_diagonal(distances, 0.0)
+    return top_index, top_values, distances
+
+
 def study_vst(
     shards: Callable[[], Iterable[np.ndarray]],
     size_factors: np.ndarray,
@@ -234,38 +334,16 @@ def study_vst(
     StudyVst; the same numbers as `vst` on the whole matrix.
     """
     size_factors = np.asarray(size_factors, dtype=float)
-    n_samples = size_factors.size
-    means, library_sizes, max_normalized = [], np.zeros(n_samples), 0.0
-    for block in shards():
-        block = np.asarray(block, dtype=float)
-        means.append(base_means(block, size_factors))
-        library_sizes += block.sum(axis=0)
-        if block.size:
-            max_normalized = max(max_normalized, float(np.max(block / size_factors)))
-    base_mean = np.concatenate(means) if means else np.zeros(0)
-    subset = trend_subset(base_mean, nsub)
-    trend = vst_trend(select_rows(shards(), subset, n_samples), size_factors, design, fit_type)
-    stabilizer = make_stabilizer(trend, size_factors, base_mean, max_normalized)
 
-    gram = np.zeros((n_samples, n_samples))
-    top_index, top_values, top_var = np.zeros(0, dtype=int), np.zeros((0, n_samples)), np.zeros(0)
-    start = 0
-    for block in shards():
-        values = stabilizer.transform(block)
-        centred = values - values.mean(axis=1, keepdims=True)  # distances ignore gene shifts
-        gram += centred.T @ centred
-        index = np.concatenate([top_index, start + np.arange(values.shape[0])])
-        pool_var = np.concatenate(
-            [top_var, values.var(axis=1, ddof=1) if n_samples > 1 else np.zeros(len(values))]
-        )
-        keep = np.lexsort((index, -pool_var))[:ntop]
-        top_index, top_var = index[keep], pool_var[keep]
-        top_values = np.concatenate([top_values, values])[keep]
-        start += values.shape[0]
-    norms = np.diag(gram)
-    distances = np.sqrt(np.maximum(norms[:, None] + norms[None, :] - 2.0 * gram, 0.0))
-    np.fill_diagonal(distances, 0.0)
-    return StudyVst(trend, library_sizes, top_index, top_values, distances)
+    def pairs():
+        return ((block, size_factors) for block in shards())
+
+    stabilizer, library_sizes = study_stabilizer(pairs, design, fit_type, nsub)
+    if library_sizes is None:
+        library_sizes = np.zeros(size_factors.size)
+    values = (stabilizer.transform(block) for block in shards())
+    top_index, top_values, distances = vst_summaries(values, size_factors.size, ntop)
+    return StudyVst(stabilizer.trend, library_sizes, top_index, top_values, distances)
 
 
 # ---------------------------------------------------------------- PCA and distances

@@ -27,7 +27,16 @@ PLOT_TITLES = {
     # a values study and its gaussian analyses (limma's method)
     "values_study": {"values_pca": "PCA of the values"},
     "limma_analysis": {"sigma_mean": "Residual standard deviation against average value (limma plotSA)"},
-    "limma_table": {"ma": "MA plot", "volcano": "Volcano plot", "pvalues": "p-value histogram"},
+    "voom_analysis": {
+        "voom_trend": "voom mean-variance trend",
+        "sigma_mean": "Residual standard deviation against average log-CPM (limma plotSA)",
+    },
+    "limma_table": {
+        "ma": "MA plot",
+        "volcano": "Volcano plot",
+        "pvalues": "p-value histogram",
+        "values": "Values of the top features",
+    },
     # a reverse analysis (trait ~ covariates + feature): its one table's plots
     "reverse_table": {
         "qq": "Naive and calibrated p-values against uniform (QQ plot)",
@@ -37,7 +46,7 @@ PLOT_TITLES = {
 }
 # captions that differ from the plot's name (rules/captions/<name>.rst otherwise)
 CAPTIONS = {
-    "limma_table": {"ma": "limma_ma", "volcano": "limma_volcano", "pvalues": "limma_pvalues"},
+    "limma_table": {"ma": "limma_ma", "volcano": "limma_volcano", "pvalues": "limma_pvalues", "values": "limma_values"},
     "reverse_table": {"qq": "reverse_qq", "pvalues": "reverse_pvalues", "top_features": "reverse_top_features"},
 }
 
@@ -83,6 +92,7 @@ def report_layout(paths: ReportPaths, analyses: dict[str, Analysis], values: boo
         "table": paths.table_plot,
         "values_study": paths.study_plot,
         "limma_analysis": paths.analysis_plot,
+        "voom_analysis": paths.analysis_plot,
         "limma_table": paths.table_plot,
         "reverse_table": paths.table_plot,
     }
@@ -91,7 +101,7 @@ def report_layout(paths: ReportPaths, analyses: dict[str, Analysis], values: boo
         """Plot kinds of an analysis and of its tables."""
         if analysis.is_reverse:
             return None, "reverse_table"
-        return ("limma_analysis", "limma_table") if analysis.is_gaussian else ("analysis", "table")
+        return _analysis_kind(analysis), "limma_table" if analysis.is_gaussian else "table"
 
     def plots(kind: str | None, **at: str) -> list[dict]:
         if kind is None:
@@ -125,6 +135,11 @@ def report_layout(paths: ReportPaths, analyses: dict[str, Analysis], values: boo
             for name, analysis in analyses.items()
         ],
     }
+
+
+def _analysis_kind(analysis: Analysis) -> str:
+    """The analysis-level plots: DESeq2's (nb), limma's (gaussian), limma's plus voom's trend."""
+    return {"nb": "analysis", "gaussian": "limma_analysis", "voom": "voom_analysis"}[analysis.family]
 
 
 def layout_files(layout: dict) -> list[str]:

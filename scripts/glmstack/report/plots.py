@@ -610,6 +610,28 @@ def sigma_mean_plot(amean: np.ndarray, sigma: np.ndarray, s2_prior: np.ndarray, 
     _finish(fig, path)
 
 
+def voom_trend_plot(
+    mean_log_count: np.ndarray, root_sd: np.ndarray, trend_x: np.ndarray, trend_y: np.ndarray, path: str | Path, title: str
+) -> None:
+    """voom's mean-variance trend (limma voom(plot = TRUE)): sqrt residual sd of every gene's
+    unweighted log-CPM fit against its mean log count, and the lowess curve the weights come from."""
+    fig = _figure(7.5, 5.5)
+    ax = fig.add_subplot()
+    use = np.isfinite(mean_log_count) & np.isfinite(root_sd)
+    if not use.any():
+        _empty(ax, "no gene with counts and residual degrees of freedom")
+    else:
+        size = 4 if use.sum() > 2000 else 8
+        ax.scatter(mean_log_count[use], root_sd[use], s=size, c=BACKGROUND, linewidths=0, rasterized=True,
+                   label=f"genes ({int(use.sum())})")
+        ax.plot(trend_x, trend_y, color=SIGNIFICANT, linewidth=1.5, label="lowess trend")
+        ax.legend(fontsize=8, loc="upper right", markerscale=2)
+    ax.set_xlabel("log2(count size + 0.5)")
+    ax.set_ylabel("sqrt(standard deviation)")
+    ax.set_title(title)
+    _finish(fig, path)
+
+
 # ---------------------------------------------------------------- counts of top genes
 
 
@@ -656,8 +678,10 @@ def trait_curves(
     trait: str,
     colour: str | None,
     beta_log2: np.ndarray,
+    log_link: bool = True,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Fitted mean normalised count along a numeric trait, from the model's coefficients.
+    """Fitted mean normalised count along a numeric trait, from the model's coefficients
+    (log_link False: the fitted value itself, for linear models of log-scale values).
 
     Other factors at their reference level, other numeric variables at their median; one
     curve per level of `colour` when it is a factor. The design is rebuilt with formulaic
@@ -696,7 +720,8 @@ def trait_curves(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # formulaic notes unused categories on the grid
             matrix = np.asarray(spec.get_model_matrix(frame, context=formula_context()), dtype=float)
-        curves[group] = 2.0 ** (beta_log2 @ matrix.T)
+        fitted = beta_log2 @ matrix.T
+        curves[group] = 2.0**fitted if log_link else fitted
     return grid, curves
 
 
@@ -724,11 +749,16 @@ def count_plot(
     path: str | Path,
     title: str,
     grid: np.ndarray | None = None,
+    y_label: str = "normalised count + 0.5",
+    p_label: str = "padj",
+    counts: bool = True,
 ) -> None:
     """Normalised counts (+0.5, log axis) of the top genes, one panel per gene.
 
     x_levels given: x is a factor -> box per level plus jittered points; else x is numeric
     -> scatter plus the fitted curve(s) on `grid`. Points are coloured by `colour_values`.
+    counts False: the panels hold log-scale values (no pseudocount, linear axis); y_label : the
+    axis label; p_label : the name of the adjusted p-value in the panel titles.
     """
     k = len(panels)
     cols = min(4, max(1, k))
@@ -756,7 +786,7 @@ def count_plot(
         for centre, mask, _ in cells:
             jitter[mask] = centre + rng.uniform(-0.3 * width, 0.3 * width, int(mask.sum()))
     for ax, panel in zip(axes, panels):
-        y = panel.normalized + PSEUDOCOUNT
+        y = panel.normalized + PSEUDOCOUNT if counts else panel.normalized
         if x_levels is not None:
             for centre, mask, edge in cells:
                 if mask.any():
@@ -781,22 +811,23 @@ def count_plot(
             for group, curve in (panel.curves or {}).items():
                 ax.plot(grid, curve, color=lookup.get(group, "0.2"), linewidth=1.4)
             ax.set_xlabel(x_label, fontsize=7)
-        ax.set_yscale("log")
-        # ticks at 1, 2, 5 x 10^k written as plain numbers, so that a panel spanning less
-        # than a decade still has readable labels
-        ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-        ax.yaxis.set_major_formatter(FuncFormatter(_plain_number))
-        ax.yaxis.set_minor_formatter(NullFormatter())
+        if counts:
+            ax.set_yscale("log")
+            # ticks at 1, 2, 5 x 10^k written as plain numbers, so that a panel spanning less
+            # than a decade still has readable labels
+            ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+            ax.yaxis.set_major_formatter(FuncFormatter(_plain_number))
+            ax.yaxis.set_minor_formatter(NullFormatter())
         ax.tick_params(labelsize=7)
         if not np.isfinite(panel.padj):
             padj = "NA"
         else:
             padj = f"{panel.padj:.2g}" if panel.padj > 0 else "< 1e-300"
-        ax.set_title(f"{panel.gene_id}\npadj {padj}", fontsize=8)
+        ax.set_title(f"{panel.gene_id}\n{p_label} {padj}", fontsize=8)
     for ax in axes[k:]:
         ax.set_axis_off()
     if k == 0:
-        _empty(axes[0], "no genes to show (report.top_genes: 0 or no tested genes)")
+        _empty(axes[0], "nothing to show (report.top_genes: 0 or nothing tested)")
     if lookup and colour_label:
         handles = [
             axes[0].scatter([], [], c=c, s=14, edgecolor="k", linewidth=0.3, label=lv)
@@ -804,7 +835,7 @@ def count_plot(
         ]
         if len(handles) <= 20:
             fig.legend(handles=handles, title=colour_label, fontsize=7, title_fontsize=7, loc="upper right")
-    fig.supylabel("normalised count + 0.5", fontsize=9)
+    fig.supylabel(y_label, fontsize=9)
     fig.suptitle(title, fontsize=10)
     _finish(fig, path, rect=(0, 0, 0.9 if lookup else 1, 1))
 
@@ -835,12 +866,37 @@ def top_gene_counts(
 ) -> None:
     """Count plot of the top genes of one result table (DESeq2 plotCounts, one panel per gene).
 
-    counts : (K, N) raw counts of the K genes; beta_log2 : (K, P) their log2 coefficients.
+    counts : (K, N) raw counts of the K genes; size_factors : (N,), or (K, N) normalization
+    factors; beta_log2 : (K, P) their log2 coefficients.
     The x axis is the tested variable, the colour another design variable (`plot_axes`).
     """
+    normalized = np.asarray(counts, dtype=float) / size_factors
+    _top_panels(model, table, gene_ids, padj, normalized, beta_log2, path, title, log_link=True)
+
+
+def top_feature_values(
+    model: Model,
+    table: str,
+    feature_ids: Sequence[str],
+    adj_p: np.ndarray,
+    values: np.ndarray,
+    coefficients: np.ndarray,
+    path: str | Path,
+    title: str,
+    y_label: str = "value",
+) -> None:
+    """The values of the top features of a limma table against the tested variable, one panel each.
+
+    values : (K, N) log-scale values (log-CPM for voom), NaN where missing; coefficients :
+    (K, P) their least-squares coefficients (the fitted line of a continuous trait).
+    """
+    _top_panels(model, table, feature_ids, adj_p, values, coefficients, path, title, log_link=False, y_label=y_label)
+
+
+def _top_panels(model, table, ids, p_adjusted, values, coefficients, path, title, log_link, y_label="") -> None:
+    """One panel per feature against the tested variable (`plot_axes`), fitted curves for a trait."""
     x, colour = plot_axes(model.full, tested_columns(model, table))
     sheet = model.samples
-    normalized = np.asarray(counts, dtype=float) / size_factors
     colour_values = sheet[colour].astype(str).tolist() if colour is not None else None
     if x is None:
         x_values, x_levels = ["all"] * len(sheet), ["all"]
@@ -849,10 +905,15 @@ def top_gene_counts(
     else:
         x_values, x_levels = sheet[x].astype(float).tolist(), None
     grid, curves = None, {}
-    if x_levels is None and len(gene_ids):
-        grid, curves = trait_curves(sheet, model.full.formula, model.full.factors, x, colour, beta_log2)
+    if x_levels is None and len(ids):
+        coefficients = np.where(np.isnan(coefficients), 0.0, coefficients)  # inestimable: no term
+        grid, curves = trait_curves(sheet, model.full.formula, model.full.factors, x, colour, coefficients, log_link)
     panels = [
-        CountPanel(str(g), float(p), normalized[i], {k: v[i] for k, v in curves.items()} if curves else None)
-        for i, (g, p) in enumerate(zip(gene_ids, padj))
+        CountPanel(str(g), float(p), values[i], {k: v[i] for k, v in curves.items()} if curves else None)
+        for i, (g, p) in enumerate(zip(ids, p_adjusted))
     ]
-    count_plot(panels, x_values, x or "", x_levels, colour_values, colour, path, title, grid)
+    if log_link:
+        count_plot(panels, x_values, x or "", x_levels, colour_values, colour, path, title, grid)
+    else:
+        count_plot(panels, x_values, x or "", x_levels, colour_values, colour, path, title, grid,
+                   y_label=y_label, p_label="adj.P.Val", counts=False)

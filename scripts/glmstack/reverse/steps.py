@@ -166,7 +166,7 @@ def model_summary(analysis, table: pd.DataFrame, shards: dict[str, np.ndarray], 
         "covariates": analysis.covariates,
         "covariate_columns": [str(c) for c in plan["covariate_columns"]],
         "model": f"{analysis.trait} ~ {' + '.join(str(c) for c in plan['covariate_columns'])} + feature",
-        "transform": transform if study_input == "counts" else "none (values as given)",
+        "transform": transform if study_input != "values" else "none (values as given)",
         "n_samples": int(n_samples),
         "n_coefficients": int(n_covariates + 1),
         "fit": {
