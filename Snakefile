@@ -21,6 +21,7 @@ include: "rules/fit.smk"
 include: "rules/merge.smk"
 include: "rules/normalization.smk"
 include: "rules/gaussian.smk"
+include: "rules/reverse.smk"
 include: "rules/report.smk"
 
 

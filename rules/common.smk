@@ -67,9 +67,12 @@ ANALYSES = CHECKED.analyses  # name -> glmstack.spec.Analysis, defaults filled i
 REPORT = CHECKED.report  # the report: block, color_by filled in
 # "counts", "quant" or "values": the feature matrix of the study
 STUDY_INPUT = study_input(config)
-NB = {name: a for name, a in ANALYSES.items() if not a.is_gaussian}
-GAUSSIAN = {name: a for name, a in ANALYSES.items() if a.is_gaussian}
+NB = {name: a for name, a in ANALYSES.items() if not a.is_gaussian and not a.is_reverse}
+GAUSSIAN = {
+    name: a for name, a in ANALYSES.items() if a.is_gaussian and not a.is_reverse
+}
 VOOM = {name: a for name, a in GAUSSIAN.items() if a.family == "voom"}
+REVERSE = {name: a for name, a in ANALYSES.items() if a.is_reverse}
 # one dispersion fit per design: model id -> the first nb analysis with that design
 MODELS = {a.shape_id("model"): a for a in reversed(NB.values())}
 # (model, fit_type) used by several nb analyses: their MAP dispersions are one shared job
@@ -87,6 +90,7 @@ def alternatives(names):
 NB_NAMES = alternatives(NB)  # the analysis wildcard of the nb rules
 GAUSSIAN_NAMES = alternatives(GAUSSIAN)  # and of the gaussian rules
 VOOM_NAMES = alternatives(VOOM)  # and of voom's own steps
+REVERSE_NAMES = alternatives(REVERSE)  # and of the reverse rules
 
 
 wildcard_constraints:
@@ -247,6 +251,22 @@ def lmfit_files(wildcards):
     return expand(rules.lmfit.output[0], analysis=wildcards.analysis, shard=shard_ids())
 
 
+def reverse_shard_files(wildcards):
+    return expand(
+        rules.reverse_shard.output[0], analysis=wildcards.analysis, shard=shard_ids()
+    )
+
+
+def reverse_mem_mb(wildcards, attempt):
+    """Memory of a reverse shard job: 800 MB plus the shard's null statistics (8 bytes per
+    feature and permutation) and the batches of fits (glmstack.reverse.steps.CHUNK_CELLS).
+    """
+    manifest = read_json(f"{OUTDIR}/manifest.json")
+    genes = max(s["stop"] - s["start"] for s in manifest["shards"])
+    permutations = ANALYSES[wildcards.analysis].permutations
+    return int(800 + genes * permutations * 8 / 1e6) * attempt
+
+
 def shard_mem_mb(wildcards, attempt):
     """Memory of one shard job: 500 MB plus 160 bytes per count of the largest shard.
 
@@ -338,6 +358,12 @@ VOOM_STAMPS = {  # and voom's own steps (its mean-variance trend)
     "voom_trend": ("lmfit", "voom_trend.py"),
     "plot_voom": ("lmfit", "plot_voom.py"),
 }
+REVERSE_STAMPS = {  # the same for the reverse analyses' rules
+    "reverse_plan": ("reverse", "reverse_plan.py"),
+    "reverse_shard": ("reverse", "reverse_shard.py"),
+    "reverse_merge": ("reverse_merge", "reverse_merge.py"),
+    "plot_reverse": ("reverse_merge", "plot_reverse.py"),
+}
 
 
 def stamp(rule, key=None):
@@ -389,9 +415,12 @@ def _write_stamps():
         steps = GAUSSIAN_STAMPS if analysis.is_gaussian else ANALYSIS_STAMPS
         if name in VOOM:
             steps = {**steps, **VOOM_STAMPS}
+        steps = REVERSE_STAMPS if analysis.is_reverse else steps
         for step, (job, script) in steps.items():
             content = {"params": analysis.params(job), "code": code(script)}
-            if step in ("plot_contrast", "plot_limma_table"):
+            if step in ("reverse_plan", "reverse_merge"):
+                content["study_input"] = STUDY_INPUT
+            if step in ("plot_contrast", "plot_limma_table", "plot_reverse"):
                 content["top_genes"] = config["report"]["top_genes"]
             stamps[stamp(step, name)] = content
     for model, analysis in MODELS.items():
@@ -439,6 +468,7 @@ def table_outputs():
     for name, analysis in ANALYSES.items():
         out += [f"{OUTDIR}/{name}/{table}.tsv" for table in analysis.table_names]
         merge = rules.limma_model if analysis.is_gaussian else rules.merge
+        merge = rules.reverse_merge if analysis.is_reverse else merge
         out += expand(merge.output, analysis=name)
     return out
 

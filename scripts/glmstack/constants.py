@@ -55,3 +55,12 @@ VOOM_PRIOR_COUNT = 0.5  # voom (Law et al. 2014): log2((count + 0.5) / (lib.size
 TMM_LOGRATIO_TRIM = 0.3  # edgeR calcNormFactors logratioTrim (Robinson & Oshlack 2010)
 TMM_SUM_TRIM = 0.05  # edgeR calcNormFactors sumTrim
 TMM_A_CUTOFF = -1e10  # edgeR calcNormFactors Acutoff
+
+# Reverse regression (trait ~ covariates + feature): MASS 7.3 rlm defaults (Venables & Ripley 2002,
+# MASS 4th ed. section 8.3; Huber 1981) and the permutation plan
+HUBER_K = 1.345  # MASS psi.huber k: 95 % efficiency at the normal
+RLM_ACC = 1e-4  # MASS rlm acc: relative change of the residuals that ends the iterations
+RLM_MAXIT = 20  # MASS rlm maxit
+MAD_CONSTANT = 0.6745  # MASS rlm scale.est "MAD": median(|r|) / 0.6745 (not centred)
+REVERSE_TAIL_SHARE = 0.1  # the feature's top 10 % null |t| inform its generalised Pareto tail
+# (used only beyond the largest null |t|; Knijnenburg et al. 2009 use up to 250 exceedances)

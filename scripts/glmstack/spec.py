@@ -34,6 +34,8 @@ _FIT = _TREND + (
 # family gaussian (limma's method): least squares per shard, then the genome-wide moderation
 _LMFIT = ("family",) + _MODEL + ("normalization",)
 _MODERATE = _LMFIT + ("test", "reduced", "contrasts", "lfc_threshold", "moderation")
+# direction reverse (trait ~ covariates + feature): plan, per-shard statistics, calibration
+_REVERSE = ("direction", "trait", "covariates", "levels", "bins", "transform", "permutations", "seed")
 JOB_KEYS: dict[str, tuple[str, ...]] = {
     "model": _MODEL,  # genewise; the VST of report.vst_analysis
     "trend": _TREND,  # trend, prior and MAP dispersions
@@ -43,6 +45,8 @@ JOB_KEYS: dict[str, tuple[str, ...]] = {
     "lmfit": _LMFIT,  # gaussian: least squares per shard
     "moderate": _MODERATE,  # gaussian: prior, moderated t/F, treat, B, BH (the tables)
     "limma_summary": _MODERATE + ("alpha",),  # gaussian: model.json and plots (alpha: counts, colours)
+    "reverse": _REVERSE,  # reverse: the permutation plan and the per-shard statistics
+    "reverse_merge": _REVERSE + ("alpha",),  # reverse: calibration, BH, table, model.json, plots
 }
 # input key -> families it allows (quant: transcript quantifications, tximport)
 FAMILIES = {"counts": ("nb", "voom"), "values": ("gaussian",), "quant": ("nb",)}
@@ -70,7 +74,7 @@ class Analysis:
     """
 
     name: str
-    design: str
+    design: str | None = None
     levels: dict[str, list] | None = None
     bins: dict[str, dict] | None = None
     test: str | None = None
@@ -85,6 +89,12 @@ class Analysis:
     family: str | None = None
     moderation: dict[str, bool] | None = None
     normalization: str | None = None
+    direction: str | None = None
+    trait: str | None = None
+    covariates: str | None = None
+    transform: str | None = None
+    permutations: int | None = None
+    seed: int | None = None
 
     @classmethod
     def from_study(cls, name: str, entry: dict, family: str = "nb") -> Analysis:
@@ -121,6 +131,11 @@ class Analysis:
         return self.family in ("gaussian", "voom")
 
     @property
+    def is_reverse(self) -> bool:
+        """trait ~ covariates + feature (robust, permutation-calibrated); else feature ~ design."""
+        return self.direction == "reverse"
+
+    @property
     def is_lrt(self) -> bool:
         return self.test == "lrt"
 
@@ -131,7 +146,10 @@ class Analysis:
 
     @property
     def table_names(self) -> list[str]:
-        """Result tables: `lrt` for a likelihood-ratio test, else one per contrast."""
+        """Result tables: `reverse` for a reverse analysis, `lrt` for a likelihood-ratio test,
+        else one per contrast."""
+        if self.is_reverse:
+            return ["reverse"]
         return ["lrt"] if self.is_lrt else self.contrast_names
 
 

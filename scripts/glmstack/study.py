@@ -181,8 +181,17 @@ def check_config(config: dict, schema: dict, where: str = "study config") -> Non
         for key in analysis:
             if key not in spec["properties"]:
                 problems.append(f"analyses.{name}: unknown key {key!r}{_suggest(key, spec['properties'])}")
-        if "design" not in analysis:
+        if analysis.get("direction") == "reverse":
+            problems += _reverse_key_problems(name, analysis)
+        elif "design" not in analysis:
             problems.append(f"analyses.{name}: missing key 'design' (e.g. design: \"~ batch + condition\")")
+        else:
+            given = [key for key in REVERSE_ONLY_KEYS if key in analysis]
+            if given:
+                problems.append(
+                    f"analyses.{name}: {', '.join(map(repr, given))} belong to a reverse analysis "
+                    "(add `direction: reverse`, or remove them)"
+                )
         for key, prop in spec["properties"].items():
             allowed = prop.get("enum")
             if allowed and key in analysis and analysis[key] not in allowed:
@@ -207,6 +216,31 @@ def check_config(config: dict, schema: dict, where: str = "study config") -> Non
             + "; ".join(problems)
             + ". Fix: edit the study YAML; config/config.yaml documents every key."
         )
+
+
+# keys of a reverse analysis, and the keys of forward analyses it refuses (it has no design)
+REVERSE_ONLY_KEYS = ("trait", "covariates", "transform", "permutations", "seed")
+REVERSE_REFUSED_KEYS = (
+    "design", "reduced", "test", "contrasts", "family", "moderation", "normalization", "fit_type",
+    "lfc_threshold", "alt_hypothesis", "cooks_cutoff", "min_replicates_for_replace",
+)
+
+
+def _reverse_key_problems(name: str, analysis: dict) -> list[str]:
+    """A reverse analysis: trait and covariates given, no key of a forward analysis."""
+    problems = [
+        f"analyses.{name}: missing key {key!r} of a reverse analysis ({example})"
+        for key, example in (("trait", "trait: age, a numeric sample column"), ("covariates", 'covariates: "~ sex", or "~ 1"'))
+        if key not in analysis
+    ]
+    refused = [key for key in REVERSE_REFUSED_KEYS if key in analysis]
+    if refused:
+        problems.append(
+            f"analyses.{name}: {', '.join(map(repr, refused))} do not apply to direction: reverse, which "
+            "regresses `trait:` on `covariates:` plus each feature (no design, contrasts or test); "
+            "remove them, or put them in a forward analysis"
+        )
+    return problems
 
 
 RESERVED_TABLE_NAMES = {"dispersions", "model", "trend", "lrt", "report"}
@@ -317,6 +351,9 @@ def check_analyses(analyses: dict[str, Analysis], samples: pd.DataFrame, samples
     for name, analysis in analyses.items():
         where = f"analyses.{name}"
         sheet, levels = design_samples(samples, analysis)
+        if analysis.is_reverse:
+            warnings += check_reverse(analysis, sheet, levels, samples_path)
+            continue
         formulas = [("design", analysis.design)]
         if analysis.is_lrt:
             if not analysis.reduced:
@@ -355,6 +392,74 @@ def check_analyses(analyses: dict[str, Analysis], samples: pd.DataFrame, samples
     return warnings
 
 
+def _check_levels(where: str, sheet: pd.DataFrame, levels_given: dict, samples_path: str) -> None:
+    for var, lvls in levels_given.items():
+        if var not in sheet.columns:
+            raise StudyError(f"{where}.levels names {var!r}, which is not a column of {samples_path}.")
+        present = set(sheet[var].astype(str))
+        absent = [str(lv) for lv in lvls if str(lv) not in present]
+        unlisted = sorted(present - {str(lv) for lv in lvls})
+        if absent or unlisted:
+            raise StudyError(
+                f"{where}.levels.{var}: levels {preview(absent) if absent else 'none'} are not in "
+                f"{samples_path}, and values {preview(unlisted) if unlisted else 'none'} are not listed. "
+                f"Fix: list exactly the values of {var!r}."
+            )
+
+
+def check_reverse(analysis: Analysis, sheet: pd.DataFrame, levels: dict, samples_path: str) -> list[str]:
+    """A reverse analysis: the trait is a numeric column without gaps, the covariates are
+    estimable together with one feature (n > p + 1). Returns warnings."""
+    where = f"analyses.{analysis.name}"
+    trait, formula = analysis.trait, analysis.covariates
+    if trait not in sheet.columns:
+        raise StudyError(
+            f"{samples_path}: column {trait!r} (the trait of {where}) is missing. Columns present: "
+            f"{', '.join(sheet.columns)}. Fix: add the column, or name another one in `trait:`."
+        )
+    raw = sheet[trait]
+    blank = raw.isna() | (raw.astype(str).str.strip() == "")
+    if blank.any():
+        raise StudyError(
+            f"{samples_path}: column {trait!r} (the trait of {where}) is empty or NA for samples "
+            f"{preview(sheet.loc[blank, 'sample'].tolist())}. Fix: fill in the values, or leave those "
+            "samples out with `exclude_samples:`."
+        )
+    numbers = pd.to_numeric(raw, errors="coerce")
+    if numbers.isna().any() or not np.isfinite(numbers.to_numpy(dtype=float)).all():
+        bad = sheet.loc[numbers.isna() | ~np.isfinite(numbers.fillna(0).to_numpy(dtype=float)), "sample"].tolist()
+        raise StudyError(
+            f"{samples_path}: column {trait!r} (the trait of {where}) is not a number for samples "
+            f"{preview(bad)} (values {preview(raw[sheet['sample'].isin(bad)].astype(str).tolist())}). "
+            "Fix: a reverse analysis regresses a numeric trait; give numbers (decimal point), or "
+            "test a factor with a forward analysis."
+        )
+    if numbers.nunique() < 2:
+        raise StudyError(f"{samples_path}: the trait {trait!r} of {where} is constant. Fix: name a trait that varies.")
+    check_formula(formula, f"{where}.covariates")
+    variables = formula_variables(formula)
+    missing = [v for v in variables if v not in sheet.columns]
+    if missing:
+        raise StudyError(
+            f"{samples_path}: column(s) {preview(missing)} used in {where}.covariates ({formula!r}) are "
+            f"missing. Columns present: {', '.join(sheet.columns)}. Fix: add the column, or edit `covariates:`."
+        )
+    if trait in variables:
+        raise StudyError(
+            f"{where}: the trait {trait!r} is also in covariates ({formula!r}). Fix: remove it from `covariates:`."
+        )
+    _check_levels(where, sheet, analysis.levels or {}, samples_path)
+    warnings = check_design_variables(sheet, samples_path, analysis.name, formula, levels)
+    design = build_design(sheet, formula, levels)
+    check_estimable(design, f"{where}.covariates")
+    if design.matrix.shape[0] <= design.matrix.shape[1] + 1:
+        raise StudyError(
+            f"{where}: {design.matrix.shape[0]} samples leave no residual degree of freedom for "
+            f"{trait} ~ covariates ({design.matrix.shape[1]} columns) + feature. Fix: use fewer covariates."
+        )
+    return warnings
+
+
 def check_families(analyses: dict[str, Analysis], config: dict) -> None:
     """Each analysis's family fits the study's input, and asks only for what is implemented.
 
@@ -377,6 +482,13 @@ def check_families(analyses: dict[str, Analysis], config: dict) -> None:
         )
     for name, analysis in analyses.items():
         where = f"analyses.{name}"
+        if analysis.is_reverse:
+            if source == "values" and analysis.transform is not None:
+                raise StudyError(
+                    f"{where}: `transform: {analysis.transform}` applies to counts; this study gives "
+                    "`values:`, which a reverse analysis uses as they are. Fix: remove it."
+                )
+            continue
         if analysis.family not in FAMILIES[source]:
             fix = (
                 "Fix: use family: voom for limma on counts (or give log-scale values under `values:`)."
@@ -414,7 +526,10 @@ def report_settings(
     """
     settings = dict(report)
     if settings["color_by"] is None:
-        variables = formula_variables(next(iter(analyses.values())).design)
+        first = next(iter(analyses.values()))
+        variables = formula_variables(first.covariates if first.is_reverse else first.design)
+        if first.is_reverse and not variables:  # covariates "~ 1": colour by the trait
+            variables = [first.trait]
         present = [v for v in variables if v in columns]
         settings["color_by"] = (
             present[-1] if present else next((c for c in columns if c != "sample"), "sample")
@@ -431,7 +546,9 @@ def report_settings(
             f"analysis (analyses: {', '.join(analyses)}). Fix: name an analysis, or null for a VST "
             "blind to the design."
         )
-    if settings["vst_analysis"] is not None and analyses[settings["vst_analysis"]].is_gaussian:
+    if settings["vst_analysis"] is not None and (
+        analyses[settings["vst_analysis"]].is_gaussian or analyses[settings["vst_analysis"]].is_reverse
+    ):
         raise StudyError(
             f"study config: report.vst_analysis names {settings['vst_analysis']!r}, a family "
             f"{analyses[settings['vst_analysis']].family} analysis; the VST needs an nb analysis's "

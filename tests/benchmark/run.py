@@ -128,7 +128,35 @@ def study_files(data_dir: Path, genes: int, samples: int, seed: int) -> tuple[Pa
     return counts, sheet
 
 
-def study_yaml(counts: Path, sheet: Path, genes_per_shard: int | str) -> dict:
+REVERSE_ANALYSIS = "trait"  # --reverse: the analysis name
+
+
+def reverse_sheet(sheet: Path, seed: int) -> Path:
+    """--reverse: the sample sheet plus a numeric trait `score` (seeded, unrelated to the counts)."""
+    out = sheet.with_name("samples_reverse.tsv")
+    if not out.exists():
+        frame = pd.read_csv(sheet, sep="\t")
+        frame["score"] = np.round(np.random.default_rng([seed, len(frame)]).normal(50.0, 10.0, len(frame)), 3)
+        frame.to_csv(out, sep="\t", index=False)
+    return out
+
+
+def study_yaml(counts: Path, sheet: Path, genes_per_shard: int | str, reverse: int = 0) -> dict:
+    if reverse:  # which features predict a trait: score ~ batch + feature, VST of the counts
+        return {
+            "counts": str(counts),
+            "samples": str(sheet),
+            "outdir": "out",
+            "genes_per_shard": genes_per_shard,
+            "analyses": {
+                REVERSE_ANALYSIS: {
+                    "direction": "reverse",
+                    "trait": "score",
+                    "covariates": "~ batch",
+                    "permutations": reverse,
+                }
+            },
+        }
     return {
         "counts": str(counts),
         "samples": str(sheet),
@@ -243,7 +271,9 @@ def rule_times(outdir: Path) -> dict[str, dict]:
     return per_rule
 
 
-def run_glmstack(study: dict, where: Path, cores: int, tables_only: bool = False) -> tuple[Run, Path]:
+def run_glmstack(
+    study: dict, where: Path, cores: int, tables_only: bool = False, reverse: bool = False
+) -> tuple[Run, Path]:
     if where.exists():
         shutil.rmtree(where)
     where.mkdir(parents=True)
@@ -256,7 +286,9 @@ def run_glmstack(study: dict, where: Path, cores: int, tables_only: bool = False
         "--cores", str(cores),
         "--quiet", "rules",
     ]  # fmt: skip
-    if tables_only:  # what DESeq2 computes: no plots, no report (targets before --quiet's list)
+    if reverse:  # the reverse table and model.json (no plots, no report)
+        cmd[3:3] = [f"out/{REVERSE_ANALYSIS}/reverse.tsv", f"out/{REVERSE_ANALYSIS}/model.json"]
+    elif tables_only:  # what DESeq2 computes: no plots, no report (targets before --quiet's list)
         cmd[3:3] = [f"out/condition/{TABLE}.tsv", "out/condition/dispersions.tsv", "out/condition/model.json"]
     run = timed(cmd, where, where / "snakemake.log")
     out = where / "out"
@@ -264,7 +296,7 @@ def run_glmstack(study: dict, where: Path, cores: int, tables_only: bool = False
     run.extra["largest_job_rss_mb"] = max(
         (r["max_rss_mb"] for r in run.extra["rules"].values()), default=float("nan")
     )
-    return run, out / "condition" / f"{TABLE}.tsv"
+    return run, out / (f"{REVERSE_ANALYSIS}/reverse.tsv" if reverse else f"condition/{TABLE}.tsv")
 
 
 def run_deseq2(counts: Path, sheet: Path, where: Path) -> tuple[Run, Path]:
@@ -313,7 +345,9 @@ def bench_size(genes: int, samples: int, args) -> dict:
     t0 = time.perf_counter()
     counts, sheet = study_files(args.workdir / "data", genes, samples, args.seed)
     print(f"\n== {name}: data {counts.parent} ({time.perf_counter() - t0:.1f} s to prepare)", flush=True)
-    study = study_yaml(counts, sheet, args.genes_per_shard)
+    if args.reverse:
+        sheet = reverse_sheet(sheet, args.seed)
+    study = study_yaml(counts, sheet, args.genes_per_shard, args.reverse)
     ours, theirs = [], []
     ours_table = theirs_table = None
     for rep in range(args.repeats):
@@ -322,7 +356,7 @@ def bench_size(genes: int, samples: int, args) -> dict:
         for tool in order:
             if tool == "glmstack":
                 where = args.workdir / "runs" / name / "glmstack"
-                run, ours_table = run_glmstack(study, where, args.cores, args.no_report)
+                run, ours_table = run_glmstack(study, where, args.cores, args.no_report, bool(args.reverse))
                 ours.append(run)
                 print(
                     f"   run {rep + 1}: glmstack {run.wall_s:8.1f} s  peak RSS {run.peak_rss_mb:7.0f} MB",
@@ -387,6 +421,9 @@ RULE_ORDER = [
     "plot_analysis",
     "plot_contrast",
     "report",
+    "reverse_plan",
+    "reverse_shard",
+    "reverse_merge",
 ]
 
 
@@ -556,7 +593,17 @@ def main(argv: list[str] | None = None) -> None:
         help="instead of timing the workflow, profile nb.steps.run_analysis in-process (cProfile)",
     )
     parser.add_argument("--profile-top", type=int, default=25, help="functions to print with --profile")
+    parser.add_argument(
+        "--reverse",
+        type=int,
+        default=0,
+        metavar="PERMUTATIONS",
+        help="time a reverse analysis (score ~ batch + feature on the VST, this many permutations; "
+        "e.g. --sizes 20000x200 --reverse 1000) instead of the nb analysis; tables only",
+    )
     args = parser.parse_args(argv)
+    if args.reverse and (args.compare_deseq2 or args.profile):
+        parser.error("--reverse times glmstack's reverse analysis alone (no --compare-deseq2, --profile)")
     if args.repeats < 1:
         parser.error("--repeats must be >= 1")
     args.workdir = args.workdir.resolve()
@@ -580,6 +627,7 @@ def main(argv: list[str] | None = None) -> None:
         "seed": args.seed,
         "repeats": args.repeats,
         "no_report": args.no_report,
+        "reverse_permutations": args.reverse,
         "results": results,
     }
     table = markdown(results, args)

@@ -37,10 +37,17 @@ PLOT_TITLES = {
         "pvalues": "p-value histogram",
         "values": "Values of the top features",
     },
+    # a reverse analysis (trait ~ covariates + feature): its one table's plots
+    "reverse_table": {
+        "qq": "Naive and calibrated p-values against uniform (QQ plot)",
+        "pvalues": "p-value histograms, naive and calibrated",
+        "top_features": "Trait against the top features, adjusted for the covariates",
+    },
 }
 # captions that differ from the plot's name (rules/captions/<name>.rst otherwise)
 CAPTIONS = {
-    "limma_table": {"ma": "limma_ma", "volcano": "limma_volcano", "pvalues": "limma_pvalues", "values": "limma_values"}
+    "limma_table": {"ma": "limma_ma", "volcano": "limma_volcano", "pvalues": "limma_pvalues", "values": "limma_values"},
+    "reverse_table": {"qq": "reverse_qq", "pvalues": "reverse_pvalues", "top_features": "reverse_top_features"},
 }
 
 
@@ -87,9 +94,18 @@ def report_layout(paths: ReportPaths, analyses: dict[str, Analysis], values: boo
         "limma_analysis": paths.analysis_plot,
         "voom_analysis": paths.analysis_plot,
         "limma_table": paths.table_plot,
+        "reverse_table": paths.table_plot,
     }
 
-    def plots(kind: str, **at: str) -> list[dict]:
+    def kinds(analysis: Analysis) -> tuple[str | None, str]:
+        """Plot kinds of an analysis and of its tables."""
+        if analysis.is_reverse:
+            return None, "reverse_table"
+        return _analysis_kind(analysis), "limma_table" if analysis.is_gaussian else "table"
+
+    def plots(kind: str | None, **at: str) -> list[dict]:
+        if kind is None:
+            return []
         return [
             {
                 "title": title,
@@ -106,12 +122,12 @@ def report_layout(paths: ReportPaths, analyses: dict[str, Analysis], values: boo
             {
                 "name": name,
                 "model": paths.model(name),
-                "plots": plots(_analysis_kind(analysis), analysis=name),
+                "plots": plots(kinds(analysis)[0], analysis=name),
                 "tables": [
                     {
                         "name": table,
                         "top": paths.top_genes_table(name, table),
-                        "plots": plots("limma_table" if analysis.is_gaussian else "table", analysis=name, table=table),
+                        "plots": plots(kinds(analysis)[1], analysis=name, table=table),
                     }
                     for table in analysis.table_names
                 ],

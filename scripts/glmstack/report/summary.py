@@ -29,7 +29,8 @@ def top_genes(table: pd.DataFrame, n: int, annotation: Sequence[str] = ()) -> pd
         )
     )
     wanted = [TOP_COLUMNS[0], *annotation, *TOP_COLUMNS[1:]]
-    columns = list(table.columns) if limma else [c for c in wanted if c in table.columns]
+    keep_all = limma or "pvalue_naive" in table.columns  # limma's and reverse tables: every column
+    columns = list(table.columns) if keep_all else [c for c in wanted if c in table.columns]
     return tested.iloc[order[: max(n, 0)]][columns]
 
 
@@ -70,8 +71,29 @@ def limma_summary(model: dict) -> list[tuple[str, str]]:
     return rows
 
 
+def reverse_summary(model: dict) -> list[tuple[str, str]]:
+    """(item, value) rows describing one reverse analysis (trait ~ covariates + feature)."""
+    alpha = model.get("settings", {}).get("alpha", 0.1)
+    calibration = model["calibration"]
+    return [
+        ("direction", "reverse: which features predict the trait"),
+        ("model", f"{model['model']} (Huber M-estimation, MASS::rlm defaults), one fit per feature"),
+        ("transform of the features", model["transform"]),
+        ("permutations", f"{format_number(calibration['permutations'])} (Freedman-Lane, seed {calibration['seed']})"),
+        ("features", f"{format_number(model['n_features'])} ({format_number(model['n_tested'])} tested)"),
+        ("fits that did not converge", (f"{format_number(model['n_not_converged'])} observed; "
+         f"{format_number(100 * (model['null_share_not_converged'] or 0.0), 2)} % of the permuted")),
+        ("p < 0.01, naive / calibrated", (f"{format_number(100 * (model['share_pvalue_naive_below_0.01'] or 0.0), 3)} % / "
+         f"{format_number(100 * (model['share_pvalue_below_0.01'] or 0.0), 3)} % of the features")),
+        (f"padj < {alpha:g}, calibrated", format_number(model["n_significant"])),
+        (f"BH of the naive p < {alpha:g} (not reported as padj)", format_number(model["n_significant_naive"])),
+    ]
+
+
 def analysis_summary(model: dict) -> list[tuple[str, str]]:
     """(item, value) rows describing one analysis, from its model.json."""
+    if model.get("direction") == "reverse":
+        return reverse_summary(model)
     if model.get("family") in ("gaussian", "voom"):
         return limma_summary(model)
     settings = model.get("settings", {})
@@ -116,6 +138,11 @@ def analysis_summary(model: dict) -> list[tuple[str, str]]:
 
 def table_description(model: dict, table: str) -> str:
     """One line saying what a result table tests, from model.json."""
+    if model.get("direction") == "reverse":
+        return (
+            f"Robust regression of {model['model']} per feature; p-values calibrated by "
+            f"{model['calibration']['permutations']:,} Freedman-Lane permutations of the trait, BH on them."
+        )
     contrasts = {c["name"]: c["description"] for c in model.get("contrasts", [])}
     if model.get("family") in ("gaussian", "voom"):
         if table == "lrt":

@@ -1,0 +1,195 @@
+"""Reverse regression in the order it runs: which features predict a trait?
+
+1. plan (once, genome-wide): the least-squares fit of trait ~ covariates and B seeded
+   permutations of its residuals (Freedman & Lane 1983), the same for every feature; for counts
+   also the study-wide transform (`transform.transform_summary`).
+2. shard (per shard of features): MASS::rlm(trait ~ covariates + feature) for each feature on the
+   observed trait and on each permuted trait (`rlm.rlm_feature`, batched over features x
+   permutations in chunks of bounded memory).
+3. merge (genome-wide): the naive p-value (t on n - p df), the calibrated p-value of each feature
+   from its own null (`permutation.calibrated_pvalues`), Benjamini-Hochberg on the calibrated p.
+
+Every per-feature number depends on that feature and the plan only, so the sharding changes
+nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..constants import HUBER_K, REVERSE_TAIL_SHARE, RLM_ACC, RLM_MAXIT
+from ..design.formula import Design, build_design
+from ..design.model import design_samples
+from ..inference.fdr import bh_adjust
+from ..workflow import software_versions
+from .permutation import calibrated_pvalues, freedman_lane_traits, permutation_plan
+from .rlm import covariate_basis, naive_pvalue, residualise, rlm_feature
+
+CHUNK_CELLS = 2_000_000  # fits x samples per batch of the null fits (~16 MB per (F, N) array)
+TABLE_COLUMNS = ["feature_id", "estimate", "std_error", "statistic", "pvalue_naive", "pvalue", "padj"]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The permutation plan of one analysis.
+
+    trait : (N,); covariates : (N, q) design; permutations : (B, N) sample indices;
+    null_traits : (B, N) fitted values of trait ~ covariates plus the permuted residuals; seed.
+    """
+
+    trait: np.ndarray
+    covariates: np.ndarray
+    permutations: np.ndarray
+    null_traits: np.ndarray
+    seed: int
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {
+            "trait": self.trait,
+            "covariates": self.covariates,
+            "permutations": self.permutations,
+            "null_traits": self.null_traits,
+            "seed": np.array(self.seed),
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> Plan:
+        return cls(arrays["trait"], arrays["covariates"], arrays["permutations"], arrays["null_traits"], int(arrays["seed"]))
+
+
+def plan_step(trait: np.ndarray, covariates: np.ndarray, n_permutations: int, seed: int) -> Plan:
+    """Genome-wide, once: the Freedman-Lane permutations every feature is tested against."""
+    trait = np.asarray(trait, dtype=float)
+    covariates = np.asarray(covariates, dtype=float)
+    permutations = permutation_plan(trait.size, n_permutations, seed)
+    return Plan(trait, covariates, permutations, freedman_lane_traits(trait, covariates, permutations), seed)
+
+
+def shard_step(values: np.ndarray, plan: Plan, chunk_cells: int = CHUNK_CELLS) -> dict[str, np.ndarray]:
+    """Per shard: the robust fit of each feature on the observed trait and the B permuted ones.
+
+    Parameters
+    ----------
+    values : (G, N) features (NaN: missing; such a feature is not tested).
+
+    Returns
+    -------
+    estimate, std_error, statistic, scale, converged, iterations : (G,) of the observed fits;
+    null : (G, B) the statistic on each permuted trait; null_not_converged : (G,) count.
+    """
+    values = np.asarray(values, dtype=float)
+    n_features, n_samples = values.shape
+    observed = rlm_feature(plan.trait, plan.covariates, values)
+    n_perm = plan.null_traits.shape[0]
+    null = np.full((n_features, n_perm), np.nan)
+    null_not_converged = np.zeros(n_features, dtype=int)
+    tested = np.flatnonzero(np.isfinite(observed.statistic))
+    # features enter the batch residualised once; then each is repeated for the B traits
+    features = residualise(values[tested], covariate_basis(plan.covariates)) if tested.size else values[:0]
+    per_chunk = max(1, chunk_cells // max(1, n_perm * n_samples))
+    for start in range(0, tested.size, per_chunk):
+        rows = tested[start : start + per_chunk]
+        batch = np.repeat(features[start : start + per_chunk], n_perm, axis=0)
+        traits = np.tile(plan.null_traits, (rows.size, 1))
+        fit = rlm_feature(traits, plan.covariates, batch)
+        null[rows] = fit.statistic.reshape(rows.size, n_perm)
+        null_not_converged[rows] = (~fit.converged).reshape(rows.size, n_perm).sum(axis=1)
+    return {
+        "estimate": observed.estimate,
+        "std_error": observed.std_error,
+        "statistic": observed.statistic,
+        "scale": observed.scale,
+        "converged": observed.converged,
+        "iterations": observed.iterations,
+        "null": null,
+        "null_not_converged": null_not_converged,
+    }
+
+
+def merge_step(feature_id: np.ndarray, shards: dict[str, np.ndarray], n_samples: int, n_covariates: int) -> pd.DataFrame:
+    """Genome-wide: naive and calibrated p-values and BH, one row per feature in input order.
+
+    shards : the concatenated arrays of `shard_step`; n_covariates : q (the fit has q + 1
+    coefficients).
+    """
+    statistic = shards["statistic"]
+    table = pd.DataFrame(
+        {
+            "feature_id": feature_id,
+            "estimate": shards["estimate"],
+            "std_error": shards["std_error"],
+            "statistic": statistic,
+            "pvalue_naive": naive_pvalue(statistic, n_samples, n_covariates + 1),
+            "pvalue": calibrated_pvalues(statistic, shards["null"]),
+        }
+    )
+    table["padj"] = bh_adjust(table["pvalue"].to_numpy())
+    return table[TABLE_COLUMNS]
+
+
+def summary(table: pd.DataFrame, shards: dict[str, np.ndarray], alpha: float) -> dict:
+    """Counts for model.json: features tested, not converged, significant (calibrated / naive)."""
+    tested = np.isfinite(table["pvalue"].to_numpy())
+    naive = table["pvalue_naive"].to_numpy()
+    n_null = shards["null"].shape[1] * int(tested.sum())
+    return {
+        "n_features": len(table),
+        "n_tested": int(tested.sum()),
+        "n_not_converged": int(np.sum(tested & ~shards["converged"].astype(bool))),
+        "null_share_not_converged": float(shards["null_not_converged"].sum() / n_null) if n_null else None,
+        "n_significant": int(np.sum(table["padj"].to_numpy() < alpha)),
+        "n_significant_naive": int(np.sum(bh_adjust(naive) < alpha)),
+        "share_pvalue_below_0.01": float(np.mean(table["pvalue"].to_numpy()[tested] < 0.01)) if tested.any() else None,
+        "share_pvalue_naive_below_0.01": float(np.mean(naive[tested] < 0.01)) if tested.any() else None,
+    }
+
+
+def trait_and_covariates(samples: pd.DataFrame, analysis) -> tuple[np.ndarray, Design]:
+    """The trait (N,) and the covariates' design of a reverse analysis, samples in sheet order."""
+    sheet, levels = design_samples(samples, analysis)
+    trait = pd.to_numeric(sheet[analysis.trait]).to_numpy(dtype=float)
+    return trait, build_design(sheet, analysis.covariates, levels)
+
+
+def model_summary(analysis, table: pd.DataFrame, shards: dict[str, np.ndarray], plan: dict[str, np.ndarray], study_input: str) -> dict:
+    """model.json of a reverse analysis: the model, the method and its constants, the plan
+    (seed, generator), the counts of features tested and significant, software versions."""
+    n_samples, n_covariates = plan["covariates"].shape
+    transform = str(plan["transform"]) if "transform" in plan else "none (values as given)"
+    settings = {key: value for key, value in analysis.params("reverse_merge").items() if key != "name"}
+    return {
+        "direction": "reverse",
+        "trait": analysis.trait,
+        "covariates": analysis.covariates,
+        "covariate_columns": [str(c) for c in plan["covariate_columns"]],
+        "model": f"{analysis.trait} ~ {' + '.join(str(c) for c in plan['covariate_columns'])} + feature",
+        "transform": transform if study_input != "values" else "none (values as given)",
+        "n_samples": int(n_samples),
+        "n_coefficients": int(n_covariates + 1),
+        "fit": {
+            "method": "Huber M-estimation as MASS::rlm defaults (psi.huber, init ls, scale.est MAD)",
+            "k": HUBER_K,
+            "acc": RLM_ACC,
+            "maxit": RLM_MAXIT,
+            "std_error": "summary.rlm (method XtX): Huber's kappa-corrected sandwich on (X'X)^-1",
+            "pvalue_naive": f"two-sided t on n - p = {n_samples - n_covariates - 1} df",
+        },
+        "calibration": {
+            "permutations": int(plan["permutations"].shape[0]),
+            "seed": int(plan["seed"]),
+            "generator": "numpy.random.default_rng(seed) (PCG64): rng.permutation(n) per permutation",
+            "scheme": "Freedman-Lane: least-squares residuals of trait ~ covariates permuted, fitted values added",
+            "pvalue": (
+                "per feature from its own null |t|: (M + 1) / (B + 1) with M null |t| >= the observed; "
+                f"beyond all (M = 0) a generalised Pareto tail fitted to its top {REVERSE_TAIL_SHARE:.0%} null |t| "
+                "(shape >= 0), at most 1 / (B + 1)"
+            ),
+            "padj": "Benjamini-Hochberg on the calibrated p-values",
+        },
+        **summary(table, shards, analysis.alpha),
+        "settings": settings,
+        "versions": software_versions(("numpy", "scipy", "pandas")),
+    }
