@@ -43,6 +43,9 @@ REPORT = CHECKED.report  # the report: block, color_by filled in
 STUDY_INPUT = study_input(config)
 NB = {name: a for name, a in ANALYSES.items() if not a.is_gaussian}
 GAUSSIAN = {name: a for name, a in ANALYSES.items() if a.is_gaussian}
+SVA = {
+    name: a for name, a in ANALYSES.items() if a.sva is not None
+}  # with surrogate variables
 # one dispersion fit per design: model id -> the first nb analysis with that design
 MODELS = {a.shape_id("model"): a for a in reversed(NB.values())}
 # (model, fit_type) used by several nb analyses: their MAP dispersions are one shared job
@@ -59,6 +62,7 @@ def alternatives(names):
 
 NB_NAMES = alternatives(NB)  # the analysis wildcard of the nb rules
 GAUSSIAN_NAMES = alternatives(GAUSSIAN)  # and of the gaussian rules
+SVA_NAMES = alternatives(SVA)  # and of rule sva
 
 
 wildcard_constraints:
@@ -109,6 +113,26 @@ def shard_file(wildcards):
 
 def all_shard_files(wildcards):
     return expand(f"{OUTDIR}/shards/{{shard}}.npz", shard=shard_ids())
+
+
+def sva_table(analysis):
+    """The surrogate variables of an analysis with `sva:` (rule sva's table)."""
+    return f"{OUTDIR}/{analysis.name}/surrogate_variables.tsv"
+
+
+def sva_input(wildcards):
+    """Input `covariates` of an analysis's jobs: its surrogate variables, which join its
+    design (glmstack.design.model.add_covariates); none without `sva:`."""
+    analysis = ANALYSES[wildcards.analysis]
+    return {"covariates": sva_table(analysis)} if analysis.sva is not None else {}
+
+
+def model_sva_input(wildcards):
+    """The same for the shared dispersion jobs of a model (analyses share a model only where
+    everything that shapes the surrogate variables is the same: glmstack.spec.shape_id).
+    """
+    analysis = MODELS[wildcards.model]
+    return {"covariates": sva_table(analysis)} if analysis.sva is not None else {}
 
 
 def genewise_files(wildcards):
@@ -265,6 +289,11 @@ def _write_stamps():
             if step in ("plot_contrast", "plot_limma_table"):
                 content["top_genes"] = config["report"]["top_genes"]
             stamps[stamp(step, name)] = content
+    for name, analysis in SVA.items():
+        stamps[stamp("sva", name)] = {
+            "params": analysis.params("sva"),
+            "code": code("sva.py"),
+        }
     for model, analysis in MODELS.items():
         params = {**analysis.params("model"), "name": model}
         stamps[stamp("genewise", model)] = {
@@ -305,6 +334,8 @@ def all_outputs():
         out.append(rules.ingest.output.size_factors)
     for name, analysis in ANALYSES.items():
         out += [f"{OUTDIR}/{name}/{table}.tsv" for table in analysis.table_names]
+        if analysis.sva is not None:
+            out.append(sva_table(analysis))
         merge = rules.limma_model if analysis.is_gaussian else rules.merge
         out += expand(merge.output, analysis=name)
     # the report needs every plot, so the plots are made too

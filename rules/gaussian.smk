@@ -4,6 +4,7 @@
 
 rule lmfit:
     input:
+        unpack(sva_input),
         shard=shard_file,
         manifest=rules.ingest.output.manifest,
         samples=config["samples"],
@@ -29,6 +30,7 @@ rule lmfit:
 
 rule moderate:
     input:
+        unpack(sva_input),
         fits=lmfit_files,
         manifest=rules.ingest.output.manifest,
         samples=config["samples"],
@@ -52,6 +54,7 @@ rule moderate:
 
 rule limma_model:
     input:
+        unpack(sva_input),
         fits=lmfit_files,
         manifest=rules.ingest.output.manifest,
         samples=config["samples"],

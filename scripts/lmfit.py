@@ -7,6 +7,7 @@ from glmstack.io.files import read_json, read_npz, write_npz
 from glmstack.io.samples import aligned_samples
 from glmstack.logs import log_to
 from glmstack.spec import Analysis
+from glmstack.sva.tables import job_covariates
 
 
 def main(smk) -> None:
@@ -14,7 +15,7 @@ def main(smk) -> None:
     analysis = Analysis.from_params(smk.params.analysis)
     shard = read_npz(smk.input.shard, ["values"])
     samples = aligned_samples(smk.input.samples, read_json(smk.input.manifest)["samples"])
-    fit = fit_step(shard["values"], full_design(samples, analysis).matrix)
+    fit = fit_step(shard["values"], full_design(samples, analysis, job_covariates(smk.input)).matrix)
     write_npz(smk.output[0], {"gene_id": shard["gene_id"], **fit_arrays(fit)})
     log.info("%d features fitted, %d without residual df", fit.n_features, int((fit.df_residual == 0).sum()))
 

@@ -10,6 +10,7 @@ from glmstack.nb import vst
 from glmstack.report import plots
 from glmstack.report.summary import top_genes
 from glmstack.spec import Analysis
+from glmstack.sva.tables import job_covariates
 
 
 def main(smk) -> None:
@@ -24,7 +25,7 @@ def main(smk) -> None:
     plots.table_plots(table, rows[: plots.MAX_LABELS], analysis.alpha, analysis.lfc_threshold, paths, name)
     manifest = read_json(smk.input.manifest)
     sf = np.asarray(manifest["size_factors"], dtype=float)
-    model = build_model(aligned_samples(smk.input.samples, manifest["samples"]), analysis)
+    model = build_model(aligned_samples(smk.input.samples, manifest["samples"]), analysis, job_covariates(smk.input))
     beta = np.concatenate([read_npz(path, ["beta"])["beta"] for path in smk.input.fits])[rows]
     shards = (read_npz(path, ["counts"])["counts"] for path in smk.input.shards)
     counts = vst.select_rows(shards, rows, sf.size)
