@@ -1,7 +1,6 @@
 """Rule sva: surrogate variables of one analysis from every shard (one shard in memory)."""
 
 import numpy as np
-
 from glmstack.design.model import sva_null_design
 from glmstack.io.files import read_json, write_json
 from glmstack.io.samples import aligned_samples

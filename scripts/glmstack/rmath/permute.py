@@ -35,7 +35,8 @@ __all__ = ["RowPermuter"]
 UNIF_HIGH_SHIFT = 16  # R rbits: floor(unif_rand() * 65536) is the word's top 16 bits
 MAX_POOL = 1 << 16  # larger n need two uniforms per draw (R rbits): not implemented
 ROWS_PER_BLOCK = 65536  # rows solved together by the fixed-point iteration
-CHUNK = 1024  # uniforms per chunk of the fixed-point iteration
+CHUNKS_WANTED = 256  # chunks followed side by side by the fixed-point iteration
+MIN_CHUNK, MAX_CHUNK = 32, 1024  # uniforms per chunk
 
 
 def _expected_words(n: int) -> float:
@@ -81,10 +82,11 @@ class RowPermuter:
         """The pool indices (rows, n) of `rows` successive rows and the uniforms they use."""
         dn = np.arange(n, 0, -1)
         masks = (np.exp2(np.ceil(np.log2(dn))).astype(np.int64) - 1).astype(np.uint32)
-        size = int(rows * _expected_words(n) * 1.1) + 64 * n + CHUNK
+        size = int(rows * _expected_words(n) * 1.1) + 64 * n
+        length = int(np.clip(size // CHUNKS_WANTED, MIN_CHUNK, MAX_CHUNK))
         while True:
-            chunks = -(-size // CHUNK)
-            words = self._words(chunks * CHUNK)[: chunks * CHUNK].reshape(chunks, CHUNK)
+            chunks = -(-size // length)
+            words = self._words(chunks * length)[: chunks * length].reshape(chunks, length)
             accepted, values = _follow_chunks(words, dn, masks)
             flat = np.flatnonzero(accepted.ravel())
             if flat.size >= rows * n:

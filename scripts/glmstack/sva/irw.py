@@ -14,6 +14,9 @@ time; the p-values and weights (one number per feature) are kept between them.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable, Iterator
+
 import numpy as np
 
 from .blocks import FeatureBlocks
@@ -26,6 +29,16 @@ def canonical_signs(vectors: np.ndarray) -> np.ndarray:
     idx = np.argmax(np.abs(vectors), axis=0)
     signs = np.sign(vectors[idx, np.arange(vectors.shape[1])])
     return vectors * np.where(signs == 0, 1, signs)
+
+
+def _weighted_centred(pieces: Iterator[np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
+    """Block -> its rows times their weights (the next piece), centred per feature."""
+
+    def weighted(y: np.ndarray) -> np.ndarray:
+        w = y * next(pieces)[:, None]
+        return w - w.mean(axis=1, keepdims=True)
+
+    return weighted
 
 
 def irw_sva(blocks: FeatureBlocks, design: np.ndarray, null: np.ndarray, k: int, iterations: int = 5) -> dict:
@@ -56,13 +69,8 @@ def irw_sva(blocks: FeatureBlocks, design: np.ndarray, null: np.ndarray, k: int,
         prob_gam = 1 - edge_lfdr(np.concatenate(p_gam))
         weights = prob_gam * (1 - prob_b)
         offsets = np.cumsum([0] + [len(p) for p in p_b])
-        chunks = iter([weights[a:b] for a, b in zip(offsets[:-1], offsets[1:])])
-
-        def weighted(y: np.ndarray) -> np.ndarray:
-            w = y * next(chunks)[:, None]
-            return w - w.mean(axis=1, keepdims=True)
-
-        values, vectors = eigen_desc(crossprod(blocks(), weighted))
+        pieces = [weights[a:b] for a, b in itertools.pairwise(offsets)]
+        values, vectors = eigen_desc(crossprod(blocks(), _weighted_centred(iter(pieces))))
         history.append(
             {
                 "mean_weight": float(weights.mean()),

@@ -10,6 +10,8 @@ from ..rmath.permute import RowPermuter
 from .blocks import FeatureBlocks
 from .linear import basis, crossprod, eigen_desc, residuals
 
+EIGEN_ZERO = 1e-9  # eigenvalues this small relative to the largest are zero (the design's span)
+
 
 def variance_shares(cross: np.ndarray, ndf: int) -> np.ndarray:
     """Share of the residual variance of each of the first `ndf` components (d_i^2 / sum)."""
@@ -67,7 +69,8 @@ def num_sv_leek(blocks: FeatureBlocks, design: np.ndarray) -> dict:
     over m_j) times the residual projection; its eigenvalues above a m_j^(-1/3) N count as
     components, for 100 thresholds a in [0, 2]. The thresholds kept are those past the first
     rise of the variance of the counts across j where that variance settles; the count is
-    the most frequent count over them on all features (j = 10).
+    the most frequent count over them on all features (j = 10). Eigenvalues below 1e-9 of the
+    largest are zero (the design's span), so the counts do not depend on rounding.
 
     Returns
     -------
@@ -87,6 +90,7 @@ def num_sv_leek(blocks: FeatureBlocks, design: np.ndarray) -> dict:
         rows = step * (j + 1)
         sigbar = eigen_desc(raw[j])[0][-1] / rows
         values = eigen_desc(res[j] / rows - proj * sigbar)[0]
+        values[np.abs(values) <= EIGEN_ZERO * np.abs(values).max()] = 0.0  # rounding, not signal
         thresholds = a * rows ** (-1 / 3) * n
         counts[:, j] = (values[None, :] > thresholds[:, None]).sum(axis=1)
     return {"n": _stable_count(counts), "counts": counts}
@@ -115,10 +119,18 @@ def _prefix_crossprods(blocks: FeatureBlocks, q: np.ndarray, stops: list[int]) -
     return raw, res
 
 
+def _smallest_spread(subsets: int) -> float:
+    """Variance (n - 1 denominator) of `subsets` counts of which one differs by one."""
+    return float(np.var([0] * (subsets - 1) + [1], ddof=1))
+
+
 def _stable_count(counts: np.ndarray) -> int:
     """The count over the thresholds where it is stable across the subsets (see num_sv_leek)."""
     spread = counts.var(axis=1, ddof=1)
-    first = spread[0]
+    # the spread at a = 0 is the baseline; eigenvalues in the design's span are zero, not
+    # rounding noise of either sign, so a count is stable there: the baseline is then the
+    # smallest spread a count can have (one subset off by one)
+    first = max(spread[0], _smallest_spread(counts.shape[1]))
     k = len(spread)
     bump = int(np.argmax(spread > 2 * first))  # first rise (0 when none)
     after = np.where(np.arange(k) <= bump, np.inf, spread)
