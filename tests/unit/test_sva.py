@@ -13,7 +13,7 @@ from glmstack.design.model import build_model, sva_null_design
 from glmstack.errors import StudyError
 from glmstack.rmath.permute import RowPermuter
 from glmstack.spec import Analysis, study_analyses
-from glmstack.study import check_analyses, check_families, check_config
+from glmstack.study import check_analyses, check_config, check_families
 from glmstack.sva.blocks import FeatureBlocks, log_normalised, matrix_blocks
 from glmstack.sva.irw import irw_sva
 from glmstack.sva.lfdr import edge_lfdr
@@ -122,7 +122,7 @@ def analysis(**sva) -> Analysis:
 
 
 def test_default_null_drops_the_tested_terms_and_lrt_uses_reduced():
-    full, null, how = sva_null_design(SHEET, analysis())
+    _, null, how = sva_null_design(SHEET, analysis())
     assert null.shape == (8, 2) and "condition" in how
     lrt = Analysis.from_study("l", {"design": "~ batch + condition", "test": "lrt", "reduced": "~ batch", "sva": {}})
     assert sva_null_design(SHEET, lrt)[2] == "reduced ~ batch"
