@@ -135,6 +135,11 @@ def model_sva_input(wildcards):
     return {"covariates": sva_table(analysis)} if analysis.sva is not None else {}
 
 
+def sva_pca_table():
+    """The study QC's PCA table that rule plot_sva colours (values or VST counts)."""
+    return f"{OUTDIR}/qc/{'values_pca' if STUDY_INPUT == 'values' else 'pca'}.tsv"
+
+
 def genewise_files(wildcards):
     return expand(rules.genewise.output[0], model=wildcards.model, shard=shard_ids())
 
@@ -294,6 +299,7 @@ def _write_stamps():
             "params": analysis.params("sva"),
             "code": code("sva.py"),
         }
+        stamps[stamp("plot_sva", name)] = {"code": code("plot_sva.py")}
     for model, analysis in MODELS.items():
         params = {**analysis.params("model"), "name": model}
         stamps[stamp("genewise", model)] = {

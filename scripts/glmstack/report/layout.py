@@ -28,6 +28,11 @@ PLOT_TITLES = {
     "values_study": {"values_pca": "PCA of the values"},
     "limma_analysis": {"sigma_mean": "Residual standard deviation against average value (limma plotSA)"},
     "limma_table": {"ma": "MA plot", "volcano": "Volcano plot", "pvalues": "p-value histogram"},
+    # an analysis with `sva:` (any family)
+    "sva": {
+        "sva_variables": "Surrogate variables against the recorded sample variables (R²)",
+        "sva_pca": "PCA coloured by the sample variable the surrogate variables track most",
+    },
 }
 # captions that differ from the plot's name (rules/captions/<name>.rst otherwise)
 CAPTIONS = {"limma_table": {"ma": "limma_ma", "volcano": "limma_volcano", "pvalues": "limma_pvalues"}}
@@ -75,6 +80,7 @@ def report_layout(paths: ReportPaths, analyses: dict[str, Analysis], values: boo
         "values_study": paths.study_plot,
         "limma_analysis": paths.analysis_plot,
         "limma_table": paths.table_plot,
+        "sva": paths.analysis_plot,
     }
 
     def plots(kind: str, **at: str) -> list[dict]:
@@ -94,7 +100,8 @@ def report_layout(paths: ReportPaths, analyses: dict[str, Analysis], values: boo
             {
                 "name": name,
                 "model": paths.model(name),
-                "plots": plots("limma_analysis" if analysis.is_gaussian else "analysis", analysis=name),
+                "plots": plots("limma_analysis" if analysis.is_gaussian else "analysis", analysis=name)
+                + (plots("sva", analysis=name) if analysis.sva is not None else []),
                 "tables": [
                     {
                         "name": table,
