@@ -87,7 +87,6 @@ rule plot_analysis:
 
 rule plot_contrast:
     input:
-        unpack(sva_input),
         table=rules.results_table.output.table,
         fits=fit_files,
         shards=all_shard_files,

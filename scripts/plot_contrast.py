@@ -10,7 +10,6 @@ from glmstack.nb import vst
 from glmstack.report import plots
 from glmstack.report.summary import top_genes
 from glmstack.spec import Analysis
-from glmstack.sva.tables import job_covariates
 
 
 def main(smk) -> None:
@@ -25,8 +24,11 @@ def main(smk) -> None:
     plots.table_plots(table, rows[: plots.MAX_LABELS], analysis.alpha, analysis.lfc_threshold, paths, name)
     manifest = read_json(smk.input.manifest)
     sf = np.asarray(manifest["size_factors"], dtype=float)
-    model = build_model(aligned_samples(smk.input.samples, manifest["samples"]), analysis, job_covariates(smk.input))
+    # the formula's design: surrogate variables (appended after its columns) are neither axis
+    # nor colour, and the fitted curves hold them at 0 (their mean)
+    model = build_model(aligned_samples(smk.input.samples, manifest["samples"]), analysis)
     beta = np.concatenate([read_npz(path, ["beta"])["beta"] for path in smk.input.fits])[rows]
+    beta = beta[:, : model.full.matrix.shape[1]]
     shards = (read_npz(path, ["counts"])["counts"] for path in smk.input.shards)
     counts = vst.select_rows(shards, rows, sf.size)
     genes, padj = top["gene_id"].tolist(), top["padj"].to_numpy(dtype=float)

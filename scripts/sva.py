@@ -2,6 +2,7 @@
 
 import numpy as np
 from glmstack.design.model import sva_null_design
+from glmstack.errors import StudyError
 from glmstack.io.files import read_json, write_json
 from glmstack.io.samples import aligned_samples
 from glmstack.logs import log_to
@@ -16,14 +17,20 @@ def main(smk) -> None:
     analysis = Analysis.from_params(smk.params.analysis)
     manifest = read_json(smk.input.manifest)
     full, null, how = sva_null_design(aligned_samples(smk.input.samples, manifest["samples"]), analysis)
-    if manifest["input"] == "values":
+    if manifest.get("input") == "values":  # a counts manifest has size factors instead
         blocks = FeatureBlocks(shard_blocks(smk.input.shards, "values"))
     else:
         blocks = FeatureBlocks(shard_blocks(smk.input.shards, "counts"), "counts", np.asarray(manifest["size_factors"]))
     kept = int(blocks.kept().sum())
+    if kept <= full.matrix.shape[0]:
+        raise StudyError(
+            f"analyses.{analysis.name}.sva: only {kept} of {manifest['n_genes']} features can be used (no missing "
+            "value, not constant; for counts a mean normalised count above 1), too few to estimate surrogate "
+            f"variables for {full.matrix.shape[0]} samples. Fix: remove `sva:` from this analysis."
+        )
     result = sva_step(blocks, full.matrix, null, analysis.sva)
     write_surrogate_variables(smk.output.table, manifest["samples"], result["sv"])
-    scale = "values" if manifest["input"] == "values" else "log(count / size factor + 1), mean normalised count > 1"
+    scale = "values" if manifest.get("input") == "values" else "log(count / size factor + 1), mean normalised count > 1"
     info = {**result["info"], "null_design": how, "features_used": kept, "features": manifest["n_genes"],
             "scale": scale, "design_columns": full.columns}
     write_json(smk.output.info, info)

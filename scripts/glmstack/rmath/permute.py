@@ -99,24 +99,23 @@ def _follow_chunks(words: np.ndarray, dn: np.ndarray, masks: np.ndarray) -> tupl
     """Accepted flags and masked draws (chunks, CHUNK) of the stream, starting at k = 0."""
     chunks, length = words.shape
     n = dn.size
-    incoming = np.zeros(chunks, dtype=np.int64)
-    outgoing = np.zeros(chunks, dtype=np.int64)
+    dn = dn.astype(np.uint32)
+    incoming = np.zeros(chunks, dtype=np.intp)
+    outgoing = np.zeros(chunks, dtype=np.intp)
     accepted = np.empty(words.shape, dtype=bool)
     values = np.empty(words.shape, dtype=np.uint32)
     active = np.arange(chunks)  # chunks whose incoming k changed: followed again
     while active.size:
         k = incoming[active]
-        block = words[active]
+        block = np.ascontiguousarray(words[active].T)  # (length, chunks): each step reads a row
         ok_all = np.empty(block.shape, dtype=bool)
         value_all = np.empty(block.shape, dtype=np.uint32)
         for s in range(length):
-            value = block[:, s] & masks[k]
-            ok = value < dn[k]
-            ok_all[:, s] = ok
-            value_all[:, s] = value
+            value = np.bitwise_and(block[s], masks[k], out=value_all[s])
+            ok = np.less(value, dn[k], out=ok_all[s])
             k += ok
             k[k == n] = 0
-        accepted[active], values[active], outgoing[active] = ok_all, value_all, k
+        accepted[active], values[active], outgoing[active] = ok_all.T, value_all.T, k
         guess = np.concatenate([[0], outgoing[:-1]])
         active = np.flatnonzero(guess != incoming)
         incoming = guess

@@ -10,6 +10,8 @@ import numpy as np
 from ..constants import SVASEQ_MIN_MEAN, SVASEQ_PSEUDOCOUNT
 from ..io.files import read_npz
 
+TILE_ROWS = 4096  # features per tile of every SVA pass (memory: TILE_ROWS x samples)
+
 
 def log_normalised(counts: np.ndarray, size_factors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """svaseq's scale for counts: log(count / size factor + 1), and the features kept.
@@ -51,8 +53,23 @@ class FeatureBlocks:
     size_factors: np.ndarray | None = None
 
     def __call__(self) -> Iterator[np.ndarray]:
+        """The kept features in tiles of TILE_ROWS (the last one shorter), whatever the shards:
+        every computation sees the same tiles, so results are bit-identical for any shard size
+        (the re-weighting iterations amplify rounding differences of a summation order)."""
+        pending: list[np.ndarray] = []
+        held = 0
         for block in self.read():
-            yield self.scaled(block)[0]
+            rows = self.scaled(block)[0]
+            pending.append(rows)
+            held += len(rows)
+            if held >= TILE_ROWS:
+                joined = np.concatenate(pending)
+                cut = len(joined) - len(joined) % TILE_ROWS
+                for start in range(0, cut, TILE_ROWS):
+                    yield joined[start : start + TILE_ROWS]
+                pending, held = [joined[cut:]], len(joined) - cut
+        if held:
+            yield np.concatenate(pending)
 
     def scaled(self, block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(kept features on the analysis scale, (G_i,) mask of kept features) of one block."""
