@@ -179,3 +179,28 @@ def test_voom_refuses_sva_and_an_unquoted_null_key_is_read():
               "analyses": {"a": {"design": "~ condition", "sva": yaml.safe_load("{n: 2, null: '~ 1'}")}}}
     check_config(config, yaml.safe_load(SCHEMA_PATH.read_text()))
     assert config["analyses"]["a"]["sva"] == {"n": 2, "null": "~ 1"}
+
+
+def test_r2_table_uses_numbers_and_factors_and_skips_ids():
+    from glmstack.report.sva import strongest_variable, variable_r2
+
+    rng = np.random.default_rng(3)
+    batch = np.array(list("aabbaabbab"))
+    sv = pd.DataFrame({"SV1": (batch == "b") + 0.01 * rng.normal(size=10), "SV2": rng.normal(size=10)},
+                      index=[f"s{i}" for i in range(10)])
+    sheet = pd.DataFrame({"sample": sv.index, "batch": batch, "age": sv["SV2"].to_numpy() * 2 + 1,
+                          "barcode": [f"x{i}" for i in range(10)], "site": ["one"] * 10})
+    r2 = variable_r2(sv, sheet)
+    assert list(r2.index) == ["batch", "age"]
+    assert r2.loc["batch", "SV1"] > 0.99 and r2.loc["age", "SV2"] == pytest.approx(1.0)
+    assert strongest_variable(r2) in ("batch", "age")
+
+
+def test_report_layout_shows_the_sva_plots_of_sva_analyses_only():
+    from glmstack.report.layout import ReportPaths, report_layout
+
+    analyses = {"plain": Analysis.from_study("plain", {"design": "~ condition"}), "adjusted": analysis()}
+    layout = report_layout(ReportPaths("out", Path("captions")), analyses)
+    pngs = {a["name"]: [p["png"] for p in a["plots"]] for a in layout["analyses"]}
+    assert "out/adjusted/plots/sva_variables.png" in pngs["adjusted"]
+    assert not any("sva" in p for p in pngs["plain"])
