@@ -36,7 +36,7 @@ UNIF_HIGH_SHIFT = 16  # R rbits: floor(unif_rand() * 65536) is the word's top 16
 MAX_POOL = 1 << 16  # larger n need two uniforms per draw (R rbits): not implemented
 ROWS_PER_BLOCK = 65536  # rows solved together by the fixed-point iteration
 CHUNKS_WANTED = 256  # chunks followed side by side by the fixed-point iteration
-MIN_CHUNK, MAX_CHUNK = 32, 1024  # uniforms per chunk
+MIN_CHUNK, MAX_CHUNK = 32, 8192  # uniforms per chunk
 
 
 def _expected_words(n: int) -> float:
