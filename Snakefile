@@ -16,6 +16,7 @@ if not workflow.overwrite_configfiles:
 
 include: "rules/common.smk"
 include: "rules/ingest.smk"
+include: "rules/sva.smk"
 include: "rules/dispersion.smk"
 include: "rules/fit.smk"
 include: "rules/merge.smk"

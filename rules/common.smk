@@ -73,6 +73,9 @@ GAUSSIAN = {
 }
 VOOM = {name: a for name, a in GAUSSIAN.items() if a.family == "voom"}
 REVERSE = {name: a for name, a in ANALYSES.items() if a.is_reverse}
+SVA = {
+    name: a for name, a in ANALYSES.items() if a.sva is not None
+}  # with surrogate variables
 # one dispersion fit per design: model id -> the first nb analysis with that design
 MODELS = {a.shape_id("model"): a for a in reversed(NB.values())}
 # (model, fit_type) used by several nb analyses: their MAP dispersions are one shared job
@@ -91,6 +94,7 @@ NB_NAMES = alternatives(NB)  # the analysis wildcard of the nb rules
 GAUSSIAN_NAMES = alternatives(GAUSSIAN)  # and of the gaussian rules
 VOOM_NAMES = alternatives(VOOM)  # and of voom's own steps
 REVERSE_NAMES = alternatives(REVERSE)  # and of the reverse rules
+SVA_NAMES = alternatives(SVA)  # and of rule sva
 
 
 wildcard_constraints:
@@ -175,6 +179,31 @@ def shard_file(wildcards):
 
 def all_shard_files(wildcards):
     return expand(f"{OUTDIR}/shards/{{shard}}.npz", shard=shard_ids())
+
+
+def sva_table(analysis):
+    """The surrogate variables of an analysis with `sva:` (rule sva's table)."""
+    return f"{OUTDIR}/{analysis.name}/surrogate_variables.tsv"
+
+
+def sva_input(wildcards):
+    """Input `covariates` of an analysis's jobs: its surrogate variables, which join its
+    design (glmstack.design.model.add_covariates); none without `sva:`."""
+    analysis = ANALYSES[wildcards.analysis]
+    return {"covariates": sva_table(analysis)} if analysis.sva is not None else {}
+
+
+def model_sva_input(wildcards):
+    """The same for the shared dispersion jobs of a model (analyses share a model only where
+    everything that shapes the surrogate variables is the same: glmstack.spec.shape_id).
+    """
+    analysis = MODELS[wildcards.model]
+    return {"covariates": sva_table(analysis)} if analysis.sva is not None else {}
+
+
+def sva_pca_table():
+    """The study QC's PCA table that rule plot_sva colours (values or VST counts)."""
+    return f"{OUTDIR}/qc/{'values_pca' if STUDY_INPUT == 'values' else 'pca'}.tsv"
 
 
 def genewise_files(wildcards):
@@ -423,6 +452,12 @@ def _write_stamps():
             if step in ("plot_contrast", "plot_limma_table", "plot_reverse"):
                 content["top_genes"] = config["report"]["top_genes"]
             stamps[stamp(step, name)] = content
+    for name, analysis in SVA.items():
+        stamps[stamp("sva", name)] = {
+            "params": analysis.params("sva"),
+            "code": code("sva.py"),
+        }
+        stamps[stamp("plot_sva", name)] = {"code": code("plot_sva.py")}
     for model, analysis in MODELS.items():
         params = {**analysis.params("model"), "name": model}
         stamps[stamp("genewise", model)] = {
@@ -467,6 +502,8 @@ def table_outputs():
         out += list(rules.normalize.output)
     for name, analysis in ANALYSES.items():
         out += [f"{OUTDIR}/{name}/{table}.tsv" for table in analysis.table_names]
+        if analysis.sva is not None:
+            out.append(sva_table(analysis))
         merge = rules.limma_model if analysis.is_gaussian else rules.merge
         merge = rules.reverse_merge if analysis.is_reverse else merge
         out += expand(merge.output, analysis=name)

@@ -4,6 +4,7 @@
 
 rule genewise:
     input:
+        unpack(model_sva_input),
         shard=shard_file,
         manifest=rules.ingest.output.manifest,
         samples=config["samples"],
@@ -27,6 +28,7 @@ rule genewise:
 
 rule trend:
     input:
+        unpack(model_sva_input),
         genewise=genewise_files,
         manifest=rules.ingest.output.manifest,
         samples=config["samples"],
@@ -48,6 +50,7 @@ rule trend:
 
 rule map:
     input:
+        unpack(model_sva_input),
         shard=shard_file,
         genewise=rules.genewise.output[0],
         trend=rules.trend.output[0],

@@ -1,5 +1,6 @@
 rule fit:
     input:
+        unpack(sva_input),
         unpack(dispersion_fit),
         shard=shard_file,
         manifest=rules.ingest.output.manifest,

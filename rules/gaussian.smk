@@ -25,6 +25,7 @@ rule library_sizes:
 
 rule voom_points:
     input:
+        unpack(sva_input),
         shard=shard_file,
         manifest=rules.ingest.output.manifest,
         samples=config["samples"],
@@ -101,6 +102,7 @@ rule plot_voom:
 rule lmfit:
     input:
         unpack(voom_inputs),
+        unpack(sva_input),
         shard=shard_file,
         manifest=rules.ingest.output.manifest,
         samples=config["samples"],
@@ -126,6 +128,7 @@ rule lmfit:
 
 rule moderate:
     input:
+        unpack(sva_input),
         fits=lmfit_files,
         manifest=rules.ingest.output.manifest,
         features=rules.ingest.output.features,
@@ -150,6 +153,7 @@ rule moderate:
 
 rule limma_model:
     input:
+        unpack(sva_input),
         fits=lmfit_files,
         manifest=rules.ingest.output.manifest,
         samples=config["samples"],

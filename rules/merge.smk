@@ -22,6 +22,7 @@ rule results_table:
 
 rule merge:
     input:
+        unpack(sva_input),
         fits=fit_files,
         trend=analysis_trend,
         manifest=rules.ingest.output.manifest,

@@ -7,6 +7,7 @@ from glmstack.io.shards import load_shard_inputs
 from glmstack.logs import log_to
 from glmstack.nb.steps import fit_step
 from glmstack.spec import Analysis
+from glmstack.sva.tables import job_covariates
 
 
 def main(smk) -> None:
@@ -14,7 +15,7 @@ def main(smk) -> None:
     retain_freed_memory()  # the line searches' temporaries reuse pages instead of faulting
     data = load_shard_inputs(smk.input.shard, smk.input.manifest, smk.input.samples)
     analysis = Analysis.from_params(smk.params.analysis)
-    model = build_model(data.samples, analysis)
+    model = build_model(data.samples, analysis, job_covariates(smk.input))
     genewise = read_npz(smk.input.genewise)
     # MAP dispersions from the shared map job, or (an analysis alone on its design) made here
     dispersions = read_npz(smk.input.map) if "map" in smk.input.keys() else None

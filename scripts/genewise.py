@@ -7,13 +7,14 @@ from glmstack.io.shards import load_shard_inputs
 from glmstack.logs import log_to
 from glmstack.nb.steps import genewise_step
 from glmstack.spec import Analysis
+from glmstack.sva.tables import job_covariates
 
 
 def main(smk) -> None:
     log = log_to(smk.log[0])
     retain_freed_memory()  # the line searches' temporaries reuse pages instead of faulting
     data = load_shard_inputs(smk.input.shard, smk.input.manifest, smk.input.samples)
-    design = full_design(data.samples, Analysis.from_params(smk.params.analysis))
+    design = full_design(data.samples, Analysis.from_params(smk.params.analysis), job_covariates(smk.input))
     result = genewise_step(data.counts, data.factors, design.matrix, data.xim)
     write_npz(smk.output[0], {"gene_id": data.gene_id, **result})
     log.info("%d genes, %d all zero, %d line searches not converged", len(data.gene_id),

@@ -8,13 +8,14 @@ from glmstack.io.files import read_json, read_npz, write_npz
 from glmstack.io.samples import aligned_samples, read_library_sizes
 from glmstack.logs import log_to
 from glmstack.spec import Analysis
+from glmstack.sva.tables import job_covariates
 
 
 def main(smk) -> None:
     log = log_to(smk.log[0])
     analysis = Analysis.from_params(smk.params.analysis)
     samples = read_json(smk.input.manifest)["samples"]
-    design = full_design(aligned_samples(smk.input.samples, samples), analysis).matrix
+    design = full_design(aligned_samples(smk.input.samples, samples), analysis, job_covariates(smk.input)).matrix
     if analysis.family == "voom":
         shard = read_npz(smk.input.shard, ["counts"])
         lib_size = voom_library_sizes(*read_library_sizes(smk.input.library_sizes, samples), analysis.normalization)

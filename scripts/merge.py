@@ -8,6 +8,7 @@ from glmstack.io.shards import PER_SAMPLE_FIT_ARRAYS, concat_npz
 from glmstack.logs import log_to
 from glmstack.nb.results import dispersion_table, model_summary, results_table
 from glmstack.spec import Analysis
+from glmstack.sva.tables import job_covariates
 
 
 def main(smk) -> None:
@@ -16,7 +17,7 @@ def main(smk) -> None:
     fit = concat_npz(smk.input.fits, exclude=PER_SAMPLE_FIT_ARRAYS)
     manifest = read_json(smk.input.manifest)
     write_tsv(smk.output.dispersions, annotate(dispersion_table(fit), read_features(smk.input.features)))
-    model = build_model(aligned_samples(smk.input.samples, manifest["samples"]), analysis)
+    model = build_model(aligned_samples(smk.input.samples, manifest["samples"]), analysis, job_covariates(smk.input))
     # the tables' counts, from the same function as rule results_table (which runs alongside)
     summaries = [results_table(fit, analysis, name)[1] for name in analysis.table_names]
     write_json(smk.output.model, model_summary(model, analysis, fit, read_json(smk.input.trend), manifest, summaries))

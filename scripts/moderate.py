@@ -9,13 +9,14 @@ from glmstack.io.samples import aligned_samples
 from glmstack.io.shards import concat_npz
 from glmstack.logs import log_to
 from glmstack.spec import Analysis
+from glmstack.sva.tables import job_covariates
 
 
 def main(smk) -> None:
     log = log_to(smk.log[0])
     analysis, name = Analysis.from_params(smk.params.analysis), smk.wildcards.table
     fits = concat_npz(smk.input.fits)
-    model = build_model(aligned_samples(smk.input.samples, read_json(smk.input.manifest)["samples"]), analysis)
+    model = build_model(aligned_samples(smk.input.samples, read_json(smk.input.manifest)["samples"]), analysis, job_covariates(smk.input))
     table = analysis_tables(fits["gene_id"], fit_from_arrays(fits), model, analysis, [name])["tables"][name]
     write_tsv(smk.output.table, annotate(table, read_features(smk.input.features)))
     log.info("%s: %d of %d features tested", name, int(table["P.Value"].notna().sum()), len(table))

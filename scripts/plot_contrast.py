@@ -26,8 +26,11 @@ def main(smk) -> None:
                       annotation)
     manifest = read_json(smk.input.manifest)
     sf = np.asarray(manifest["size_factors"], dtype=float)
+    # the formula's design: surrogate variables (appended after its columns) are neither axis
+    # nor colour, and the fitted curves hold them at 0 (their mean)
     model = build_model(aligned_samples(smk.input.samples, manifest["samples"]), analysis)
     beta = np.concatenate([read_npz(path, ["beta"])["beta"] for path in smk.input.fits])[rows]
+    beta = beta[:, : model.full.matrix.shape[1]]  # without the surrogate variables (at the end)
     counts, factors = vst.select_pairs((read_shard_counts(path, sf) for path in smk.input.shards), rows)
     genes, padj = feature_labels(top, annotation), top["padj"].to_numpy(dtype=float)
     title = f"{name}: top {len(top)} genes by padj"

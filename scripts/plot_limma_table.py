@@ -39,6 +39,7 @@ def main(smk) -> None:
     samples = read_json(smk.input.manifest)["samples"]
     model = build_model(aligned_samples(smk.input.samples, samples), analysis)
     coefficients = np.concatenate([read_npz(p, ["coefficients"])["coefficients"] for p in smk.input.fits])[rows]
+    coefficients = coefficients[:, : model.full.matrix.shape[1]]  # without surrogate variables (at the end)
     label = "log-CPM" if analysis.family == "voom" else "value"
     plots.top_feature_values(model, table_name, feature_labels(top, annotation),
                              top["adj.P.Val"].to_numpy(dtype=float), top_values(smk, analysis, samples, rows),

@@ -7,6 +7,7 @@ from glmstack.io.samples import aligned_samples
 from glmstack.logs import log_to
 from glmstack.nb.steps import trend_step
 from glmstack.spec import Analysis
+from glmstack.sva.tables import job_covariates
 
 
 def main(smk) -> None:
@@ -16,7 +17,7 @@ def main(smk) -> None:
     disp = np.concatenate([p["disp_gene_est"] for p in parts])
     analysis = Analysis.from_params(smk.params.analysis)
     sheet = aligned_samples(smk.input.samples, read_json(smk.input.manifest)["samples"])
-    n_samples, n_coef = full_design(sheet, analysis).matrix.shape
+    n_samples, n_coef = full_design(sheet, analysis, job_covariates(smk.input)).matrix.shape
     result = trend_step(base_mean, disp, analysis.fit_type, n_samples, n_coef)
     write_json(smk.output[0], result)
     log.info("trend %s, prior variance %.4g", result["trend"]["fit_type"], result["prior_var"])

@@ -64,3 +64,14 @@ RLM_MAXIT = 20  # MASS rlm maxit
 MAD_CONSTANT = 0.6745  # MASS rlm scale.est "MAD": median(|r|) / 0.6745 (not centred)
 REVERSE_TAIL_SHARE = 0.1  # the feature's top 10 % null |t| inform its generalised Pareto tail
 # (used only beyond the largest null |t|; Knijnenburg et al. 2009 use up to 250 exceedances)
+# Surrogate variable analysis (Leek & Storey 2007, 2008; Buja & Eyuboglu 1992; Leek 2011, 2014)
+SVA_BE_SIGNIFICANCE = 0.10  # sva num.sv sv.sig: permutation p-value below which a component counts
+SVA_LFDR_LAMBDA = 0.8  # sva edge.lfdr lambda: pi0 = mean(p >= lambda) / (1 - lambda)
+SVA_LFDR_EPS = 1e-8  # sva edge.lfdr eps: p-values clipped to [eps, 1 - eps] before qnorm
+SVA_LFDR_ADJUST = 1.5  # sva edge.lfdr adj: bandwidth multiplier of the density of qnorm(p)
+SVA_KDE_GRID = 512  # R density() n: grid points of the binned kernel density
+SVA_KDE_CUT = 3.0  # R density() cut: grid reaches cut bandwidths beyond the data
+SVA_LEEK_THRESHOLDS = 100  # sva num.sv "leek": grid a = seq(0, 2, length = 100) of thresholds
+SVA_LEEK_SUBSETS = 10  # sva num.sv "leek": nested subsets of j/10 of the features
+SVASEQ_PSEUDOCOUNT = 1.0  # sva svaseq constant: log(normalised count + 1)
+SVASEQ_MIN_MEAN = 1.0  # DESeq2 vignette (sva section): features with mean normalised count > 1

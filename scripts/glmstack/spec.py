@@ -20,7 +20,9 @@ import yaml
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "config" / "schema.yaml"
 
 # Keys of an analysis that shape each job (a change in any of them reruns the job).
-_MODEL = ("design", "levels", "bins")  # the design matrix: gene-wise dispersions, VST design
+_MODEL = ("design", "levels", "bins", "sva")  # the design matrix: gene-wise dispersions, VST design
+# what shapes the surrogate variables: the designs and the tested terms (the default null design)
+_SVA = _MODEL + ("test", "reduced", "contrasts")
 _TREND = _MODEL + ("fit_type",)
 _FIT = _TREND + (
     "test",
@@ -37,6 +39,7 @@ _MODERATE = _LMFIT + ("test", "reduced", "contrasts", "lfc_threshold", "moderati
 # direction reverse (trait ~ covariates + feature): plan, per-shard statistics, calibration
 _REVERSE = ("direction", "trait", "covariates", "levels", "bins", "transform", "permutations", "seed")
 JOB_KEYS: dict[str, tuple[str, ...]] = {
+    "sva": _SVA,  # surrogate variables (genome-wide), which join the design of every job
     "model": _MODEL,  # genewise; the VST of report.vst_analysis
     "trend": _TREND,  # trend, prior and MAP dispersions
     "fit": _FIT,  # MAP dispersions, GLM fits, tests, Cook's
@@ -63,6 +66,12 @@ def analysis_defaults() -> dict[str, Any]:
     """The schema's default of every analysis key that has one."""
     properties = schema()["properties"]["analyses"]["additionalProperties"]["properties"]
     return {key: prop["default"] for key, prop in properties.items() if "default" in prop}
+
+
+def sva_defaults() -> dict[str, Any]:
+    """The schema's default of every key of an analysis's `sva:` block."""
+    properties = schema()["properties"]["analyses"]["additionalProperties"]["properties"]["sva"]["properties"]
+    return {key: prop["default"] for key, prop in properties.items()}
 
 
 @dataclass(frozen=True)
@@ -95,6 +104,7 @@ class Analysis:
     transform: str | None = None
     permutations: int | None = None
     seed: int | None = None
+    sva: dict[str, Any] | None = None
 
     @classmethod
     def from_study(cls, name: str, entry: dict, family: str = "nb") -> Analysis:
@@ -106,6 +116,8 @@ class Analysis:
         defaults = analysis_defaults()
         values = {**defaults, "family": family, **entry}
         values["moderation"] = {**defaults["moderation"], **(entry.get("moderation") or {})}
+        if entry.get("sva") is not None:
+            values["sva"] = {**sva_defaults(), **entry["sva"]}
         known = {f.name for f in dataclasses.fields(cls)} - {"name"}
         return cls(name=name, **{k: v for k, v in values.items() if k in known})
 
@@ -118,6 +130,12 @@ class Analysis:
         """A short id of the keys that shape `job`, without the analysis name: analyses with
         the same id share that job's outputs (e.g. one dispersion fit per design)."""
         keys = {key: getattr(self, key) for key in JOB_KEYS[job]}
+        if self.sva is None:
+            keys.pop("sva", None)  # ids of analyses without surrogate variables as before
+        elif job == "model":
+            # the surrogate variables join the design: analyses share a dispersion fit only
+            # where everything that shapes them is the same (the tested terms, too)
+            keys = {key: getattr(self, key) for key in JOB_KEYS["sva"]}
         text = json.dumps(keys, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:10]
 

@@ -20,7 +20,7 @@ from .constants import LARGE_BETA, NUMERIC_SCALE_MAX, NUMERIC_SD_MIN
 from .design.contrasts import resolve_contrast
 from .design.formula import build_design, check_estimable, check_nested, formula_variables
 from .design.grammar import check_formula
-from .design.model import design_samples
+from .design.model import design_samples, sva_null_design
 from .errors import StudyError, preview
 from .io.annotation import FEATURES_FILE, check_annotation_columns, matrix_annotation_columns, read_annotation
 from .io.counts import count_layout
@@ -160,6 +160,11 @@ def check_config(config: dict, schema: dict, where: str = "study config") -> Non
     if analyses is not None and not isinstance(analyses, dict):
         problems.append("`analyses` must map analysis names to settings (see config/config.yaml)")
         analyses = {}
+    for analysis in (analyses or {}).values():
+        block = analysis.get("sva") if isinstance(analysis, dict) else None
+        if isinstance(block, dict) and None in block:
+            # YAML reads an unquoted `null:` key as no name (None): the sva block's `null` is meant
+            block["null"] = block.pop(None)
     spec = top["analyses"]["additionalProperties"]
     name_pattern = re.compile(top["analyses"]["propertyNames"]["pattern"])
     for name, analysis in (analyses or {}).items():
@@ -389,6 +394,8 @@ def check_analyses(analyses: dict[str, Analysis], samples: pd.DataFrame, samples
             check_nested(design, build_design(sheet, analysis.reduced, levels), where)
         for cname, spec in (analysis.contrasts or {}).items():
             resolve_contrast(design, cname, spec, sheet, where)
+        if analysis.sva is not None:
+            check_sva(analysis, sheet, samples, samples_path)
     return warnings
 
 
@@ -458,6 +465,46 @@ def check_reverse(analysis: Analysis, sheet: pd.DataFrame, levels: dict, samples
             f"{trait} ~ covariates ({design.matrix.shape[1]} columns) + feature. Fix: use fewer covariates."
         )
     return warnings
+
+
+def check_sva(analysis: Analysis, sheet: pd.DataFrame, samples: pd.DataFrame, samples_path: str) -> None:
+    """The `sva:` block: a null design nested in the full one with fewer columns, and room in
+    the design for the surrogate variables (K < samples - design columns)."""
+    where = f"analyses.{analysis.name}.sva"
+    null = analysis.sva.get("null")
+    if null:
+        check_formula(null, f"{where}.null")
+        missing = [v for v in formula_variables(null) if v not in sheet.columns]
+        if missing:
+            raise StudyError(
+                f"{samples_path}: column(s) {preview(missing)} used in {where}.null ({null!r}) are "
+                f"missing. Columns present: {', '.join(sheet.columns)}. Fix: add the column or edit `null`."
+            )
+    full, null_matrix, how = sva_null_design(samples, analysis)
+    rank_full = np.linalg.matrix_rank(full.matrix)
+    if null_matrix.shape[1] and np.linalg.matrix_rank(np.hstack([full.matrix, null_matrix])) > rank_full:
+        raise StudyError(
+            f"{where}: the null design ({how}) is not nested in the design {analysis.design!r}. "
+            "Fix: `null:` must keep only terms of the design (e.g. null: \"~ 1\" or the design "
+            "without the variables of interest)."
+        )
+    if null_matrix.shape[1] and np.linalg.matrix_rank(null_matrix) >= rank_full:
+        raise StudyError(
+            f"{where}: the null design ({how}) spans the whole design {analysis.design!r}, so "
+            "nothing is tested and the re-weighting has no variable of interest. Fix: leave out of "
+            "`null:` the terms you test."
+        )
+    n_samples = full.matrix.shape[0]
+    room = n_samples - rank_full - 1
+    k = analysis.sva.get("n")
+    if k != "auto" and int(k) > room:
+        raise StudyError(
+            f"{where}: n: {k} surrogate variables with {n_samples} samples and {rank_full} design "
+            f"columns would leave no residual degrees of freedom (at most {room}). Fix: ask for "
+            f"n <= {room}, or n: auto."
+        )
+    if not -(2**31) < int(analysis.sva.get("seed", 0)) < 2**31:
+        raise StudyError(f"{where}: seed {analysis.sva['seed']} is not an R integer (|seed| < 2^31). Fix: use a smaller seed.")
 
 
 def check_families(analyses: dict[str, Analysis], config: dict) -> None:

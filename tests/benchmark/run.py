@@ -173,6 +173,86 @@ def study_yaml(counts: Path, sheet: Path, genes_per_shard: int | str, reverse: i
     }
 
 
+def simulate_values(features: int, samples: int, seed: int) -> tuple[np.ndarray, pd.DataFrame]:
+    """A seeded values study for SVA: ~ condition, plus variation the design does not hold.
+
+    Standard normal noise; 10 % of features shift with condition (0.5 to 2 sd); 30 % with a
+    recorded but unmodelled `batch` (two levels, not aligned with condition); 20 % with an
+    unrecorded continuous factor. Samples alternate condition.
+    """
+    rng = np.random.default_rng([seed, features, samples, 15])
+    condition = np.arange(samples) % 2
+    batch = rng.permutation(np.arange(samples) % 2)
+    hidden = rng.normal(size=samples)
+    values = rng.normal(size=(features, samples))
+    for share, effect, scale in ((0.10, condition, 1.5), (0.30, batch, 1.0), (0.20, hidden, 0.7)):
+        rows = rng.random(features) < share
+        values[rows] += rng.normal(0, scale, rows.sum())[:, None] * effect[None, :]
+    names = [f"s{i + 1:04d}" for i in range(samples)]
+    sheet = pd.DataFrame({"sample": names, "condition": np.where(condition == 1, "treated", "untreated"),
+                          "batch": np.where(batch == 1, "b2", "b1"), "hidden": np.round(hidden, 4)})
+    return values, sheet
+
+
+def sva_study_files(data_dir: Path, features: int, samples: int, seed: int) -> tuple[Path, Path]:
+    """Write (once) the values and sample sheet of one SVA size; later calls reuse them."""
+    where = data_dir / f"values-{size_name(features, samples)}-seed{seed}"
+    values_path, sheet = where / "values.tsv", where / "samples.tsv"
+    if not (values_path.exists() and sheet.exists()):
+        where.mkdir(parents=True, exist_ok=True)
+        values, sheet_frame = simulate_values(features, samples, seed)
+        with open(f"{values_path}.tmp", "w") as out:
+            out.write("feature_id\t" + "\t".join(sheet_frame["sample"]) + "\n")
+            for start in range(0, features, 50_000):
+                block = values[start : start + 50_000]
+                ids = np.char.add("f", np.arange(start + 1, start + len(block) + 1).astype(str))
+                np.savetxt(out, np.column_stack([ids, np.char.mod("%.5g", block)]), fmt="%s", delimiter="\t")
+        sheet_frame.to_csv(sheet, sep="\t", index=False)
+        os.replace(f"{values_path}.tmp", values_path)
+    return values_path, sheet
+
+
+def bench_sva(features: int, samples: int, args) -> dict:
+    """SVA through the workflow on a values study: ingest, rule sva, least squares, moderation."""
+    name = f"sva {size_name(features, samples)}"
+    t0 = time.perf_counter()
+    values, sheet = sva_study_files(args.workdir / "data", features, samples, args.seed)
+    print(f"\n== {name}: data {values.parent} ({time.perf_counter() - t0:.1f} s to prepare)", flush=True)
+    method = args.sva_method
+    sva = {"n": "auto", "method": method} if method in ("be", "leek") else {"n": int(method)}
+    study = {
+        "values": str(values), "samples": str(sheet), "outdir": "out", "genes_per_shard": args.genes_per_shard,
+        "analyses": {"condition": {"design": "~ condition", "levels": {"condition": ["untreated", "treated"]},
+                                   "sva": sva, "contrasts": {TABLE: CONTRAST}}},
+    }  # fmt: skip
+    runs = []
+    for rep in range(args.repeats):
+        where = args.workdir / "runs" / name.replace(" ", "_")
+        if where.exists():
+            shutil.rmtree(where)
+        where.mkdir(parents=True)
+        (where / "study.yaml").write_text(yaml.safe_dump(study, sort_keys=False))
+        cmd = [
+            sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(where),
+            f"out/condition/{TABLE}.tsv", "--configfile", str(where / "study.yaml"),
+            "--cores", str(args.cores), "--quiet", "rules",
+        ]  # fmt: skip
+        run = timed(cmd, where, where / "snakemake.log")
+        run.extra["rules"] = rule_times(where / "out")
+        run.extra["sva"] = json.loads((where / "out" / "condition" / "surrogate_variables.json").read_text())
+        runs.append(run)
+        sva_rule = run.extra["rules"].get("sva", {})
+        print(f"   run {rep + 1}: {run.wall_s:8.1f} s  peak RSS {run.peak_rss_mb:7.0f} MB; rule sva "
+              f"{sva_rule.get('s', float('nan')):.1f} s, {sva_rule.get('max_rss_mb', float('nan')):.0f} MB; "
+              f"{run.extra['sva']['n']} SVs", flush=True)
+    return {
+        "size": name, "features": features, "samples": samples, "method": method,
+        "wall_s": median([r.wall_s for r in runs]), "peak_rss_mb": median([r.peak_rss_mb for r in runs]),
+        "rules": runs[-1].extra["rules"], "n_sv": runs[-1].extra["sva"]["n"],
+        "foreign_cpu_share": [round(r.foreign_cpu_share, 3) for r in runs],
+    }  # fmt: skip
+
+
 # ---------------------------------------------------------------- one timed run
 
 
@@ -579,6 +659,15 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--seed", type=int, default=20240601)
     parser.add_argument(
+        "--sva-sizes",
+        default="",
+        help="opt-in: FEATURESxSAMPLES values studies (e.g. 500000x100) run with `sva:` through the workflow "
+        "(instead of --sizes)",
+    )
+    parser.add_argument(
+        "--sva-method", default="be", help="sva n/method of --sva-sizes: be | leek (n: auto) or a number of SVs"
+    )
+    parser.add_argument(
         "--workdir",
         type=Path,
         default=Path(tempfile.gettempdir()) / "glmstack-benchmark",
@@ -617,6 +706,13 @@ def main(argv: list[str] | None = None) -> None:
     if args.profile:
         for genes, samples in sizes:
             profile_size(genes, samples, args)
+        return
+    if args.sva_sizes:
+        sva_results = [bench_sva(f, n, args) for f, n in parse_sizes(args.sva_sizes)]
+        print(json.dumps(sva_results, indent=2))
+        if args.json:
+            args.json.write_text(json.dumps({"code": code_hash(), "cores": args.cores, "sva": sva_results},
+                                            indent=2) + "\n")
         return
     results = [bench_size(genes, samples, args) for genes, samples in sizes]
     summary = {

@@ -27,19 +27,21 @@ STUDY = yaml.safe_load((CASE / "study.yaml").read_text())
 TABLE = "male_vs_female"
 ANALYSES = list(STUDY["analyses"])
 N_ZERO = 300
+SVA_ANALYSIS = {**STUDY["analyses"]["sex_voom"], "sva": {"n": 2}}  # voom with two surrogate variables
 # Tables agree to 1e-12 relative, or 1e-12 absolute for values near 0 (logFC, t): the least
 # squares of a shard run through BLAS blocks that depend on the shard's size, so coefficients
 # differ at about 1e-16 of the intercept (log-CPM ~ 5), which is ~1e-10 relative to a logFC of 1e-4.
 RTOL = ATOL = 1e-12
 
 
-def write_study(root, counts: pd.DataFrame, genes_per_shard: int):
+def write_study(root, counts: pd.DataFrame, genes_per_shard: int, extra: dict | None = None):
     root.mkdir(parents=True)
     with gzip.open(root / "counts.tsv.gz", "wt") as fh:
         counts.to_csv(fh, sep="\t")
     (root / "samples.tsv.gz").write_bytes((CASE / "samples.tsv.gz").read_bytes())
     study = {**STUDY, "counts": "counts.tsv.gz", "samples": "samples.tsv.gz", "outdir": "out",
              "genes_per_shard": genes_per_shard}
+    study["analyses"] = {**study["analyses"], **(extra or {})}
     (root / "study.yaml").write_text(yaml.safe_dump(study, sort_keys=False))
     done = snakemake(root, "--cores", "2")
     assert done.returncode == 0, done.stderr[-3000:]
@@ -52,7 +54,7 @@ def runs(tmp_path_factory):
     zeros = pd.DataFrame(0, index=[f"ZERO{i:03d}" for i in range(N_ZERO)], columns=counts.columns)
     root = tmp_path_factory.mktemp("voom")
     return {
-        "sharded": write_study(root / "sharded", counts, 1500),
+        "sharded": write_study(root / "sharded", counts, 1500, {"sex_voom_sva": SVA_ANALYSIS}),
         "zeros": write_study(root / "zeros", pd.concat([zeros, counts]), 100_000),
     }
 
@@ -98,3 +100,23 @@ def test_model_json_and_report_show_voom(runs):
         trend = np.load(out / analysis / "voom" / "trend.npz")
         assert np.all(np.diff(trend["x"]) >= 0) and trend["x"].size == len(read_tsv(out / analysis / f"{TABLE}.tsv"))
     assert "voom mean-variance trend" in (out / "report.html").read_text()
+
+
+def test_voom_with_surrogate_variables_fits_them_in_the_design(runs):
+    from glmstack.design.formula import build_design
+    from glmstack.gaussian import steps
+
+    out = runs["sharded"]
+    sv = read_tsv(out / "sex_voom_sva" / "surrogate_variables.tsv")
+    assert list(sv.columns) == ["sample", "SV1", "SV2"]
+    counts = pd.read_csv(DATA.parent / "human_gender" / "counts.tsv.gz", sep="\t", index_col=0)
+    samples = read_tsv(CASE / "samples.tsv.gz").set_index("sample").loc[counts.columns].reset_index()
+    design = build_design(samples, "~ sex", {"sex": ["Female", "Male"]}).matrix
+    design = np.column_stack([design, sv.set_index("sample").loc[samples["sample"]].to_numpy()])
+    expected = steps.voom_tests(counts.index.to_numpy(), counts.to_numpy(float), design, {TABLE: np.array([0.0, 1, 0, 0])})
+    ours = read_tsv(out / "sex_voom_sva" / f"{TABLE}.tsv")
+    for column in ours.columns[1:]:
+        np.testing.assert_allclose(ours[column], expected["tables"][TABLE][column], rtol=RTOL, atol=ATOL,
+                                   equal_nan=True, err_msg=column)
+    columns = json.loads((out / "sex_voom_sva" / "model.json").read_text())["design_columns"]
+    assert [c["r_name"] for c in columns[-2:]] == ["SV1", "SV2"]

@@ -373,8 +373,11 @@ def run_analysis(
     samples: pd.DataFrame,
     analysis: Analysis,
     genes_per_shard: int | None = None,
+    covariates: pd.DataFrame | None = None,
 ) -> dict:
     """The workflow's steps for one analysis, in this process (for notebooks and tests).
+
+    covariates : surrogate variables (sample x SV1..SVk) joining the design, or None.
 
     Runs genewise and fit shard by shard exactly as the Snakemake jobs do, so the numbers
     are those of the workflow. size_factors : (N,) size factors or (G, N) normalization
@@ -384,7 +387,7 @@ def run_analysis(
     """
     from .results import dispersion_table, results_table
 
-    model = build_model(samples, analysis)
+    model = build_model(samples, analysis, covariates)
     design = model.full.matrix
     bounds = shard_bounds(len(gene_id), genes_per_shard or max(1, len(gene_id)))
     rows = [slice(b["start"], b["stop"]) for b in bounds]

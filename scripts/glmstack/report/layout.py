@@ -43,6 +43,11 @@ PLOT_TITLES = {
         "pvalues": "p-value histograms, naive and calibrated",
         "top_features": "Trait against the top features, adjusted for the covariates",
     },
+    # an analysis with `sva:` (any family)
+    "sva": {
+        "sva_variables": "Surrogate variables against the recorded sample variables (R²)",
+        "sva_pca": "PCA coloured by the sample variable the surrogate variables track most",
+    },
 }
 # captions that differ from the plot's name (rules/captions/<name>.rst otherwise)
 CAPTIONS = {
@@ -95,6 +100,7 @@ def report_layout(paths: ReportPaths, analyses: dict[str, Analysis], values: boo
         "voom_analysis": paths.analysis_plot,
         "limma_table": paths.table_plot,
         "reverse_table": paths.table_plot,
+        "sva": paths.analysis_plot,
     }
 
     def kinds(analysis: Analysis) -> tuple[str | None, str]:
@@ -122,7 +128,8 @@ def report_layout(paths: ReportPaths, analyses: dict[str, Analysis], values: boo
             {
                 "name": name,
                 "model": paths.model(name),
-                "plots": plots(kinds(analysis)[0], analysis=name),
+                "plots": plots(kinds(analysis)[0], analysis=name)
+                + (plots("sva", analysis=name) if analysis.sva is not None else []),
                 "tables": [
                     {
                         "name": table,
