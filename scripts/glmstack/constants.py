@@ -51,3 +51,8 @@ VOOM_PRIOR_COUNT = 0.5  # voom (Law et al. 2014): log2((count + 0.5) / (lib.size
 TMM_LOGRATIO_TRIM = 0.3  # edgeR calcNormFactors logratioTrim (Robinson & Oshlack 2010)
 TMM_SUM_TRIM = 0.05  # edgeR calcNormFactors sumTrim
 TMM_A_CUTOFF = -1e10  # edgeR calcNormFactors Acutoff
+
+# Shrunken fold changes, lfc_shrink: normal (DESeq2 1.38 lfcShrink type "normal", Love et al. 2014)
+BETA_PRIOR_UPPER_QUANTILE = 0.05  # estimateBetaPriorVar upperQuantile: match the top 5 % of |MLE LFC|
+BETA_PRIOR_WIDE_VAR = 1e6  # estimateBetaPriorVar: the intercept's prior (and any column without MLEs)
+BETA_PRIOR_MAX_ABS_LFC = 10.0  # estimateBetaPriorVar useFinite: |MLE LFC| below this enters the quantile
