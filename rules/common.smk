@@ -58,6 +58,8 @@ def alternatives(names):
 
 
 NB_NAMES = alternatives(NB)  # the analysis wildcard of the nb rules
+# nb analyses with shrunken fold changes (lfc_shrink: normal): the shrink rules' wildcard
+SHRINK_NAMES = alternatives([n for n, a in NB.items() if a.lfc_shrink != "none"])
 GAUSSIAN_NAMES = alternatives(GAUSSIAN)  # and of the gaussian rules
 
 
@@ -158,6 +160,13 @@ def fit_files(wildcards):
     return expand(rules.fit.output[0], analysis=wildcards.analysis, shard=shard_ids())
 
 
+def shrink_files(wildcards):
+    """The shrink shards of an analysis with lfc_shrink (none: no files)."""
+    if ANALYSES[wildcards.analysis].lfc_shrink == "none":
+        return []
+    return expand(rules.shrink.output[0], analysis=wildcards.analysis, shard=shard_ids())
+
+
 def lmfit_files(wildcards):
     return expand(rules.lmfit.output[0], analysis=wildcards.analysis, shard=shard_ids())
 
@@ -216,6 +225,10 @@ ANALYSIS_STAMPS = (
         "plot_contrast": ("plots", "plot_contrast.py"),
     }
 )
+SHRINK_STAMPS = {  # the same for the rules of an nb analysis with lfc_shrink
+    "shrink_prior": ("shrink", "shrink_prior.py"),
+    "shrink": ("shrink", "shrink.py"),
+}
 GAUSSIAN_STAMPS = {  # the same for the gaussian analyses' rules
     "lmfit": ("lmfit", "lmfit.py"),
     "moderate": ("moderate", "moderate.py"),
@@ -260,6 +273,8 @@ def _write_stamps():
     }
     for name, analysis in ANALYSES.items():
         steps = GAUSSIAN_STAMPS if analysis.is_gaussian else ANALYSIS_STAMPS
+        if not analysis.is_gaussian and analysis.lfc_shrink != "none":
+            steps = {**steps, **SHRINK_STAMPS}
         for step, (job, script) in steps.items():
             content = {"params": analysis.params(job), "code": code(script)}
             if step in ("plot_contrast", "plot_limma_table"):

@@ -1,6 +1,7 @@
 rule results_table:
     input:
         fits=fit_files,
+        shrunk=shrink_files,
         stamp=stamp("results_table", "{analysis}"),
     output:
         table=f"{OUTDIR}/{{analysis}}/{{table}}.tsv",

@@ -305,7 +305,47 @@ def check_analyses(analyses: dict[str, Analysis], samples: pd.DataFrame, samples
             check_nested(design, build_design(sheet, analysis.reduced, levels), where)
         for cname, spec in (analysis.contrasts or {}).items():
             resolve_contrast(design, cname, spec, sheet, where)
+        check_lfc_shrink(analysis, design, where)
     return warnings
+
+
+def check_lfc_shrink(analysis: Analysis, design, where: str) -> None:
+    """`lfc_shrink:` asks for what DESeq2's lfcShrink defines: Wald fold changes of family nb;
+    type normal on designs without interactions, for [factor, num, den] and {coef} contrasts."""
+    shrink = analysis.lfc_shrink
+    if shrink == "none":
+        return
+    if analysis.is_gaussian:
+        raise StudyError(
+            f"{where}: lfc_shrink: {shrink} shrinks the fold changes of family nb (DESeq2's lfcShrink); "
+            f"this analysis is family {analysis.family}, whose moderated statistics already borrow "
+            "strength across features. Fix: remove lfc_shrink."
+        )
+    if analysis.is_lrt:
+        raise StudyError(
+            f"{where}: lfc_shrink: {shrink} shrinks the fold changes of Wald tests, and this analysis "
+            "has test: lrt. Fix: remove lfc_shrink, or add an analysis with test: wald and the contrasts to shrink."
+        )
+    if shrink == "apeglm":
+        raise StudyError(
+            f"{where}: lfc_shrink: apeglm is not implemented yet. Fix: use lfc_shrink: normal "
+            "(DESeq2's lfcShrink type normal) or remove it."
+        )
+    interactions = [label for label in design.terms if ":" in label]
+    if interactions:
+        raise StudyError(
+            f"{where}: lfc_shrink: normal is not defined for a design with interactions "
+            f"({preview(interactions)} in {analysis.design!r}; DESeq2's lfcShrink refuses it too). "
+            "Fix: remove lfc_shrink, or use a design without interaction terms."
+        )
+    vectors = [name for name, spec in (analysis.contrasts or {}).items() if isinstance(spec, dict) and "vector" in spec]
+    if vectors:
+        raise StudyError(
+            f"{where}: lfc_shrink: normal shrinks contrasts given as [factor, numerator, denominator] "
+            f"or {{coef: NAME}}; contrast(s) {preview(vectors)} are numeric vectors over the design's "
+            "columns, which DESeq2's normal prior (on one column per factor level) does not define. "
+            "Fix: write them as [factor, numerator, denominator] or {coef: NAME}, or remove lfc_shrink."
+        )
 
 
 def check_families(analyses: dict[str, Analysis], config: dict) -> None:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 from scipy.special import ndtri
 
 from ..constants import BETA_PRIOR_MAX_ABS_LFC, BETA_PRIOR_UPPER_QUANTILE, BETA_PRIOR_WIDE_VAR
@@ -358,3 +359,17 @@ def run_shrink(
         shard_fit = {key: fit[key][rows] for key in ("base_mean", "dispersion")}
         parts.append(shrink_step(counts[rows], size_factors, model, shard_fit, prior, analysis))
     return concat_shards(parts)
+
+
+def add_shrunk_columns(table: pd.DataFrame, arrays: dict[str, np.ndarray], contrast: str) -> pd.DataFrame:
+    """`table` with log2FoldChange_shrunk and lfcSE_shrunk after lfcSE (the rest unchanged).
+
+    arrays : the analysis's shrink shards concatenated (gene_id in the table's order).
+    """
+    if not np.array_equal(np.asarray(arrays["gene_id"]).astype(str), table["gene_id"].astype(str).to_numpy()):
+        raise ValueError("the shrink shards and the fit shards hold different genes; rerun the workflow")
+    out = table.copy()
+    at = list(out.columns).index("lfcSE") + 1
+    for offset, (name, values) in enumerate(shrunk_columns(arrays, contrast).items()):
+        out.insert(at + offset, name, values)
+    return out
