@@ -58,7 +58,7 @@ def alternatives(names):
 
 
 NB_NAMES = alternatives(NB)  # the analysis wildcard of the nb rules
-# nb analyses with shrunken fold changes (lfc_shrink: normal): the shrink rules' wildcard
+# nb analyses with shrunken fold changes (lfc_shrink: normal | apeglm): the shrink rules' wildcard
 SHRINK_NAMES = alternatives([n for n, a in NB.items() if a.lfc_shrink != "none"])
 GAUSSIAN_NAMES = alternatives(GAUSSIAN)  # and of the gaussian rules
 

@@ -1,4 +1,4 @@
-# Shrunken fold changes (lfc_shrink: normal): the prior variances from every gene's MLE fold
+# Shrunken fold changes (lfc_shrink): the prior (variances, or apeglm scale) from every gene's MLE fold
 # changes (genome-wide), then the penalised refit of each shard. The tables add the columns.
 
 

@@ -13,7 +13,7 @@ def main(smk) -> None:
     log = log_to(smk.log[0])
     data = load_shard_inputs(smk.input.shard, smk.input.manifest, smk.input.samples)
     analysis = Analysis.from_params(smk.params.analysis)
-    fit = read_npz(smk.input.fit, ["gene_id", "base_mean", "dispersion"])
+    fit = read_npz(smk.input.fit, ["base_mean", "dispersion", "beta"])
     if not np.array_equal(fit["gene_id"], data.gene_id):
         raise ValueError(f"{smk.input.fit} and {smk.input.shard} hold different genes; rerun the fit job")
     model = build_model(data.samples, analysis)

@@ -56,3 +56,9 @@ TMM_A_CUTOFF = -1e10  # edgeR calcNormFactors Acutoff
 BETA_PRIOR_UPPER_QUANTILE = 0.05  # estimateBetaPriorVar upperQuantile: match the top 5 % of |MLE LFC|
 BETA_PRIOR_WIDE_VAR = 1e6  # estimateBetaPriorVar: the intercept's prior (and any column without MLEs)
 BETA_PRIOR_MAX_ABS_LFC = 10.0  # estimateBetaPriorVar useFinite: |MLE LFC| below this enters the quantile
+# lfc_shrink: apeglm (Zhu, Ibrahim & Love 2019; apeglm 1.20's priorVar and prior.control defaults)
+APEGLM_NO_SHRINK_SD = 15.0  # apeglm prior.no.shrink.scale: normal prior of the coefficients not shrunk
+APEGLM_MIN_PRIOR_VAR = 1e-6  # apeglm priorVar min.var (0.001^2)
+APEGLM_MAX_PRIOR_VAR = 400.0  # apeglm priorVar max.var (20^2)
+APEGLM_MAX_ITER = 200  # Newton iterations of the MAP (apeglm's L-BFGS allows 300)
+APEGLM_TOL = 1e-10  # Newton stops when no coefficient moves more than this (natural log)

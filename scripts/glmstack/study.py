@@ -305,13 +305,14 @@ def check_analyses(analyses: dict[str, Analysis], samples: pd.DataFrame, samples
             check_nested(design, build_design(sheet, analysis.reduced, levels), where)
         for cname, spec in (analysis.contrasts or {}).items():
             resolve_contrast(design, cname, spec, sheet, where)
-        check_lfc_shrink(analysis, design, where)
+        check_lfc_shrink(analysis, design, sheet, where)
     return warnings
 
 
-def check_lfc_shrink(analysis: Analysis, design, where: str) -> None:
+def check_lfc_shrink(analysis: Analysis, design, sheet: pd.DataFrame, where: str) -> None:
     """`lfc_shrink:` asks for what DESeq2's lfcShrink defines: Wald fold changes of family nb;
-    type normal on designs without interactions, for [factor, num, den] and {coef} contrasts."""
+    type normal on designs without interactions, for [factor, num, den] and {coef} contrasts;
+    type apeglm for contrasts that are one coefficient of the design."""
     shrink = analysis.lfc_shrink
     if shrink == "none":
         return
@@ -327,10 +328,21 @@ def check_lfc_shrink(analysis: Analysis, design, where: str) -> None:
             "has test: lrt. Fix: remove lfc_shrink, or add an analysis with test: wald and the contrasts to shrink."
         )
     if shrink == "apeglm":
-        raise StudyError(
-            f"{where}: lfc_shrink: apeglm is not implemented yet. Fix: use lfc_shrink: normal "
-            "(DESeq2's lfcShrink type normal) or remove it."
-        )
+        specs = dict(analysis.contrasts or {}) or {"results": {"coef": design.results_names[-1]}}
+        several = []
+        for cname, spec in specs.items():
+            vector = resolve_contrast(design, cname, spec, sheet, where).vector
+            if np.count_nonzero(vector) != 1 or vector[np.flatnonzero(vector)[0]] != 1.0:
+                several.append(cname)
+        if several:
+            raise StudyError(
+                f"{where}: lfc_shrink: apeglm shrinks one coefficient of the design (DESeq2's "
+                f"lfcShrink(coef = ...)), and contrast(s) {preview(several)} combine several "
+                f"(columns: {'; '.join(design.all_names())}). Fix: make the denominator the "
+                "reference level (first in `levels:`) so that the contrast is one column, or "
+                "use lfc_shrink: normal."
+            )
+        return
     interactions = [label for label in design.terms if ":" in label]
     if interactions:
         raise StudyError(

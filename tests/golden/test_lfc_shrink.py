@@ -52,7 +52,7 @@ def run(case_name: str, analysis_name: str) -> tuple[dict, dict]:
         analysis = Analysis.from_study(analysis_name, entry)
         fit = steps.run_analysis(case.gene_id, case.counts, sf, case.samples, analysis)["fit"]
         model = build_model(case.samples, analysis)
-        prior = shrink.shrink_prior_step(fit, model.full, analysis)
+        prior = shrink.shrink_prior_step(fit, model, analysis)
         shrunk = shrink.run_shrink(fit, case.counts, sf, model, analysis, genes_per_shard=2000)
         _RUNS[key] = (prior, shrunk)
     return _RUNS[key]

@@ -215,3 +215,57 @@ def test_columns_follow_lfcse():
     pd.testing.assert_frame_equal(out[table.columns], table)
     with pytest.raises(ValueError, match="different genes"):
         shrink.add_shrunk_columns(table, {**arrays, "gene_id": np.array(["b", "a"])}, "c")
+
+
+# --------------------------------------------------------------- the MA plot and the study checks
+
+
+def test_ma_plot_shows_the_shrunken_fold_changes(monkeypatch, tmp_path):
+    from glmstack.report import plots
+
+    seen = {}
+
+    def fake_ma_plot(base_mean, lfc, *args):
+        seen["lfc"], seen["y_label"] = lfc, args[-1] if len(args) == 9 else "log2 fold change"
+
+    monkeypatch.setattr(plots, "ma_plot", fake_ma_plot)
+    table = pd.DataFrame({"gene_id": ["a", "b"], "baseMean": [10.0, 20.0], "log2FoldChange": [2.0, -1.0],
+                          "lfcSE": [1.0, 1.0], "log2FoldChange_shrunk": [0.5, -0.2], "lfcSE_shrunk": [0.5, 0.5],
+                          "stat": [2.0, -1.0], "pvalue": [0.05, 0.3], "padj": [0.1, 0.3]})
+    paths = {k: tmp_path / f"{k}.png" for k in ("ma", "volcano", "pvalues")}
+    plots.table_plots(table, np.array([0]), 0.1, 0.0, paths, "t")
+    np.testing.assert_array_equal(seen["lfc"], [0.5, -0.2])
+    assert "shrunken" in seen["y_label"]
+    plots.table_plots(table.drop(columns=["log2FoldChange_shrunk", "lfcSE_shrunk"]), np.array([0]), 0.1, 0.0, paths, "t")
+    np.testing.assert_array_equal(seen["lfc"], [2.0, -1.0])
+
+
+STUDY_SHEET = pd.DataFrame(
+    {
+        "sample": ["a1", "a2", "a3", "b1", "b2", "b3"],
+        "condition": ["ctl", "ctl", "ctl", "trt", "trt", "trt"],
+        "batch": ["x", "y", "x", "y", "x", "y"],
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"test": "lrt", "reduced": "~ 1"}, r"analyses.main: lfc_shrink: normal shrinks the fold changes of Wald tests.*test: lrt"),
+        ({"design": "~ batch * condition", "contrasts": {"i": {"coef": "batchy.conditiontrt"}}},
+         r"analyses.main: lfc_shrink: normal is not defined for a design with interactions \('batch:condition'"),
+        ({"contrasts": {"t": {"vector": {"condition_trt_vs_ctl": 1}}}},
+         r"analyses.main: lfc_shrink: normal shrinks contrasts given as .*contrast\(s\) 't' are numeric vectors"),
+        ({"family": "gaussian"}, r"analyses.main: lfc_shrink: normal shrinks the fold changes of family nb"),
+    ],
+)
+def test_study_refuses_shrinkage_where_deseq2_defines_none(entry, message):
+    from glmstack import study as study_checks
+    from glmstack.errors import StudyError
+    from glmstack.spec import study_analyses
+
+    analysis = {"design": "~ condition", "lfc_shrink": "normal", "contrasts": {"t": ["condition", "trt", "ctl"]}}
+    config = {"counts": "c.tsv", "samples": "s.tsv", "analyses": {"main": {**analysis, **entry}}}
+    with pytest.raises(StudyError, match=message):
+        study_checks.check_analyses(study_analyses(config), STUDY_SHEET, "s.tsv")

@@ -31,9 +31,10 @@ from scipy.special import ndtri
 from ..constants import BETA_PRIOR_MAX_ABS_LFC, BETA_PRIOR_UPPER_QUANTILE, BETA_PRIOR_WIDE_VAR
 from ..design.contrasts import Contrast
 from ..design.formula import Design, factor_level, r_make_names
-from ..inference.record import array_key
+from ..inference.record import array_key, from_arrays
 from ..inference.wald import contrast_estimate
 from ..spec import Analysis
+from . import apeglm
 from .irls import LOG2, fit_nb_glm
 
 if TYPE_CHECKING:
@@ -273,13 +274,35 @@ def needed_bases(analysis: Analysis) -> list[str]:
     return [kind for kind in ("expanded", "standard") if kind in kinds]
 
 
-def shrink_prior_step(fit: dict[str, np.ndarray], design: Design, analysis: Analysis) -> dict:
-    """Rule shrink_prior (genome-wide): the prior variances of every refit the analysis needs.
+def apeglm_coefficient(contrast: Contrast) -> int | None:
+    """The design column a contrast is, when it is one (weight 1 on one column), else None:
+    apeglm shrinks one coefficient (DESeq2's lfcShrink(coef = ..., type = "apeglm"))."""
+    nonzero = np.flatnonzero(contrast.vector)
+    return int(nonzero[0]) if nonzero.size == 1 and contrast.vector[nonzero[0]] == 1.0 else None
 
-    fit : the analysis's fit shards concatenated (beta: (G, P) log2 MLEs, base_mean, disp_fit).
-    Genes with counts enter (baseMean > 0, after any outlier replacement, as DESeq2's allZero).
-    Returns {kind: {"columns": names, "prior_variance": [...]}} for kind in needed_bases.
+
+def shrink_prior_step(fit: dict[str, np.ndarray], model: Model, analysis: Analysis) -> dict:
+    """Rule shrink_prior (genome-wide): the prior of every refit the analysis needs.
+
+    fit : the analysis's fit shards concatenated (beta: (G, P) log2 MLEs, base_mean, disp_fit;
+    for apeglm each contrast's estimate and std_error, the table's log2FoldChange and lfcSE).
+    normal: genes with counts enter (baseMean > 0, after any outlier replacement, as DESeq2's
+    allZero); returns {kind: {"columns": names, "prior_variance": [...]}} for kind in
+    needed_bases. apeglm: {"apeglm": {contrast: {"coef": j, "column": name,
+    "prior_scale": S}}} from the genes with a fold change.
     """
+    design = model.full
+    if analysis.lfc_shrink == "apeglm":
+        out = {}
+        for contrast in model.contrasts:
+            j = apeglm_coefficient(contrast)
+            if j is None:
+                raise ValueError(f"contrast {contrast.name!r} is not one coefficient; apeglm shrinks one")
+            result = from_arrays(fit, contrast.name)
+            scale = apeglm.prior_scale(result.estimate, result.std_error)
+            out[contrast.name] = {"coef": j, "column": design.results_names[j], "prior_scale": scale}
+            log.info("apeglm %s (%s): Cauchy prior scale %.6g", contrast.name, design.results_names[j], scale)
+        return {"apeglm": out}
     with_counts = fit["base_mean"] > 0
     out = {}
     for kind in needed_bases(analysis):
@@ -308,6 +331,8 @@ def shrink_step(
     """
     counts = np.ascontiguousarray(counts, dtype=float)
     n_genes = counts.shape[0]
+    if analysis.lfc_shrink == "apeglm":
+        return _apeglm_step(counts, size_factors, model, fit, prior)
     with_counts = fit["base_mean"] > 0
     now_zero = ~with_counts & (counts.sum(axis=1) > 0)
     rows = np.flatnonzero(with_counts)
@@ -325,6 +350,26 @@ def shrink_step(
                 full[rows] = values
                 full[now_zero] = 0.0
                 out[array_key(key, name)] = full
+    return out
+
+
+def _apeglm_step(counts, size_factors, model: Model, fit: dict, prior: dict) -> dict[str, np.ndarray]:
+    """`shrink_step` for apeglm: every gene with a count (DESeq2 passes counts(dds), the
+    original counts, with the final dispersions); NaN for all-zero genes."""
+    rows = np.flatnonzero(counts.sum(axis=1) > 0)
+    start = fit["beta"][rows] * LOG2  # the MLEs, natural log
+    out = {}
+    for contrast in model.contrasts:
+        setting = prior["apeglm"][contrast.name]
+        j = int(setting["coef"])
+        result = apeglm.apeglm_fit(
+            counts[rows], size_factors, model.full.matrix, fit["dispersion"][rows], j,
+            float(setting["prior_scale"]), start,
+        )  # fmt: skip
+        for key, values in (("lfc_shrunk", result.beta[:, j]), ("lfc_se_shrunk", result.sd[:, j])):
+            full = np.full(counts.shape[0], np.nan)
+            full[rows] = values / LOG2
+            out[array_key(key, contrast.name)] = full
     return out
 
 
@@ -351,12 +396,12 @@ def run_shrink(
     """
     from ..io.shards import concat_shards, shard_bounds
 
-    prior = shrink_prior_step(fit, model.full, analysis)
+    prior = shrink_prior_step(fit, model, analysis)
     n_genes = counts.shape[0]
     parts = []
     for b in shard_bounds(n_genes, genes_per_shard or max(1, n_genes)):
         rows = slice(b["start"], b["stop"])
-        shard_fit = {key: fit[key][rows] for key in ("base_mean", "dispersion")}
+        shard_fit = {key: fit[key][rows] for key in ("base_mean", "dispersion", "beta")}
         parts.append(shrink_step(counts[rows], size_factors, model, shard_fit, prior, analysis))
     return concat_shards(parts)
 
