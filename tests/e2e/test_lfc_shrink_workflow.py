@@ -21,12 +21,13 @@ ANALYSIS = {
     "lfc_shrink": "normal",
     "contrasts": {"liver_vs_kidney": ["tissue", "Liver", "Kidney"], "run2": {"coef": "run_R2_vs_R1"}},
 }
+APEGLM = {**ANALYSIS, "lfc_shrink": "apeglm"}  # same design: the dispersion fits are shared
 STUDY = {
     "counts": "counts.tsv.gz",
     "samples": "samples.tsv.gz",
     "outdir": "out",
     "genes_per_shard": 1500,
-    "analyses": {"tissue": ANALYSIS},
+    "analyses": {"tissue": ANALYSIS, "tissue_apeglm": APEGLM},
 }
 COLUMNS = ["gene_id", "baseMean", "log2FoldChange", "lfcSE", "log2FoldChange_shrunk", "lfcSE_shrunk",
            "stat", "pvalue", "padj"]  # fmt: skip
@@ -40,16 +41,17 @@ def run_dir(tmp_path_factory):
     return work
 
 
-def test_tables_carry_the_shrunken_columns_of_the_in_process_steps(run_dir):
+@pytest.mark.parametrize("analysis_name", ["tissue", "tissue_apeglm"])
+def test_tables_carry_the_shrunken_columns_of_the_in_process_steps(run_dir, analysis_name):
     """Workflow (shards of 1,500) = in-process steps in one shard, to the last bit; the other
     columns are those of the analysis without shrinkage."""
     case = load("marioni")
     sf = size_factors.size_factors(case.counts, "ratio")
-    analysis = Analysis.from_study("tissue", ANALYSIS)
+    analysis = Analysis.from_study(analysis_name, STUDY["analyses"][analysis_name])
     expected = steps.run_analysis(case.gene_id, case.counts, sf, case.samples, analysis)
     shrunk = shrink.run_shrink(expected["fit"], case.counts, sf, build_model(case.samples, analysis), analysis)
     for name in ANALYSIS["contrasts"]:
-        table = pd.read_csv(run_dir / "out" / "tissue" / f"{name}.tsv", sep="\t", dtype={"gene_id": str})
+        table = pd.read_csv(run_dir / "out" / analysis_name / f"{name}.tsv", sep="\t", dtype={"gene_id": str})
         assert list(table.columns) == COLUMNS
         assert list(table["gene_id"]) == list(case.gene_id)
         for column, values in shrink.shrunk_columns(shrunk, name).items():
@@ -57,14 +59,18 @@ def test_tables_carry_the_shrunken_columns_of_the_in_process_steps(run_dir):
         plain = expected["tables"][name]
         for column in plain.columns[1:]:
             np.testing.assert_allclose(table[column], plain[column], rtol=1e-14, equal_nan=True)
-    prior = json.loads((run_dir / "out" / "tissue" / "shrink_prior.json").read_text())
+    out = run_dir / "out" / analysis_name
+    assert len(list((out / "shrink").glob("*.npz"))) == 4
+    for name in ANALYSIS["contrasts"]:  # drawn from log2FoldChange_shrunk (tests/unit/test_shrink.py)
+        assert (out / "plots" / f"{name}.ma.png").stat().st_size > 0
+    prior = json.loads((out / "shrink_prior.json").read_text())
+    if analysis_name == "tissue_apeglm":
+        assert prior["apeglm"]["liver_vs_kidney"] == {"coef": 2, "column": "tissue_Liver_vs_Kidney", "prior_scale": 1.0}
+        return
     assert prior["expanded"]["columns"] == ["Intercept", "runR1", "runR2", "tissueKidney", "tissueLiver"]
     assert prior["standard"]["columns"] == ["Intercept", "run_R2_vs_R1", "tissue_Liver_vs_Kidney"]
     # the MLE's prior variance of the tissue contrast (R: 13.1773168625122, tests/golden)
     assert prior["expanded"]["prior_variance"][3] == pytest.approx(13.1773168625122, rel=1e-6)
-    assert len(list((run_dir / "out" / "tissue" / "shrink").glob("*.npz"))) == 4
-    for name in ANALYSIS["contrasts"]:  # drawn from log2FoldChange_shrunk (tests/unit/test_shrink.py)
-        assert (run_dir / "out" / "tissue" / "plots" / f"{name}.ma.png").stat().st_size > 0
 
 
 def test_dropping_lfc_shrink_reruns_the_tables_not_the_fits(run_dir):
