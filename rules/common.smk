@@ -164,7 +164,9 @@ def shrink_files(wildcards):
     """The shrink shards of an analysis with lfc_shrink (none: no files)."""
     if ANALYSES[wildcards.analysis].lfc_shrink == "none":
         return []
-    return expand(rules.shrink.output[0], analysis=wildcards.analysis, shard=shard_ids())
+    return expand(
+        rules.shrink.output[0], analysis=wildcards.analysis, shard=shard_ids()
+    )
 
 
 def lmfit_files(wildcards):
