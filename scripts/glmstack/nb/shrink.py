@@ -9,6 +9,8 @@ Two steps, as the workflow runs them:
     beta_prior_variance (genome-wide)  prior variances from every gene's MLE fold changes
     shrink_fit          (per shard)    the penalised refit and each contrast's shrunken
                                        fold change and standard error
+The jobs' step functions (`shrink_prior_step`, `shrink_step`) also run lfc_shrink: apeglm,
+whose method is in nb/apeglm.py.
 
 A contrast [factor, numerator, denominator] is shrunk on DESeq2's *expanded* design (an
 indicator column for every level of every factor, beside the intercept), so the prior treats
@@ -325,7 +327,8 @@ def shrink_step(
 ) -> dict[str, np.ndarray]:
     """Rule shrink (per shard): shrunken LFC and SE of every contrast of one shard.
 
-    counts : (G, N) the shard's counts; fit : its fit file's arrays (base_mean, dispersion).
+    counts : (G, N) the shard's counts; fit : its fit file's arrays (base_mean, dispersion;
+    beta, the MLE start of apeglm).
     Returns arrays `lfc_shrunk[<contrast>]`, `lfc_se_shrunk[<contrast>]` (G,): NaN for all-zero
     genes; 0 and 0 for genes whose counts are all zero after outlier replacement (DESeq2).
     """
