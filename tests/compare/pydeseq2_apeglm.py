@@ -15,6 +15,24 @@ normalization/size_factors.tsv, shrink_prior.json) and prints two comparisons:
    then lfc_shrink, against the table's log2FoldChange_shrunk / lfcSE_shrunk;
 2. the shrinkage step alone: PyDESeq2's per-gene MAP (pydeseq2.utils.nbinomGLM, L-BFGS-B)
    given glmstack's size factors, final dispersions and Cauchy scale.
+
+Measured (PyDESeq2 0.5.4, marioni, 5,088 genes, shards of 1,500; liver_vs_kidney, prior scale
+1 in both):
+- the step alone: shrunken LFC Pearson 1.00000000, max |diff| 1.6e-3 (median 5e-6); the
+  difference is PyDESeq2's L-BFGS-B stopping early (ftol 1e-8: |gradient| 0.01-0.03 left at the
+  worst genes; Newton steps from PyDESeq2's point land on glmstack's mode to 4e-7). lfcSE
+  Pearson 0.941 (max |diff| 2.9): PyDESeq2's Hessian adds np.diag(np.diag(h)), the prior's
+  curvature as a vector, to X'WX, so it is broadcast over every row instead of the diagonal,
+  and it takes |.| of the inverse; with that Hessian written out correctly at PyDESeq2's own
+  modes the SEs agree to Pearson 1.00000000, max |diff| 1.2e-3.
+- end to end: PyDESeq2's dispersions differ from DESeq2's (which glmstack reproduces,
+  tests/golden): its trend is a0 = 3.6e-4, a1 = 0.71 against DESeq2's 1.75e-4, 1.03, so its
+  final dispersions differ by a median 0.32 in log; MLE LFC still Pearson 0.999994. Shrunken LFC
+  Pearson 0.99999894 on baseMean >= 10 (max |diff| 0.017), 0.9986 on all genes (max 4.1, low
+  counts, where the dispersion moves the posterior between its modes); lfcSE 0.9996 / 0.953.
+- run2 (the run effect, prior scale 0.001 in both: almost everything shrunk to 0): end to end,
+  4 genes differ by more than 0.01 (max 1.36): with different dispersions they sit in different
+  modes of a two-mode posterior; the other 5,084 agree to a median 2e-7.
 """
 
 from __future__ import annotations
