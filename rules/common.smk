@@ -91,6 +91,8 @@ def alternatives(names):
 
 
 NB_NAMES = alternatives(NB)  # the analysis wildcard of the nb rules
+# nb analyses with shrunken fold changes (lfc_shrink: normal | apeglm): the shrink rules' wildcard
+SHRINK_NAMES = alternatives([n for n, a in NB.items() if a.lfc_shrink != "none"])
 GAUSSIAN_NAMES = alternatives(GAUSSIAN)  # and of the gaussian rules
 VOOM_NAMES = alternatives(VOOM)  # and of voom's own steps
 REVERSE_NAMES = alternatives(REVERSE)  # and of the reverse rules
@@ -276,6 +278,15 @@ def library_size_input(wildcards):
     return {"library_sizes": rules.library_sizes.output[0]}
 
 
+def shrink_files(wildcards):
+    """The shrink shards of an analysis with lfc_shrink (none: no files)."""
+    if ANALYSES[wildcards.analysis].lfc_shrink == "none":
+        return []
+    return expand(
+        rules.shrink.output[0], analysis=wildcards.analysis, shard=shard_ids()
+    )
+
+
 def lmfit_files(wildcards):
     return expand(rules.lmfit.output[0], analysis=wildcards.analysis, shard=shard_ids())
 
@@ -375,6 +386,10 @@ ANALYSIS_STAMPS = (
         "plot_contrast": ("plots", "plot_contrast.py"),
     }
 )
+SHRINK_STAMPS = {  # the same for the rules of an nb analysis with lfc_shrink
+    "shrink_prior": ("shrink", "shrink_prior.py"),
+    "shrink": ("shrink", "shrink.py"),
+}
 GAUSSIAN_STAMPS = {  # the same for the gaussian analyses' rules
     "lmfit": ("lmfit", "lmfit.py"),
     "moderate": ("moderate", "moderate.py"),
@@ -444,6 +459,8 @@ def _write_stamps():
         steps = GAUSSIAN_STAMPS if analysis.is_gaussian else ANALYSIS_STAMPS
         if name in VOOM:
             steps = {**steps, **VOOM_STAMPS}
+        if not analysis.is_gaussian and analysis.lfc_shrink != "none":
+            steps = {**steps, **SHRINK_STAMPS}
         steps = REVERSE_STAMPS if analysis.is_reverse else steps
         for step, (job, script) in steps.items():
             content = {"params": analysis.params(job), "code": code(script)}

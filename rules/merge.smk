@@ -2,6 +2,7 @@ rule results_table:
     input:
         fits=fit_files,
         features=rules.ingest.output.features,
+        shrunk=shrink_files,
         stamp=stamp("results_table", "{analysis}"),
     output:
         table=f"{OUTDIR}/{{analysis}}/{{table}}.tsv",

@@ -5,6 +5,7 @@ from glmstack.io.files import write_tsv
 from glmstack.io.shards import PER_SAMPLE_FIT_ARRAYS, concat_npz
 from glmstack.logs import log_to
 from glmstack.nb.results import results_table
+from glmstack.nb.shrink import add_shrunk_columns
 from glmstack.spec import Analysis
 
 
@@ -13,6 +14,8 @@ def main(smk) -> None:
     analysis, name = Analysis.from_params(smk.params.analysis), smk.wildcards.table
     fit = concat_npz(smk.input.fits, exclude=PER_SAMPLE_FIT_ARRAYS)
     table, summary = results_table(fit, analysis, name)
+    if smk.input.shrunk:  # lfc_shrink: the shrunken fold changes after lfcSE
+        table = add_shrunk_columns(table, concat_npz(smk.input.shrunk), name)
     write_tsv(smk.output.table, annotate(table, read_features(smk.input.features)))
     log.info("%s: %d tested, %d with padj < %g", name, summary["n_tested"], summary["n_significant"], analysis.alpha)
 

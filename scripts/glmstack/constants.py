@@ -75,3 +75,13 @@ SVA_LEEK_THRESHOLDS = 100  # sva num.sv "leek": grid a = seq(0, 2, length = 100)
 SVA_LEEK_SUBSETS = 10  # sva num.sv "leek": nested subsets of j/10 of the features
 SVASEQ_PSEUDOCOUNT = 1.0  # sva svaseq constant: log(normalised count + 1)
 SVASEQ_MIN_MEAN = 1.0  # DESeq2 vignette (sva section): features with mean normalised count > 1
+# Shrunken fold changes, lfc_shrink: normal (DESeq2 1.38 lfcShrink type "normal", Love et al. 2014)
+BETA_PRIOR_UPPER_QUANTILE = 0.05  # estimateBetaPriorVar upperQuantile: match the top 5 % of |MLE LFC|
+BETA_PRIOR_WIDE_VAR = 1e6  # estimateBetaPriorVar: the intercept's prior (and any column without MLEs)
+BETA_PRIOR_MAX_ABS_LFC = 10.0  # estimateBetaPriorVar useFinite: |MLE LFC| below this enters the quantile
+# lfc_shrink: apeglm (Zhu, Ibrahim & Love 2019; apeglm 1.20's priorVar and prior.control defaults)
+APEGLM_NO_SHRINK_SD = 15.0  # apeglm prior.no.shrink.scale: normal prior of the coefficients not shrunk
+APEGLM_MIN_PRIOR_VAR = 1e-6  # apeglm priorVar min.var (0.001^2)
+APEGLM_MAX_PRIOR_VAR = 400.0  # apeglm priorVar max.var (20^2)
+APEGLM_MAX_ITER = 200  # Newton iterations of the MAP (apeglm's L-BFGS allows 300)
+APEGLM_TOL = 1e-10  # Newton stops when no coefficient moves more than this (natural log)

@@ -43,8 +43,9 @@ JOB_KEYS: dict[str, tuple[str, ...]] = {
     "model": _MODEL,  # genewise; the VST of report.vst_analysis
     "trend": _TREND,  # trend, prior and MAP dispersions
     "fit": _FIT,  # MAP dispersions, GLM fits, tests, Cook's
-    "tables": _FIT + ("alpha",),  # independent filtering, BH, model.json
-    "plots": _FIT + ("alpha",),  # plots of an analysis and of its tables
+    "shrink": _FIT + ("lfc_shrink",),  # shrunken fold changes: prior variance, MAP refit
+    "tables": _FIT + ("alpha", "lfc_shrink"),  # independent filtering, BH, model.json
+    "plots": _FIT + ("alpha", "lfc_shrink"),  # plots of an analysis and of its tables
     "lmfit": _LMFIT,  # gaussian: least squares per shard
     "moderate": _MODERATE,  # gaussian: prior, moderated t/F, treat, B, BH (the tables)
     "limma_summary": _MODERATE + ("alpha",),  # gaussian: model.json and plots (alpha: counts, colours)
@@ -94,6 +95,7 @@ class Analysis:
     alt_hypothesis: str | None = None
     cooks_cutoff: bool | float | None = None
     min_replicates_for_replace: int | None = None
+    lfc_shrink: str | None = None
     contrasts: dict[str, Any] | None = field(default=None)
     family: str | None = None
     moderation: dict[str, bool] | None = None

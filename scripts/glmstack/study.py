@@ -27,7 +27,7 @@ from .io.counts import count_layout
 from .io.quant import QUANT_FORMATS, check_quant_files, quant_paths
 from .io.samples import read_samples
 from .io.tximport import COUNTS_FROM_ABUNDANCE
-from .spec import DEFAULT_FAMILY, FAMILIES, Analysis, study_analyses, study_input
+from .spec import DEFAULT_FAMILY, FAMILIES, Analysis, counts_from_abundance, study_analyses, study_input
 
 
 def check_samples(
@@ -396,6 +396,7 @@ def check_analyses(analyses: dict[str, Analysis], samples: pd.DataFrame, samples
             resolve_contrast(design, cname, spec, sheet, where)
         if analysis.sva is not None:
             check_sva(analysis, sheet, samples, samples_path)
+        check_lfc_shrink(analysis, design, sheet, where)
     return warnings
 
 
@@ -505,6 +506,57 @@ def check_sva(analysis: Analysis, sheet: pd.DataFrame, samples: pd.DataFrame, sa
         )
     if not -(2**31) < int(analysis.sva.get("seed", 0)) < 2**31:
         raise StudyError(f"{where}: seed {analysis.sva['seed']} is not an R integer (|seed| < 2^31). Fix: use a smaller seed.")
+
+
+def check_lfc_shrink(analysis: Analysis, design, sheet: pd.DataFrame, where: str) -> None:
+    """`lfc_shrink:` asks for what DESeq2's lfcShrink defines: Wald fold changes of family nb;
+    type normal on designs without interactions, for [factor, num, den] and {coef} contrasts;
+    type apeglm for contrasts that are one coefficient of the design."""
+    shrink = analysis.lfc_shrink
+    if shrink == "none":
+        return
+    if analysis.is_gaussian:
+        raise StudyError(
+            f"{where}: lfc_shrink: {shrink} shrinks the fold changes of family nb (DESeq2's lfcShrink); "
+            f"this analysis is family {analysis.family}, whose moderated statistics already borrow "
+            "strength across features. Fix: remove lfc_shrink."
+        )
+    if analysis.is_lrt:
+        raise StudyError(
+            f"{where}: lfc_shrink: {shrink} shrinks the fold changes of Wald tests, and this analysis "
+            "has test: lrt. Fix: remove lfc_shrink, or add an analysis with test: wald and the contrasts to shrink."
+        )
+    if shrink == "apeglm":
+        specs = dict(analysis.contrasts or {}) or {"results": {"coef": design.results_names[-1]}}
+        several = []
+        for cname, spec in specs.items():
+            vector = resolve_contrast(design, cname, spec, sheet, where).vector
+            if np.count_nonzero(vector) != 1 or vector[np.flatnonzero(vector)[0]] != 1.0:
+                several.append(cname)
+        if several:
+            raise StudyError(
+                f"{where}: lfc_shrink: apeglm shrinks one coefficient of the design (DESeq2's "
+                f"lfcShrink(coef = ...)), and contrast(s) {preview(several)} combine several "
+                f"(columns: {'; '.join(design.all_names())}). Fix: make the denominator the "
+                "reference level (first in `levels:`) so that the contrast is one column, or "
+                "use lfc_shrink: normal."
+            )
+        return
+    interactions = [label for label in design.terms if ":" in label]
+    if interactions:
+        raise StudyError(
+            f"{where}: lfc_shrink: normal is not defined for a design with interactions "
+            f"({preview(interactions)} in {analysis.design!r}; DESeq2's lfcShrink refuses it too). "
+            "Fix: remove lfc_shrink, or use a design without interaction terms."
+        )
+    vectors = [name for name, spec in (analysis.contrasts or {}).items() if isinstance(spec, dict) and "vector" in spec]
+    if vectors:
+        raise StudyError(
+            f"{where}: lfc_shrink: normal shrinks contrasts given as [factor, numerator, denominator] "
+            f"or {{coef: NAME}}; contrast(s) {preview(vectors)} are numeric vectors over the design's "
+            "columns, which DESeq2's normal prior (on one column per factor level) does not define. "
+            "Fix: write them as [factor, numerator, denominator] or {coef: NAME}, or remove lfc_shrink."
+        )
 
 
 def check_families(analyses: dict[str, Analysis], config: dict) -> None:
@@ -728,6 +780,14 @@ def check_study(config: dict) -> StudyCheck:
         check_quant_files(quant_paths(config["quant"], sheet, config["samples"]), config["quant"]["type"])
     analyses = study_analyses(config)
     check_families(analyses, config)
+    if source == "quant" and counts_from_abundance(config) == "no":
+        for name, analysis in analyses.items():
+            if analysis.lfc_shrink == "apeglm":
+                raise StudyError(
+                    f"analyses.{name}: lfc_shrink: apeglm with transcript-length offsets (quant: with "
+                    "counts_from_abundance: no) is not implemented yet. Fix: use lfc_shrink: normal, or "
+                    "counts_from_abundance: lengthScaledTPM (no offsets)."
+                )
     warnings = check_analyses(analyses, sheet, config["samples"])
     report = report_settings(config["report"], list(sheet.columns), analyses, config["samples"])
     return StudyCheck(analyses=analyses, report=report, warnings=warnings, n_samples=len(sheet),

@@ -244,7 +244,12 @@ def _irls(
     for_optim = np.flatnonzero(~converged | ~stable)
     if for_optim.size:
         log.debug("%d genes did not converge in IRLS; refitting them with L-BFGS-B", for_optim.size)
-        starts = initial_beta(counts[for_optim], factor_rows(size_factors, for_optim), design)
+        # DESeq2 restarts from the values IRLS started from (its beta_mat)
+        starts = (
+            initial_beta(counts[for_optim], factor_rows(size_factors, for_optim), design)
+            if beta_start is None
+            else beta_start[for_optim]
+        )
         for k, g in enumerate(for_optim):
             # DESeq2 restarts from the initial estimate when IRLS diverged or broke down, or
             # when a coefficient exceeds 30 on the log2 scale

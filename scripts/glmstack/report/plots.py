@@ -407,6 +407,7 @@ def ma_plot(
     title: str,
     lfc_threshold: float = 0.0,
     x_label: str | None = None,
+    y_label: str = "log2 fold change",
 ) -> None:
     """DESeq2 plotMA: log2 fold change against mean normalised count, padj < alpha in red.
 
@@ -414,6 +415,7 @@ def ma_plot(
     quantiles, widened to at least +-1) are drawn at the edge as triangles.
     x_label : None for counts (mean of normalised counts, log axis); else the label of a
     log-scale mean drawn on a linear axis (limma's AveExpr).
+    y_label : the fold changes' label (the shrunken ones say so).
     """
     fig = _figure(7.5, 5.5)
     ax = fig.add_subplot()
@@ -457,7 +459,7 @@ def ma_plot(
         _label_genes(ax, base_mean[chosen], shown[chosen], [names[i] for i in chosen])
         ax.legend(fontsize=8, loc="upper right", markerscale=2)
     ax.set_xlabel(x_label or "mean of normalised counts")
-    ax.set_ylabel("log2 fold change")
+    ax.set_ylabel(y_label)
     ax.set_title(title)
     _finish(fig, path)
 
@@ -559,6 +561,9 @@ def table_plots(
 ) -> None:
     """MA plot, volcano plot and p-value histogram of one results table (DESeq2's columns).
 
+    The MA plot shows log2FoldChange_shrunk where the table has it (lfc_shrink), as DESeq2's
+    vignette plots lfcShrink's fold changes; the volcano plot keeps the MLE fold changes.
+
     labels : row positions of the genes to name; paths : {"ma", "volcano", "pvalues"} -> PNG path.
     annotation : the table's annotation columns; genes are named by their gene_name where
     one exists (glmstack.io.annotation.feature_labels), else by their id.
@@ -566,7 +571,12 @@ def table_plots(
     col = {c: table[c].to_numpy(dtype=float) for c in ("baseMean", "log2FoldChange", "pvalue", "padj")}
     names = feature_labels(table, annotation)
     lfc, padj = col["log2FoldChange"], col["padj"]
-    ma_plot(col["baseMean"], lfc, padj, alpha, labels, names, paths["ma"], title, lfc_threshold)
+    if "log2FoldChange_shrunk" in table.columns:  # lfc_shrink: the MA plot shows the shrunken ones
+        shrunk = table["log2FoldChange_shrunk"].to_numpy(dtype=float)
+        y_label = "shrunken log2 fold change (log2FoldChange_shrunk)"
+        ma_plot(col["baseMean"], shrunk, padj, alpha, labels, names, paths["ma"], title, lfc_threshold, None, y_label)
+    else:
+        ma_plot(col["baseMean"], lfc, padj, alpha, labels, names, paths["ma"], title, lfc_threshold)
     volcano_plot(lfc, col["pvalue"], padj, alpha, labels, names, paths["volcano"], title)
     pvalue_histogram(col["pvalue"], padj, paths["pvalues"], title)
 
