@@ -65,6 +65,18 @@ def estimable_columns(design: np.ndarray, tol: float = LIMMA_QR_TOL) -> np.ndarr
     return keep
 
 
+def _missing_patterns(observed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of `observed` (K, N) and each feature's group (G,).
+
+    Rows are packed into bytes and compared as single keys: sorting (G, N) booleans row-wise,
+    as np.unique(axis=0) does, costs most of a fit of 50,000 x 1,000 values.
+    """
+    packed = np.ascontiguousarray(np.packbits(observed, axis=1))
+    keys = packed.view(np.dtype((np.void, packed.shape[1]))).reshape(-1)
+    _, first, group = np.unique(keys, return_index=True, return_inverse=True)
+    return observed[first], group.reshape(-1)
+
+
 def lm_fit(values: np.ndarray, design: np.ndarray, weights: np.ndarray | None = None) -> LinearFit:
     """Fit y_g = X beta_g by (weighted) least squares for every feature (limma lmFit).
 
@@ -105,8 +117,7 @@ def lm_fit(values: np.ndarray, design: np.ndarray, weights: np.ndarray | None = 
     if g == 0:
         return LinearFit(coefficients, coefficients.copy(), cov_unscaled, rss, df_residual, amean)
 
-    patterns, group = np.unique(observed, axis=0, return_inverse=True)
-    group = group.reshape(-1)
+    patterns, group = _missing_patterns(observed)
     for k, pattern in enumerate(patterns):
         rows = np.flatnonzero(group == k)
         x = design[pattern]
