@@ -28,7 +28,7 @@ import pandas as pd
 import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
-from run import ROOT, median, parse_sizes, rule_times, size_name, timed  # noqa: E402
+from run import ROOT, median, parse_sizes, rule_times, size_name, timed
 
 TABLE = "treated_vs_untreated"
 LIMMA_SCRIPT = r"""
