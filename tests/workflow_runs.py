@@ -11,6 +11,28 @@ import yaml
 from cases import DATA
 
 ROOT = Path(__file__).resolve().parents[1]
+# The marioni study of the end-to-end tests (`write_study` copies its files): a Wald test and the
+# LRT of the same design. Tests copy it ({**MARIONI_STUDY, ...}), never change it.
+MARIONI_STUDY = {
+    "counts": "counts.tsv.gz",
+    "samples": "samples.tsv.gz",
+    "outdir": "out",
+    "genes_per_shard": 1500,
+    "analyses": {
+        "tissue": {
+            "design": "~ run + tissue",
+            "levels": {"run": ["R1", "R2"], "tissue": ["Kidney", "Liver"]},
+            "contrasts": {"liver_vs_kidney": ["tissue", "Liver", "Kidney"]},
+        },
+        "tissue_lrt": {
+            "design": "~ run + tissue",
+            "test": "lrt",
+            "reduced": "~ run",
+            "levels": {"run": ["R1", "R2"], "tissue": ["Kidney", "Liver"]},
+            "contrasts": {"liver_vs_kidney": {"coef": "tissue_Liver_vs_Kidney"}},
+        },
+    },
+}
 
 
 def snakemake_command(workdir: Path, *args: str, configfile: Path | None = None) -> list[str]:

@@ -373,18 +373,7 @@ def check_analyses(analyses: dict[str, Analysis], samples: pd.DataFrame, samples
                     f"({formula!r}) are missing. Columns present: {', '.join(sheet.columns)}. "
                     "Fix: add the column, or edit the design in the study YAML."
                 )
-        for var, lvls in (analysis.levels or {}).items():
-            if var not in sheet.columns:
-                raise StudyError(f"{where}.levels names {var!r}, which is not a column of {samples_path}.")
-            present = set(sheet[var].astype(str))
-            absent = [str(lv) for lv in lvls if str(lv) not in present]
-            unlisted = sorted(present - {str(lv) for lv in lvls})
-            if absent or unlisted:
-                raise StudyError(
-                    f"{where}.levels.{var}: levels {preview(absent) if absent else 'none'} are not in "
-                    f"{samples_path}, and values {preview(unlisted) if unlisted else 'none'} are not listed. "
-                    f"Fix: list exactly the values of {var!r}."
-                )
+        _check_levels(where, sheet, analysis.levels or {}, samples_path)
         for _, formula in formulas:
             warnings += check_design_variables(sheet, samples_path, name, formula, levels)
         design = build_design(sheet, analysis.design, levels)
@@ -401,6 +390,7 @@ def check_analyses(analyses: dict[str, Analysis], samples: pd.DataFrame, samples
 
 
 def _check_levels(where: str, sheet: pd.DataFrame, levels_given: dict, samples_path: str) -> None:
+    """`levels:` names sheet columns and lists exactly their values."""
     for var, lvls in levels_given.items():
         if var not in sheet.columns:
             raise StudyError(f"{where}.levels names {var!r}, which is not a column of {samples_path}.")

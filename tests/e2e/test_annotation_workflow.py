@@ -14,28 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from cases import DATA
-from workflow_runs import snakemake, write_study
+from workflow_runs import MARIONI_STUDY, snakemake, write_study
 
-STUDY = {
-    "counts": "counts.tsv.gz",
-    "samples": "samples.tsv.gz",
-    "outdir": "out",
-    "genes_per_shard": 1500,
-    "analyses": {
-        "tissue": {
-            "design": "~ run + tissue",
-            "levels": {"run": ["R1", "R2"], "tissue": ["Kidney", "Liver"]},
-            "contrasts": {"liver_vs_kidney": ["tissue", "Liver", "Kidney"]},
-        },
-        "tissue_lrt": {
-            "design": "~ run + tissue",
-            "test": "lrt",
-            "reduced": "~ run",
-            "levels": {"run": ["R1", "R2"], "tissue": ["Kidney", "Liver"]},
-            "contrasts": {"liver_vs_kidney": {"coef": "tissue_Liver_vs_Kidney"}},
-        },
-    },
-}
+STUDY = MARIONI_STUDY
 
 
 def synthetic_name(gene_id: str) -> str:

@@ -9,20 +9,9 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-from workflow_runs import snakemake, write_study
+from workflow_runs import MARIONI_STUDY, snakemake, write_study
 
-STUDY = {
-    "counts": "counts.tsv.gz",
-    "samples": "samples.tsv.gz",
-    "outdir": "out",
-    "analyses": {
-        "tissue": {
-            "design": "~ run + tissue",
-            "levels": {"run": ["R1", "R2"], "tissue": ["Kidney", "Liver"]},
-            "contrasts": {"liver_vs_kidney": ["tissue", "Liver", "Kidney"]},
-        },
-    },
-}
+STUDY = {**MARIONI_STUDY, "analyses": {"tissue": MARIONI_STUDY["analyses"]["tissue"]}}
 GLMSTACK = Path(sys.executable).with_name("glmstack")  # the console script of pyproject.toml
 
 

@@ -12,28 +12,9 @@ import pytest
 from cases import load
 from glmstack.nb import size_factors, steps
 from glmstack.spec import Analysis
-from workflow_runs import ROOT, snakemake, write_study
+from workflow_runs import MARIONI_STUDY, ROOT, snakemake, write_study
 
-STUDY = {
-    "counts": "counts.tsv.gz",
-    "samples": "samples.tsv.gz",
-    "outdir": "out",
-    "genes_per_shard": 1500,
-    "analyses": {
-        "tissue": {
-            "design": "~ run + tissue",
-            "levels": {"run": ["R1", "R2"], "tissue": ["Kidney", "Liver"]},
-            "contrasts": {"liver_vs_kidney": ["tissue", "Liver", "Kidney"]},
-        },
-        "tissue_lrt": {
-            "design": "~ run + tissue",
-            "test": "lrt",
-            "reduced": "~ run",
-            "levels": {"run": ["R1", "R2"], "tissue": ["Kidney", "Liver"]},
-            "contrasts": {"liver_vs_kidney": {"coef": "tissue_Liver_vs_Kidney"}},
-        },
-    },
-}
+STUDY = MARIONI_STUDY
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
 """lfc_shrink: normal against R DESeq2 1.38.3's lfcShrink(type = "normal").
 
-References: tests/data/<case>/reference/<analysis>_shrink_normal/ (made by the
-make_shrink_normal.R beside them): marioni run_tissue (two 2-level factors, a level contrast on
+References: tests/data/<case>/reference/<analysis>_shrink_normal/ (made by
+tests/data/make_shrink_normal.R): marioni run_tissue (two 2-level factors, a level contrast on
 the expanded design), bodymap heart_vs_skeletal_muscle (a 4-level factor, two level contrasts
 neither or one of them against the reference), mouse_diet time_wald (a numeric covariate by
 {coef}, the standard design, beside a 12-level factor; 139 samples, Cook's replacement) and

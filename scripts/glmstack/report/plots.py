@@ -606,23 +606,11 @@ def sigma_mean_plot(amean: np.ndarray, sigma: np.ndarray, s2_prior: np.ndarray, 
     s2_prior : (G,) the prior variance s0^2 (a constant, or the trend over AveExpr); drawn as
     sqrt(s0) so that it sits on the points' scale.
     """
-    fig = _figure(7.5, 5.5)
-    ax = fig.add_subplot()
     use = np.isfinite(amean) & np.isfinite(sigma)
-    if not use.any():
-        _empty(ax, "no feature with residual degrees of freedom")
-    else:
-        size = 4 if use.sum() > 2000 else 8
-        ax.scatter(amean[use], np.sqrt(sigma[use]), s=size, c=BACKGROUND, linewidths=0, rasterized=True,
-                   label=f"features ({int(use.sum())})")
-        order = np.argsort(amean[use], kind="stable")
-        ax.plot(amean[use][order], np.sqrt(np.sqrt(s2_prior[use][order])), color=SIGNIFICANT, linewidth=1.5,
-                label="prior (sqrt(s0))")
-        ax.legend(fontsize=8, loc="upper right", markerscale=2)
-    ax.set_xlabel("average log-expression (AveExpr)")
-    ax.set_ylabel("sqrt(sigma)")
-    ax.set_title(title)
-    _finish(fig, path)
+    order = np.argsort(amean[use], kind="stable")
+    curve = (amean[use][order], np.sqrt(np.sqrt(s2_prior[use][order])), "prior (sqrt(s0))")
+    _points_and_curve(amean, np.sqrt(sigma), curve, "features", "no feature with residual degrees of freedom",
+                      ("average log-expression (AveExpr)", "sqrt(sigma)"), path, title)
 
 
 def voom_trend_plot(
@@ -630,19 +618,27 @@ def voom_trend_plot(
 ) -> None:
     """voom's mean-variance trend (limma voom(plot = TRUE)): sqrt residual sd of every gene's
     unweighted log-CPM fit against its mean log count, and the lowess curve the weights come from."""
+    _points_and_curve(mean_log_count, root_sd, (trend_x, trend_y, "lowess trend"), "genes",
+                      "no gene with counts and residual degrees of freedom",
+                      ("log2(count size + 0.5)", "sqrt(standard deviation)"), path, title)
+
+
+def _points_and_curve(x, y, curve, points_label: str, empty: str, axes: tuple[str, str], path, title: str) -> None:
+    """A scatter of every feature's (x, y) (finite ones; rasterised) with one curve (x, y, label)
+    over it: limma's plotSA and voom's trend plot."""
     fig = _figure(7.5, 5.5)
     ax = fig.add_subplot()
-    use = np.isfinite(mean_log_count) & np.isfinite(root_sd)
+    use = np.isfinite(x) & np.isfinite(y)
     if not use.any():
-        _empty(ax, "no gene with counts and residual degrees of freedom")
+        _empty(ax, empty)
     else:
         size = 4 if use.sum() > 2000 else 8
-        ax.scatter(mean_log_count[use], root_sd[use], s=size, c=BACKGROUND, linewidths=0, rasterized=True,
-                   label=f"genes ({int(use.sum())})")
-        ax.plot(trend_x, trend_y, color=SIGNIFICANT, linewidth=1.5, label="lowess trend")
+        ax.scatter(x[use], y[use], s=size, c=BACKGROUND, linewidths=0, rasterized=True,
+                   label=f"{points_label} ({int(use.sum())})")
+        ax.plot(curve[0], curve[1], color=SIGNIFICANT, linewidth=1.5, label=curve[2])
         ax.legend(fontsize=8, loc="upper right", markerscale=2)
-    ax.set_xlabel("log2(count size + 0.5)")
-    ax.set_ylabel("sqrt(standard deviation)")
+    ax.set_xlabel(axes[0])
+    ax.set_ylabel(axes[1])
     ax.set_title(title)
     _finish(fig, path)
 

@@ -2,7 +2,7 @@
 # for glmstack's `lfc_shrink: normal` (tests/golden/test_lfc_shrink.py).
 #
 # R 4.2.2 + DESeq2 1.38.3 (Debian bookworm r-bioc-deseq2), r-cran-yaml, r-cran-jsonlite.
-# Run from tests/data:  Rscript <case>/reference/<analysis>_shrink_normal/make_shrink_normal.R <case> <analysis>
+# Run from tests/data:  Rscript make_shrink_normal.R <case> <analysis>
 # Reads the case's counts.tsv.gz / samples.tsv.gz back from disk and its study.yaml (design,
 # levels, sfType, fitType, contrasts), runs DESeq() as the case's other references do (colData =
 # the design variables, factors in the level order of study.yaml), then for each contrast:
