@@ -5,7 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from glmstack.io.files import FORMAT_VERSION, atomic_write, read_npz, write_json, write_npz, write_tsv
+from glmstack.io.files import (
+    FORMAT_VERSION,
+    atomic_write,
+    read_matrix_blocks,
+    read_npz,
+    tsv_matrices,
+    write_json,
+    write_npz,
+    write_tsv,
+)
 
 
 def test_a_planted_link_at_the_old_temporary_name_is_not_followed(tmp_path):
@@ -43,3 +52,46 @@ def test_npz_round_trip_and_version(tmp_path):
     np.savez(tmp_path / "old.npz", format_version=np.array(FORMAT_VERSION - 1), gene_id=np.array(["g"]))
     with pytest.raises(ValueError, match="format_version 1, expected 2; rerun"):
         read_npz(tmp_path / "old.npz")
+
+
+def test_tables_read_back_exactly_with_empty_missing_values_and_quoted_text(tmp_path):
+    rng = np.random.default_rng(5)
+    numbers = rng.normal(size=200) * 10.0 ** rng.integers(-300, 300, size=200)
+    numbers[[3, 7]] = np.nan
+    numbers[8], numbers[9] = np.inf, -np.inf
+    frame = pd.DataFrame({
+        "feature_id": [f"g{i}" for i in range(200)],
+        "name": ["a\tb", 'say "hi"', None, *[f"n{i}" for i in range(197)]],
+        "flag": np.arange(200) % 3 == 0,
+        "count": np.arange(200),
+        "value": numbers,
+    })
+    write_tsv(tmp_path / "t.tsv", frame)
+    text = (tmp_path / "t.tsv").read_text()
+    assert text.splitlines()[0] == "feature_id\tname\tflag\tcount\tvalue"
+    assert text.splitlines()[4].split("\t")[4] == ""  # NaN: an empty field
+    assert text.splitlines()[2].startswith('g1\t"say ""hi"""\tFalse\t1\t')
+    back = pd.read_csv(tmp_path / "t.tsv", sep="\t", keep_default_na=False, na_values=[""])
+    np.testing.assert_array_equal(back["value"].to_numpy(), numbers)  # every double exactly
+    assert back["name"].iloc[0] == "a\tb" and pd.isna(back["name"].iloc[2])
+    assert back["flag"].tolist() == frame["flag"].tolist() and back["count"].tolist() == list(range(200))
+
+
+def test_matrices_written_by_arrow_equal_the_general_writer_and_read_back_exactly(tmp_path):
+    rng = np.random.default_rng(6)
+    values = rng.lognormal(3, 2, size=(300, 5))
+    values[4, 2] = np.nan
+    ids = np.array([f"ENSG{i:011d}" for i in range(300)])
+    quoted = ids.copy()
+    quoted[10] = 'odd"id'  # written through the general writer, which quotes it
+    samples = ["s1", "s2", "s3", "s4", "s5"]
+    paths = {"plain": tmp_path / "plain.tsv", "quoted": tmp_path / "quoted.tsv"}
+    with tsv_matrices(paths, samples) as write:
+        for block in (slice(0, 120), slice(120, 300)):
+            write("plain", ids[block], values[block])
+            write("quoted", quoted[block], values[block])
+    plain, odd = paths["plain"].read_bytes(), paths["quoted"].read_bytes()
+    assert odd == plain.replace(b"ENSG00000000010\t", b'"odd""id"\t')
+    blocks = list(read_matrix_blocks(paths["plain"], rows=100))
+    np.testing.assert_array_equal(np.concatenate([v for _, v in blocks]), values)
+    assert np.concatenate([i for i, _ in blocks]).tolist() == ids.tolist()

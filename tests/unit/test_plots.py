@@ -295,3 +295,22 @@ def test_top_feature_values_draw_a_trait_line_on_the_value_scale(tmp_path):
     path = tmp_path / "values.png"
     plots.top_feature_values(model, "age", ["f1", "f2"], np.array([0.01, 0.2]), values, beta, path, "t")
     assert path.stat().st_size > 0
+
+
+def test_every_drawing_function_shows_text_as_written():
+    """Each public function that saves a figure is wrapped by plots.plain_text (ids are data,
+    never mathtext), so no figure can be drawn outside the setting."""
+    import inspect
+
+    from glmstack.report import reverse_plots, sva
+
+    drawing = []
+    for module in (plots, reverse_plots, sva):
+        for name, function in inspect.getmembers(module, inspect.isfunction):
+            if function.__module__ != module.__name__ or name.startswith("_"):
+                continue
+            source = inspect.getsource(inspect.unwrap(function))
+            if "_finish(" in source or "_save(" in source or "_points_and_curve(" in source:
+                drawing.append(name)
+                assert getattr(function, "plain_text", False), f"{module.__name__}.{name} is not @plain_text"
+    assert len(drawing) >= 16

@@ -8,9 +8,10 @@ place things (axis ranges, the fitted curve of a count plot, which variable to s
 
 from __future__ import annotations
 
+import functools
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,7 +21,6 @@ import pandas as pd
 from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from ..io.annotation import feature_labels
@@ -61,6 +61,9 @@ PALETTE_20 = PALETTE + [
 ]  # matplotlib tab10 + the light half of tab20
 MAX_DODGE = 4  # colour levels that get their own boxes within each level of the x factor
 MAX_LABELS = 10  # genes named on MA and volcano plots
+# samples named on a per-sample axis; beyond, names would overlap (the tables have them) and
+# each tick label costs a text layout: the axis shows sample positions and the figure keeps its size
+MAX_SAMPLE_LABELS = 60
 PSEUDOCOUNT = 0.5  # DESeq2 plotCounts: added before the log axis
 CURVE_POINTS = 200
 
@@ -71,23 +74,30 @@ def _figure(width: float, height: float) -> Figure:
     return fig
 
 
-def _plain_text(fig: Figure):
-    """Every text of the figure shown as written: ids and levels are data, and a `$` in a
-    gene or sample id must not switch matplotlib to math mode (or fail to parse as math)."""
-    for text in fig.findobj(Text):
-        text.set_parse_math(False)
-    return rc_context({"text.parse_math": False})  # texts made while drawing (tick labels)
+def plain_text(plot: Callable) -> Callable:
+    """Decorate a plot function: every text it makes is shown as written. Ids and levels are
+    data, and a `$` in a gene or sample id must not switch matplotlib to math mode (or fail to
+    parse as math). Texts read the setting when they are made, tick labels while drawing: both
+    happen inside the function."""
+
+    @functools.wraps(plot)
+    def plot_plainly(*args, **kwargs):
+        with rc_context({"text.parse_math": False}):
+            return plot(*args, **kwargs)
+
+    plot_plainly.plain_text = True
+    return plot_plainly
 
 
 def _save(fig: Figure, path: str | Path) -> None:
     """Write a PNG atomically (io.files.atomic_write)."""
-    with _plain_text(fig), atomic_write(path) as fh:
+    with atomic_write(path) as fh:
         fig.savefig(fh, format="png", dpi=DPI, metadata={"Software": None})
 
 
 def _finish(fig: Figure, path: str | Path, **tight_layout) -> None:
     """Tight layout, then `_save`."""
-    with warnings.catch_warnings(), _plain_text(fig):
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "tight layout not applied" for crowded figures: harmless
         fig.tight_layout(**tight_layout)
     _save(fig, path)
@@ -118,26 +128,43 @@ def _numeric(values: Sequence) -> np.ndarray | None:
 # ---------------------------------------------------------------- study-wide
 
 
+def _sample_axis(ax, axis: str, positions: np.ndarray, samples: Sequence[str], rotation: int = 0) -> None:
+    """Name the samples on an axis (x or y), or for more than MAX_SAMPLE_LABELS say how many."""
+    n = len(samples)
+    set_ticks, set_label = (ax.set_xticks, ax.set_xlabel) if axis == "x" else (ax.set_yticks, ax.set_ylabel)
+    if n <= MAX_SAMPLE_LABELS:
+        set_ticks(positions, [str(s) for s in samples], rotation=rotation, fontsize=max(5, min(9, 300 / max(n, 1))))
+    else:
+        set_ticks([])
+        set_label(f"{n} samples (names in the tables)")
+
+
+@plain_text
 def size_factor_plot(
     samples: Sequence[str], size_factors: np.ndarray, library_sizes: np.ndarray, path: str | Path
 ) -> None:
     """Bars per sample: size factor (left) and library size in millions of reads (right)."""
     n = len(samples)
-    fig = _figure(10, max(3.5, 0.25 * n + 1.5))
+    many = n > MAX_SAMPLE_LABELS
+    fig = _figure(10, 6.0 if many else max(3.5, 0.25 * n + 1.5))
     left, right = fig.subplots(1, 2, sharey=True)
     y = np.arange(n)
-    font = max(5, min(9, 300 / max(n, 1)))
-    left.barh(y, size_factors, color=PALETTE[0])
+    for ax, values, colour in ((left, size_factors, PALETTE[0]), (right, np.asarray(library_sizes) / 1e6, PALETTE[1])):
+        if many:  # a point per sample instead of a bar (a patch) per sample
+            ax.scatter(values, y, s=6, c=colour, linewidths=0, rasterized=True)
+            ax.set_xlim(left=0)
+        else:
+            ax.barh(y, values, color=colour)
     left.axvline(1.0, color="0.3", linestyle="--", linewidth=0.8)
     left.set_xlabel("size factor")
-    left.set_yticks(y, list(samples), fontsize=font)
-    left.invert_yaxis()
-    right.barh(y, np.asarray(library_sizes) / 1e6, color=PALETTE[1])
+    _sample_axis(left, "y", y, samples)
+    left.set_ylim(n - 0.5, -0.5)  # the first sample on top
     right.set_xlabel("library size (million counts)")
     fig.suptitle("Size factors and library sizes")
     _finish(fig, path)
 
 
+@plain_text
 def pca_plot(
     scores: np.ndarray,
     percent_var: np.ndarray,
@@ -187,6 +214,7 @@ def pca_plot(
     _finish(fig, path)
 
 
+@plain_text
 def distance_heatmap(
     distances: np.ndarray,
     linkage: np.ndarray | None,
@@ -203,7 +231,7 @@ def distance_heatmap(
     from scipy.cluster.hierarchy import dendrogram
 
     n = len(samples)
-    size = max(6.0, min(30.0, 0.28 * n + 3.5))
+    size = max(6.0, min(16.0, 0.28 * n + 3.5))
     fig = _figure(size + 1.5, size + 1.0)
     grid = fig.add_gridspec(
         3, 2, height_ratios=[1.2, 0.25, size], width_ratios=[size, 0.35], hspace=0.02, wspace=0.05
@@ -227,10 +255,9 @@ def distance_heatmap(
     image = heat.imshow(
         distances[np.ix_(order, order)], cmap="Blues_r", aspect="auto", interpolation="nearest"
     )
-    font = max(4, min(9, 300 / max(n, 1)))
     names = [str(samples[i]) for i in order]
-    heat.set_xticks(np.arange(n), names, rotation=90, fontsize=font)
-    heat.set_yticks(np.arange(n), names, fontsize=font)
+    _sample_axis(heat, "x", np.arange(n), names, rotation=90)
+    _sample_axis(heat, "y", np.arange(n), names)
     fig.colorbar(image, cax=bar, label="Euclidean distance (VST)")
     handles = [strip.scatter([], [], c=c, marker="s", label=lv) for lv, c in lookup.items()]
     if len(handles) <= 12:
@@ -238,13 +265,15 @@ def distance_heatmap(
             handles=handles, title=colour_by, fontsize=7, title_fontsize=7, loc="upper right", frameon=False
         )
     fig.suptitle("Sample-to-sample distances")
-    fig.subplots_adjust(left=0.18, bottom=0.18, right=0.92, top=0.94)
+    margin = 0.18 if n <= MAX_SAMPLE_LABELS else 0.08  # room for the sample names, where written
+    fig.subplots_adjust(left=margin, bottom=margin, right=0.92, top=0.94)
     _save(fig, path)
 
 
 # ---------------------------------------------------------------- per analysis
 
 
+@plain_text
 def dispersion_plot(
     base_mean: np.ndarray,
     disp_gene_est: np.ndarray,
@@ -317,6 +346,7 @@ def cooks_line(setting: bool | float, n_samples: int, n_coef: int) -> float | No
     return float(setting)
 
 
+@plain_text
 def cooks_boxplot(
     cooks: np.ndarray, samples: Sequence[str], cutoff: float | None, path: str | Path, title: str
 ) -> None:
@@ -326,7 +356,7 @@ def cooks_boxplot(
     m - p) outlier threshold, drawn as a dashed line (None: not drawn).
     """
     n = len(samples)
-    fig = _figure(max(6.0, 0.3 * n + 2.5), 5.0)
+    fig = _figure(max(6.0, min(16.0, 0.3 * n + 2.5)), 5.0)
     ax = fig.add_subplot()
     rows = np.all(np.isfinite(cooks), axis=1) if cooks.size else np.zeros(0, dtype=bool)
     data = cooks[rows]
@@ -335,20 +365,21 @@ def cooks_boxplot(
     else:
         with np.errstate(divide="ignore"):
             logged = np.log10(np.maximum(data, np.finfo(float).tiny))
-        ax.boxplot(
-            [logged[:, j] for j in range(n)],
-            whis=(0, 100),
-            widths=0.6,
-            patch_artist=True,
-            boxprops={"facecolor": "#cfe0f1"},
-            medianprops={"color": "k"},
-        )
-        ax.set_xticks(
-            np.arange(1, n + 1),
-            [str(s) for s in samples],
-            rotation=90,
-            fontsize=max(5, min(9, 300 / max(n, 1))),
-        )
+        low, q1, median, q3, high = np.percentile(logged, [0, 25, 50, 75, 100], axis=0)  # per sample
+        x = np.arange(1, n + 1)
+        if n <= MAX_SAMPLE_LABELS:
+            stats = [
+                {"whislo": a, "q1": b, "med": c, "q3": d, "whishi": e, "fliers": []}
+                for a, b, c, d, e in zip(low, q1, median, q3, high)
+            ]
+            ax.bxp(stats, positions=x, widths=0.6, patch_artist=True, boxprops={"facecolor": "#cfe0f1"},
+                   medianprops={"color": "k"})
+        else:  # the same box and whiskers as three line collections, not artists per sample
+            ax.vlines(x, low, high, color="0.35", linewidth=0.5)
+            ax.vlines(x, q1, q3, color="#7fa7d1", linewidth=max(0.8, 600 / n))
+            ax.scatter(x, median, marker="_", c="k", s=max(4.0, 2000 / n), linewidths=0.8)
+            ax.set_xlim(0, n + 1)
+        _sample_axis(ax, "x", x, samples, rotation=90)
         if cutoff is not None and np.isfinite(cutoff):
             ax.axhline(
                 np.log10(cutoff),
@@ -396,6 +427,7 @@ def _label_genes(ax, x: np.ndarray, y: np.ndarray, names: Sequence[str]) -> None
         )
 
 
+@plain_text
 def ma_plot(
     base_mean: np.ndarray,
     lfc: np.ndarray,
@@ -464,6 +496,7 @@ def ma_plot(
     _finish(fig, path)
 
 
+@plain_text
 def volcano_plot(
     lfc: np.ndarray,
     pvalue: np.ndarray,
@@ -515,6 +548,7 @@ def volcano_plot(
     _finish(fig, path)
 
 
+@plain_text
 def pvalue_histogram(
     pvalue: np.ndarray, padj: np.ndarray, path: str | Path, title: str, filtering: bool = True
 ) -> None:
@@ -600,6 +634,7 @@ def limma_table_plots(
     pvalue_histogram(col["P.Value"], padj, paths["pvalues"], title, filtering=False)
 
 
+@plain_text
 def sigma_mean_plot(amean: np.ndarray, sigma: np.ndarray, s2_prior: np.ndarray, path: str | Path, title: str) -> None:
     """limma plotSA: sqrt(sigma) of every feature against its average value, with the prior.
 
@@ -613,6 +648,7 @@ def sigma_mean_plot(amean: np.ndarray, sigma: np.ndarray, s2_prior: np.ndarray, 
                       ("average log-expression (AveExpr)", "sqrt(sigma)"), path, title)
 
 
+@plain_text
 def voom_trend_plot(
     mean_log_count: np.ndarray, root_sd: np.ndarray, trend_x: np.ndarray, trend_y: np.ndarray, path: str | Path, title: str
 ) -> None:
@@ -750,6 +786,7 @@ class CountPanel:
     curves: dict[str, np.ndarray] | None = None
 
 
+@plain_text
 def count_plot(
     panels: Sequence[CountPanel],
     x_values: Sequence,

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .plots import BACKGROUND, PALETTE, SIGNIFICANT, _empty, _figure, _finish
+from .plots import BACKGROUND, PALETTE, SIGNIFICANT, _empty, _figure, _finish, plain_text
 
 NAIVE, CALIBRATED = "#d62728", PALETTE[0]
 
 
+@plain_text
 def qq_plot(naive: np.ndarray, calibrated: np.ndarray, path: str | Path, title: str) -> None:
     """-log10 p against the uniform's expected -log10 p, naive and calibrated, with the diagonal."""
     fig = _figure(6.0, 6.0)
@@ -36,6 +37,7 @@ def qq_plot(naive: np.ndarray, calibrated: np.ndarray, path: str | Path, title: 
     _finish(fig, path)
 
 
+@plain_text
 def pvalue_histograms(naive: np.ndarray, calibrated: np.ndarray, path: str | Path, title: str) -> None:
     """Side-by-side histograms (0.025 bins) of the naive and the calibrated p-values."""
     fig = _figure(10.0, 4.5)
@@ -55,6 +57,7 @@ def pvalue_histograms(naive: np.ndarray, calibrated: np.ndarray, path: str | Pat
     _finish(fig, path)
 
 
+@plain_text
 def added_variable_plots(
     trait_resid: np.ndarray,
     feature_resid: np.ndarray,

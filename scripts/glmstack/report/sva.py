@@ -53,6 +53,7 @@ def strongest_variable(r2: pd.DataFrame) -> str | None:
     return str(r2.max(axis=1).idxmax())
 
 
+@plots.plain_text
 def r2_heatmap(r2: pd.DataFrame, path: str | Path, title: str) -> None:
     """Heatmap of the R^2 table, each cell written out."""
     rows, cols = r2.shape
@@ -75,6 +76,7 @@ def r2_heatmap(r2: pd.DataFrame, path: str | Path, title: str) -> None:
     plots._finish(fig, path)
 
 
+@plots.plain_text
 def pca_by_variable(
     scores: pd.DataFrame, groups: Sequence[str] | None, colour_by: str | None, path: str | Path, title: str
 ) -> None:
