@@ -82,6 +82,9 @@ MODELS = {a.shape_id("model"): a for a in reversed(NB.values())}
 _TRENDS = [(a.shape_id("model"), a.fit_type) for a in NB.values()]
 SHARED_MAP = {key for key in _TRENDS if _TRENDS.count(key) > 1}
 SCRIPTS = Path(workflow.basedir) / "scripts"
+# priority of the study-wide jobs off the path to the tables (the matrices, the study plots):
+# Snakemake otherwise starts the ready job with the largest inputs first, which is them
+LATER = -1
 REPORT_PATHS = ReportPaths(OUTDIR, Path(workflow.basedir) / "rules" / "captions")
 
 

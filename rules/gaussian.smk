@@ -283,6 +283,7 @@ rule plot_values:
         f"{OUTDIR}/logs/plot_values.log",
     benchmark:
         f"{OUTDIR}/benchmarks/plot_values.tsv"
+    priority: LATER
     conda:
         "../envs/glmstack.yaml"
     params:

@@ -14,6 +14,7 @@ rule normalize:
         f"{OUTDIR}/logs/normalize.log",
     benchmark:
         f"{OUTDIR}/benchmarks/normalize.tsv"
+    priority: LATER
     conda:
         "../envs/glmstack.yaml"
     resources:

@@ -34,6 +34,7 @@ rule plot_study:
         f"{OUTDIR}/logs/plot_study.log",
     benchmark:
         f"{OUTDIR}/benchmarks/plot_study.tsv"
+    priority: LATER
     conda:
         "../envs/glmstack.yaml"
     params:

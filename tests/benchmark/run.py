@@ -497,6 +497,7 @@ RULE_ORDER = [
     "fit",
     "results_table",
     "merge",
+    "normalize",
     "plot_study",
     "plot_analysis",
     "plot_contrast",

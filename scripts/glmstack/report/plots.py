@@ -885,7 +885,13 @@ def count_plot(
             fig.legend(handles=handles, title=colour_label, fontsize=7, title_fontsize=7, loc="upper right")
     fig.supylabel(y_label, fontsize=9)
     fig.suptitle(title, fontsize=10)
-    _finish(fig, path, rect=(0, 0, 0.9 if lookup else 1, 1))
+    # fixed margins in inches (panels have a fixed size): tight_layout would cost a second
+    # draw of every panel, as much as the drawing itself
+    width, height = fig.get_size_inches()
+    legend = 1.1 if lookup and colour_label else 0.2
+    fig.subplots_adjust(left=1.0 / width, right=1 - legend / width, bottom=0.55 / height,
+                        top=1 - 0.75 / height, wspace=0.38, hspace=0.6)
+    _save(fig, path)
 
 
 def tested_columns(model: Model, table: str) -> np.ndarray:
