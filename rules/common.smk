@@ -449,7 +449,11 @@ def _write_stamps():
             "code": code("plot_study.py"),
         },
         stamp("normalize"): {
-            "params": {"vst_model": vst_model(), "files": NORMALIZATION_FILES},
+            "params": {
+                "vst_model": vst_model(),
+                "files": NORMALIZATION_FILES,
+                "pca_genes": REPORT["pca_genes"],
+            },
             "code": code("normalize.py"),
         },
         stamp("report"): {

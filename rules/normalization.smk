@@ -1,5 +1,6 @@
-# Study-wide matrices: normalized counts (DESeq2 counts(dds, normalized = TRUE)), the VST the
-# report's PCA uses, and normalization factors where the study has them (tximport offsets).
+# Study-wide matrices: normalized counts (DESeq2 counts(dds, normalized = TRUE)), the VST, and
+# normalization factors where the study has them (tximport offsets); and from the same pass what
+# the study plots need of the VST (top genes for the PCA, sample distances) and library sizes.
 
 
 rule normalize:
@@ -10,6 +11,7 @@ rule normalize:
         stamp=stamp("normalize"),
     output:
         **NORMALIZATION_FILES,
+        plot_data=f"{OUTDIR}/qc/vst_summary.npz",
     log:
         f"{OUTDIR}/logs/normalize.log",
     benchmark:
@@ -21,6 +23,7 @@ rule normalize:
         mem_mb=shard_mem_mb,
     params:
         vst_model=vst_model(),
+        pca_genes=REPORT["pca_genes"],
         code=code("normalize.py"),
     script:
         "../scripts/normalize.py"

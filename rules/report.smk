@@ -5,8 +5,7 @@
 
 rule plot_study:
     input:
-        shards=all_shard_files,
-        vst=rules.normalize.output.vst,
+        plot_data=rules.normalize.output.plot_data,
         manifest=rules.ingest.output.manifest,
         samples=config["samples"],
         stamp=stamp("plot_study"),

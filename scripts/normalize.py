@@ -1,14 +1,18 @@
 """Rule normalize: normalized counts, the study's VST (and normalization factors where the
-study has them) as features x samples tables, written shard by shard."""
+study has them) as features x samples tables, written shard by shard; and, from the same
+pass, what the study plots need of them (the VST's most variable genes and sample distances,
+library sizes), so that they read no matrix again."""
 
 import numpy as np
 from glmstack.design.model import full_design
-from glmstack.io.files import read_json, read_npz, tsv_matrices
+from glmstack.io.files import read_json, read_npz, tsv_matrices, write_npz
 from glmstack.io.samples import aligned_samples
 from glmstack.io.shards import read_shard_counts
 from glmstack.logs import log_to
 from glmstack.nb import vst
 from glmstack.spec import Analysis
+
+TABLES = ("normalized", "vst", "factors")  # the outputs that are features x samples tables
 
 
 def main(smk) -> None:
@@ -23,14 +27,22 @@ def main(smk) -> None:
         return (read_shard_counts(path, sf) for path in smk.input.shards)
 
     stabilizer, _ = vst.study_stabilizer(shards, design)
-    outputs = dict(zip(smk.output.keys(), smk.output))  # normalized, vst[, factors]
-    with tsv_matrices(outputs, samples) as write:
+    summary = vst.VstSummary(len(samples), smk.params.pca_genes)
+    library_sizes = np.zeros(len(samples))
+    tables = {name: path for name, path in smk.output.items() if name in TABLES}
+    with tsv_matrices(tables, samples) as write:
         for path, (counts, factors) in zip(smk.input.shards, shards()):
             ids = read_npz(path, keys=[])["gene_id"]
+            stabilized = stabilizer.transform(counts, factors)
             write("normalized", ids, counts / factors)  # DESeq2 counts(dds, normalized = TRUE)
-            write("vst", ids, stabilizer.transform(counts, factors))
-            if "factors" in outputs:
+            write("vst", ids, stabilized)
+            if "factors" in tables:
                 write("factors", ids, factors)
+            summary.add(stabilized)
+            library_sizes += counts.sum(axis=0)
+    top_index, top_values, distances = summary.result()
+    write_npz(smk.output.plot_data, {"gene_id": top_index, "top_values": top_values, "distances": distances,
+                                      "library_sizes": library_sizes})
     log.info("VST trend %s %s over %d genes", stabilizer.trend.fit_type, stabilizer.trend.coefficients,
              manifest["n_genes"])
 

@@ -1,9 +1,9 @@
-"""Rule plot_study: size factors and library sizes, PCA and distance heatmap of the VST
-(read from normalization/vst.tsv, the study's VST, block by block)."""
+"""Rule plot_study: size factors and library sizes, PCA and distance heatmap of the VST (its
+most variable genes and the sample distances, summarised by rule normalize)."""
 
 import numpy as np
 import pandas as pd
-from glmstack.io.files import read_json, read_matrix_blocks, read_npz, write_tsv
+from glmstack.io.files import read_json, read_npz, write_tsv
 from glmstack.io.samples import aligned_samples
 from glmstack.logs import log_to
 from glmstack.nb import vst
@@ -15,12 +15,11 @@ def main(smk) -> None:
     settings, manifest = smk.params.plot, read_json(smk.input.manifest)
     samples, sf = manifest["samples"], np.asarray(manifest["size_factors"], dtype=float)
     sheet = aligned_samples(smk.input.samples, samples)
-    library_sizes = sum(read_npz(path, ["counts"])["counts"].sum(axis=0) for path in smk.input.shards)
-    values = (block for _, block in read_matrix_blocks(smk.input.vst))
-    top_index, top_values, distances = vst.vst_summaries(values, len(samples), settings["pca_genes"])
+    data = read_npz(smk.input.plot_data)
+    top_index, top_values, distances = data["gene_id"], data["top_values"], data["distances"]
     pca, colour = vst.pca(top_values), settings["color_by"]
     groups = sheet[colour].astype(str).tolist()
-    plots.size_factor_plot(samples, sf, library_sizes, smk.output.size_factors)
+    plots.size_factor_plot(samples, sf, data["library_sizes"], smk.output.size_factors)
     plots.pca_plot(pca.scores, pca.percent_var, samples, groups, colour, smk.output.pca, len(top_index))
     linkage = vst.cluster_linkage(distances)
     plots.distance_heatmap(distances, linkage, samples, groups, colour, smk.output.distances)

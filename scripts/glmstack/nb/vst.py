@@ -284,33 +284,43 @@ def select_pairs(blocks: Iterable[tuple[np.ndarray, np.ndarray]], index: np.ndar
     return select_rows(counts, index, n), select_rows(factors, index, n)
 
 
-def vst_summaries(values: Iterable[np.ndarray], n_samples: int, ntop: int = PCA_TOP_GENES):
-    """Top genes and sample distances from VST values read block by block (input order).
+class VstSummary:
+    """Top genes and sample distances of VST values given block by block (input order):
+    `add` each block, then `result`. Memory O(ntop x N + N^2)."""
 
-    Returns
-    -------
-    top_index : (T,) most variable genes (DESeq2 plotPCA: rowVars ranking, ties in input
-    order); top_values : (T, N) their values; distances : (N, N) Euclidean distances.
-    """
-    gram = np.zeros((n_samples, n_samples))
-    top_index, top_values, top_var = np.zeros(0, dtype=int), np.zeros((0, n_samples)), np.zeros(0)
-    start = 0
-    for block in values:
+    def __init__(self, n_samples: int, ntop: int = PCA_TOP_GENES):
+        self.n_samples, self.ntop, self.start = n_samples, ntop, 0
+        self.gram = np.zeros((n_samples, n_samples))
+        self.top_index, self.top_values, self.top_var = np.zeros(0, dtype=int), np.zeros((0, n_samples)), np.zeros(0)
+
+    def add(self, block: np.ndarray) -> None:
         block = np.asarray(block, dtype=float)
         centred = block - block.mean(axis=1, keepdims=True)  # distances ignore gene shifts
-        gram += centred.T @ centred
-        index = np.concatenate([top_index, start + np.arange(block.shape[0])])
+        self.gram += centred.T @ centred
+        index = np.concatenate([self.top_index, self.start + np.arange(block.shape[0])])
         pool_var = np.concatenate(
-            [top_var, block.var(axis=1, ddof=1) if n_samples > 1 else np.zeros(len(block))]
+            [self.top_var, block.var(axis=1, ddof=1) if self.n_samples > 1 else np.zeros(len(block))]
         )
-        keep = np.lexsort((index, -pool_var))[:ntop]
-        top_index, top_var = index[keep], pool_var[keep]
-        top_values = np.concatenate([top_values, block])[keep]
-        start += block.shape[0]
-    norms = np.diag(gram)
-    distances = np.sqrt(np.maximum(norms[:, None] + norms[None, :] - 2.0 * gram, 0.0))
-    np.fill_diagonal(distances, 0.0)
-    return top_index, top_values, distances
+        keep = np.lexsort((index, -pool_var))[: self.ntop]
+        self.top_index, self.top_var = index[keep], pool_var[keep]
+        self.top_values = np.concatenate([self.top_values, block])[keep]
+        self.start += block.shape[0]
+
+    def result(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """top_index : (T,) most variable genes (DESeq2 plotPCA: rowVars ranking, ties in input
+        order); top_values : (T, N) their values; distances : (N, N) Euclidean distances."""
+        norms = np.diag(self.gram)
+        distances = np.sqrt(np.maximum(norms[:, None] + norms[None, :] - 2.0 * self.gram, 0.0))
+        np.fill_diagonal(distances, 0.0)
+        return self.top_index, self.top_values, distances
+
+
+def vst_summaries(values: Iterable[np.ndarray], n_samples: int, ntop: int = PCA_TOP_GENES):
+    """`VstSummary.result` of VST values read block by block (input order)."""
+    summary = VstSummary(n_samples, ntop)
+    for block in values:
+        summary.add(block)
+    return summary.result()
 
 
 def study_vst(
