@@ -311,15 +311,18 @@ def reverse_mem_mb(wildcards, attempt):
 
 
 def shard_mem_mb(wildcards, attempt):
-    """Memory of one shard job: 500 MB plus 160 bytes per count of the largest shard.
+    """Memory of one shard job: 500 MB plus 160 bytes per count of the largest shard (64 per
+    value of a values: study).
 
     Measured peaks are about 100 bytes per count (tests/benchmark: ~1 GB for the fit job of
-    a 10-million-count shard); `attempt` doubles and triples it on retries.
+    a 10-million-count shard) and under 32 per value (least squares); `attempt` doubles and
+    triples it on retries.
     """
     manifest = read_json(f"{OUTDIR}/manifest.json")
     n_samples = len(manifest["samples"])
     genes = max(s["stop"] - s["start"] for s in manifest["shards"])
-    return int(500 + genes * n_samples * 160 / 1e6) * attempt
+    per_cell = 64 if STUDY_INPUT == "values" else 160
+    return int(500 + genes * n_samples * per_cell / 1e6) * attempt
 
 
 def vst_model():

@@ -3,7 +3,7 @@
 
 from glmstack.io.annotation import study_features
 from glmstack.io.files import write_json, write_tsv
-from glmstack.io.shards import write_shards
+from glmstack.io.shards import AUTO_SHARD_VALUES, write_shards
 from glmstack.io.values import read_values
 from glmstack.logs import log_to
 
@@ -15,7 +15,8 @@ def main(smk) -> None:
     features, messages = study_features(data.feature_id, smk.input.values, None, smk.input.get("annotation"))
     for message in messages:
         log.warning("%s", message)
-    shards = write_shards(smk.output.shards, data.feature_id, {"values": data.values}, settings["genes_per_shard"])
+    shards = write_shards(smk.output.shards, data.feature_id, {"values": data.values}, settings["genes_per_shard"],
+                          AUTO_SHARD_VALUES)
     manifest = {"input": "values", "samples": data.samples, "n_genes": len(data.feature_id), "shards": shards}
     write_tsv(smk.output.features, features)
     write_json(smk.output.manifest, manifest)

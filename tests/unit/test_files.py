@@ -75,6 +75,10 @@ def test_tables_read_back_exactly_with_empty_missing_values_and_quoted_text(tmp_
     np.testing.assert_array_equal(back["value"].to_numpy(), numbers)  # every double exactly
     assert back["name"].iloc[0] == "a\tb" and pd.isna(back["name"].iloc[2])
     assert back["flag"].tolist() == frame["flag"].tolist() and back["count"].tolist() == list(range(200))
+    # without text to quote, Arrow's CSV writer writes the rows: the same text
+    write_tsv(tmp_path / "plain.tsv", frame.assign(name=frame["name"].where(frame.index > 1, "x")))
+    plain = (tmp_path / "plain.tsv").read_text().splitlines()
+    assert plain[3:] == text.splitlines()[3:] and plain[1] == text.splitlines()[1].replace('"a\tb"', "x")
 
 
 def test_matrices_written_by_arrow_equal_the_general_writer_and_read_back_exactly(tmp_path):

@@ -1,7 +1,7 @@
 """Shard planning: auto sizes are a power of two of bounded size."""
 
 import pytest
-from glmstack.io.shards import AUTO_SHARD_COUNTS, auto_genes_per_shard, shard_bounds
+from glmstack.io.shards import AUTO_SHARD_COUNTS, AUTO_SHARD_VALUES, auto_genes_per_shard, shard_bounds
 
 
 @pytest.mark.parametrize(
@@ -14,6 +14,13 @@ def test_auto_shards_are_a_power_of_two_of_bounded_size(genes, samples, shards):
     assert n_shards == shards
     if genes >= 1000:
         assert per_shard * samples <= AUTO_SHARD_COUNTS or n_shards == 2
+
+
+@pytest.mark.parametrize("features, samples, shards", [(500_000, 100, 2), (50_000, 1000, 2), (850_000, 450, 16)])
+def test_value_matrices_get_larger_shards(features, samples, shards):
+    per_shard = auto_genes_per_shard(features, samples, AUTO_SHARD_VALUES)
+    assert len(shard_bounds(features, per_shard)) == shards
+    assert per_shard * samples <= AUTO_SHARD_VALUES or shards == 2
 
 
 def test_more_than_ten_thousand_shards_keep_numeric_order():

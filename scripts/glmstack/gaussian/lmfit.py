@@ -108,18 +108,22 @@ def lm_fit(values: np.ndarray, design: np.ndarray, weights: np.ndarray | None = 
     cov_unscaled = np.full((g, p, p), np.nan)
     rss = np.full(g, np.nan)
     df_residual = np.zeros(g)
+    finite = np.isfinite(values)
+    complete = bool(finite.all())
     with np.errstate(invalid="ignore", divide="ignore"):
-        amean = np.where(
-            np.isfinite(values).any(axis=1),
-            np.sum(np.where(np.isfinite(values), values, 0.0), axis=1) / np.isfinite(values).sum(axis=1),
-            np.nan,
-        )
+        if complete:  # the same sums, without a masked copy of the matrix
+            amean = np.sum(values, axis=1) / n
+        else:
+            amean = np.where(finite.any(axis=1), np.sum(np.where(finite, values, 0.0), axis=1) / finite.sum(axis=1), np.nan)
     if g == 0:
         return LinearFit(coefficients, coefficients.copy(), cov_unscaled, rss, df_residual, amean)
 
-    patterns, group = _missing_patterns(observed)
+    if complete and bool(observed.all()):  # one pattern, every sample: no grouping, no copies
+        patterns, group = np.ones((1, n), dtype=bool), None
+    else:
+        patterns, group = _missing_patterns(observed)
     for k, pattern in enumerate(patterns):
-        rows = np.flatnonzero(group == k)
+        rows = np.arange(g) if group is None else np.flatnonzero(group == k)
         x = design[pattern]
         keep = estimable_columns(x) if pattern.any() else np.zeros(p, dtype=bool)
         rank = int(keep.sum())
@@ -128,14 +132,17 @@ def lm_fit(values: np.ndarray, design: np.ndarray, weights: np.ndarray | None = 
             rss[rows] = np.sum(values[np.ix_(rows, pattern)] ** 2, axis=1) if pattern.any() else np.nan
             continue
         xk = x[:, keep]
-        y = values[np.ix_(rows, pattern)]  # (g_k, n_k)
+        y = values if group is None else values[np.ix_(rows, pattern)]  # (g_k, n_k)
         if weights is None:
             beta, cov, res = _fit_unweighted(xk, y)
         else:
             beta, cov, res = _fit_weighted(xk, y, weights[np.ix_(rows, pattern)])
         coefficients[np.ix_(rows, keep)] = beta
         block = np.ix_(keep, keep)
-        cov_unscaled[rows[:, None, None], block[0][None], block[1][None]] = cov
+        if group is None and keep.all():
+            cov_unscaled[:] = cov
+        else:
+            cov_unscaled[rows[:, None, None], block[0][None], block[1][None]] = cov
         rss[rows] = res
 
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -150,8 +157,9 @@ def _fit_unweighted(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarra
     beta = np.linalg.solve(r, q.T @ y.T).T
     r_inv = np.linalg.inv(r)
     cov = r_inv @ r_inv.T
-    residual = y - beta @ x.T
-    return beta, cov, np.sum(residual**2, axis=1)
+    residual = beta @ x.T
+    np.subtract(y, residual, out=residual)  # in place: one (g, n) temporary, not three
+    return beta, cov, np.sum(np.square(residual, out=residual), axis=1)
 
 
 def _fit_weighted(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

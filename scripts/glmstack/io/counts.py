@@ -213,7 +213,9 @@ def read_numbers(
         raise _parse_error(layout, exc) from None
     if not blocks:
         return np.zeros(0, dtype=str), np.zeros((0, len(layout.samples)))
-    return np.concatenate(ids), np.concatenate(blocks)
+    # the chunks are column-major (pandas' layout): one copy into the row-major matrix
+    matrix = np.empty((sum(len(b) for b in blocks), len(layout.samples)))
+    return np.concatenate(ids), np.concatenate(blocks, out=matrix)
 
 
 def check_feature_ids(layout: CountLayout, gene_id: np.ndarray) -> None:

@@ -11,20 +11,23 @@ from .files import read_json, read_npz, write_npz
 from .samples import aligned_samples
 
 AUTO_SHARD_COUNTS = 10_000_000  # counts per shard at most: ~10 s of work per job, ~1 GB of memory
+# values per shard at most (values: studies): least squares costs ~1 % of a negative-binomial
+# fit per cell, so shards this large still take a few seconds (~0.8 GB of memory per job)
+AUTO_SHARD_VALUES = 25_000_000
 
 
-def auto_genes_per_shard(n_genes: int, n_samples: int) -> int:
+def auto_genes_per_shard(n_genes: int, n_samples: int, cells: int = AUTO_SHARD_COUNTS) -> int:
     """Shard size from the matrix alone (never from the cores, so reruns plan the same jobs).
 
-    The number of shards is the smallest power of two that keeps shards at or below about
-    10 million counts (each job's work then outweighs its start-up) and, for matrices of 1000
+    The number of shards is the smallest power of two that keeps shards at or below `cells`
+    matrix cells (each job's work then outweighs its start-up) and, for matrices of 1000
     genes or more, at least two; a power of two so that the shards of a step split evenly over
     2, 4, 8, ... cores, without a last round where one job runs alone.
     """
     if n_genes < 1000:
         return max(1, n_genes)
     n_shards = 2
-    while n_shards * AUTO_SHARD_COUNTS < n_genes * n_samples:
+    while n_shards * cells < n_genes * n_samples:
         n_shards *= 2
     return -(-n_genes // n_shards)
 
@@ -44,14 +47,16 @@ def shard_bounds(n_genes: int, genes_per_shard: int) -> list[dict]:
     ]
 
 
-def write_shards(folder: str, feature_id: np.ndarray, arrays: dict[str, np.ndarray], genes_per_shard) -> list[dict]:
+def write_shards(
+    folder: str, feature_id: np.ndarray, arrays: dict[str, np.ndarray], genes_per_shard, cells: int = AUTO_SHARD_COUNTS
+) -> list[dict]:
     """Write `folder`/{id}.npz with rows of feature_id and of each (G, ...) array; the plan.
 
-    genes_per_shard : an int or "auto" (auto_genes_per_shard). Returns shard_bounds's list.
+    genes_per_shard : an int or "auto" (auto_genes_per_shard with `cells`). Returns shard_bounds's list.
     """
     size = genes_per_shard
     if size == "auto":
-        size = auto_genes_per_shard(*next(iter(arrays.values())).shape)
+        size = auto_genes_per_shard(*next(iter(arrays.values())).shape, cells)
     shards = shard_bounds(len(feature_id), size)
     for shard in shards:
         rows = slice(shard["start"], shard["stop"])
