@@ -62,6 +62,43 @@ cat(sprintf("deseq2_read_s\t%.3f\ndeseq2_fit_s\t%.3f\n", t1 - t0, t2 - t1))
 """
 
 
+# R sides of --peers: what a user of each package writes, on the same files (the same reading
+# code as DESEQ2_SCRIPT). glmGamPoi with its default "normed_sum" size factors and its
+# quasi-likelihood test; edgeR's quasi-likelihood pipeline with filterByExpr.
+R_READ = r"""
+suppressPackageStartupMessages({library(data.table)})
+args <- commandArgs(trailingOnly = TRUE)
+counts <- fread(args[1], sep = "\t", data.table = FALSE)
+rownames(counts) <- counts[[1]]
+counts <- as.matrix(counts[, -1])
+samples <- read.delim(args[2], colClasses = "character")
+rownames(samples) <- samples$sample
+samples <- samples[colnames(counts), ]
+samples$batch <- factor(samples$batch)
+samples$condition <- factor(samples$condition, levels = c("untreated", "treated"))
+"""
+PEER_SCRIPTS = {
+    "glmgampoi": R_READ + r"""
+suppressPackageStartupMessages(library(glmGamPoi))
+fit <- glm_gp(counts, design = ~ batch + condition, col_data = samples, size_factors = "normed_sum")
+res <- test_de(fit, contrast = conditiontreated)
+write.table(res, args[3], sep = "\t", quote = FALSE, row.names = FALSE, na = "")
+""",
+    "edger": R_READ + r"""
+suppressPackageStartupMessages(library(edgeR))
+design <- model.matrix(~ batch + condition, samples)
+y <- DGEList(counts)
+keep <- filterByExpr(y, design)
+y <- calcNormFactors(y[keep, , keep.lib.sizes = FALSE])
+y <- estimateDisp(y, design)
+fit <- glmQLFit(y, design)
+res <- topTags(glmQLFTest(fit, coef = "conditiontreated"), n = Inf)$table
+write.table(data.frame(gene_id = rownames(res), res), args[3], sep = "\t", quote = FALSE, row.names = FALSE)
+""",
+}
+PEER_NAMES = {"deseq2": "DESeq2", "glmgampoi": "glmGamPoi", "edger": "edgeR QL"}
+
+
 # ---------------------------------------------------------------- synthetic studies
 
 
@@ -394,6 +431,78 @@ def run_deseq2(counts: Path, sheet: Path, where: Path) -> tuple[Run, Path]:
     return run, table
 
 
+def run_peer(tool: str, counts: Path, sheet: Path, where: Path) -> Run:
+    """One R peer (PEER_SCRIPTS, or DESeq2) on the study's files, from Rscript's start to its table."""
+    if tool == "deseq2":
+        return run_deseq2(counts, sheet, where)[0]
+    if where.exists():
+        shutil.rmtree(where)
+    where.mkdir(parents=True)
+    script = where / f"{tool}.R"
+    script.write_text(PEER_SCRIPTS[tool])
+    return timed(["Rscript", str(script), str(counts), str(sheet), str(where / f"{tool}.tsv")], where, where / f"{tool}.log")
+
+
+def bench_peers(genes: int, samples: int, args) -> dict:
+    """The whole workflow (plots and report), its tables alone, DESeq2, glmGamPoi and edgeR QL on
+    one study, in rotating order; median wall seconds and peak RSS of each."""
+    name = size_name(genes, samples)
+    counts, sheet = study_files(args.workdir / "data", genes, samples, args.seed)
+    study = study_yaml(counts, sheet, args.genes_per_shard)
+    tools = ["full", "tables", "deseq2", "glmgampoi", "edger"]
+    runs: dict[str, list[Run]] = {tool: [] for tool in tools}
+    rules: list[dict] = []
+    print(f"\n== {name} (peers)", flush=True)
+    for rep in range(args.repeats):
+        for tool in tools[rep % len(tools):] + tools[: rep % len(tools)]:  # rotate the order
+            where = args.workdir / "runs" / name / tool
+            if tool in ("full", "tables"):
+                run, _ = run_glmstack(study, where, args.cores, tables_only=tool == "tables")
+                if tool == "full":
+                    rules.append(run.extra["rules"])
+            else:
+                run = run_peer(tool, counts, sheet, where)  # timed() stops the benchmark if it fails
+            runs[tool].append(run)
+            print(f"   run {rep + 1}: {tool:<10} {run.wall_s:8.2f} s  peak RSS {run.peak_rss_mb:7.0f} MB", flush=True)
+    summary = {
+        tool: {"wall_s": median([r.wall_s for r in rs]), "peak_rss_mb": median([r.peak_rss_mb for r in rs]),
+               "wall_s_runs": [round(r.wall_s, 2) for r in rs]}
+        for tool, rs in runs.items()
+    }
+    summary["full"]["largest_job_rss_mb"] = median(
+        [max((v["max_rss_mb"] for v in r.values()), default=float("nan")) for r in rules]
+    )
+    summary["full"]["rules"] = {rule: median([r[rule]["s"] for r in rules if rule in r]) for rule in rules[0]}
+    foreign = max(r.foreign_cpu_share for rs in runs.values() for r in rs)
+    return {"size": name, "repeats": args.repeats, "foreign_cpu_share": round(foreign, 3), **summary}
+
+
+def peers_markdown(results: list[dict]) -> str:
+    """The table of issue 18: wall seconds / peak MB of each tool, and full / fastest peer."""
+    lines = [
+        "| size | glmstack tables | glmstack + plots + report | DESeq2 | glmGamPoi | edgeR QL "
+        "| full / fastest peer | full / DESeq2 | largest job MB / DESeq2 MB |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        cell = {tool: f"{r[tool]['wall_s']:.2f} / {r[tool]['peak_rss_mb']:.0f}" for tool in
+                ("tables", "full", "deseq2", "glmgampoi", "edger")}
+        fastest = min(r[tool]["wall_s"] for tool in PEER_NAMES)
+        lines.append(
+            f"| {r['size']} | {cell['tables']} | {cell['full']} | {cell['deseq2']} | {cell['glmgampoi']} "
+            f"| {cell['edger']} | {r['full']['wall_s'] / fastest:.2f} | {r['full']['wall_s'] / r['deseq2']['wall_s']:.2f} "
+            f"| {r['full']['largest_job_rss_mb'] / r['deseq2']['peak_rss_mb']:.2f} |"
+        )
+    rules = [rule for rule in RULE_ORDER if any(rule in r["full"]["rules"] for r in results)]
+    lines += ["", "Seconds per rule of the whole workflow (sum over jobs):", ""]
+    lines.append("| size | " + " | ".join(rules) + " |")
+    lines.append("|---" * (len(rules) + 1) + "|")
+    for r in results:
+        lines.append(f"| {r['size']} | " + " | ".join(
+            f"{r['full']['rules'][rule]:.1f}" if rule in r["full"]["rules"] else "" for rule in rules) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def agreement(ours: Path, theirs: Path, alpha: float = 0.1) -> dict:
     """log2FoldChange Pearson (both finite) and Jaccard of the padj < alpha sets."""
     a = pd.read_csv(ours, sep="\t", dtype={"gene_id": str}).set_index("gene_id")
@@ -646,6 +755,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--compare-deseq2", action="store_true", help="also run R DESeq2, alternating with glmstack"
     )
+    parser.add_argument(
+        "--peers",
+        action="store_true",
+        help="side by side in rotating order: the whole workflow, its tables alone, DESeq2, glmGamPoi and "
+        "edgeR QL (Rscript with DESeq2, glmGamPoi, edgeR, data.table)",
+    )
     parser.add_argument("--cores", type=int, default=2, help="snakemake --cores (default 2)")
     parser.add_argument(
         "--genes-per-shard",
@@ -698,7 +813,7 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("--repeats must be >= 1")
     args.workdir = args.workdir.resolve()
     sizes = parse_sizes(args.sizes)
-    if args.compare_deseq2 and shutil.which("Rscript") is None:
+    if (args.compare_deseq2 or args.peers) and shutil.which("Rscript") is None:
         parser.error("--compare-deseq2 needs Rscript (with DESeq2 and data.table) on PATH")
     if args.data_only:
         for genes, samples in sizes:
@@ -714,6 +829,16 @@ def main(argv: list[str] | None = None) -> None:
         if args.json:
             args.json.write_text(json.dumps({"code": code_hash(), "cores": args.cores, "sva": sva_results},
                                             indent=2) + "\n")
+        return
+    if args.peers:
+        peer_results = [bench_peers(genes, samples, args) for genes, samples in sizes]
+        table = peers_markdown(peer_results)
+        print("\n" + table)
+        if args.json:
+            args.json.write_text(json.dumps({"code": code_hash(), "cores": args.cores, "peers": peer_results},
+                                            indent=2) + "\n")
+        if args.markdown:
+            args.markdown.write_text(table)
         return
     results = [bench_size(genes, samples, args) for genes, samples in sizes]
     summary = {
