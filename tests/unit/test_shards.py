@@ -6,13 +6,13 @@ from glmstack.io.shards import AUTO_SHARD_COUNTS, AUTO_SHARD_VALUES, auto_genes_
 
 @pytest.mark.parametrize(
     "genes, samples, shards",
-    [(20_000, 8, 2), (20_000, 200, 2), (20_000, 1000, 2), (60_000, 200, 2), (60_000, 1000, 8), (500_000, 1000, 64), (999, 50, 1)],
+    [(20_000, 8, 1), (20_000, 48, 1), (20_000, 60, 2), (20_000, 200, 2), (20_000, 1000, 2), (60_000, 200, 2), (60_000, 1000, 8), (500_000, 1000, 64), (999, 50, 1)],
 )
 def test_auto_shards_are_a_power_of_two_of_bounded_size(genes, samples, shards):
     per_shard = auto_genes_per_shard(genes, samples)
     n_shards = len(shard_bounds(genes, per_shard))
     assert n_shards == shards
-    if genes >= 1000:
+    if genes * samples >= 1_000_000:
         assert per_shard * samples <= AUTO_SHARD_COUNTS or n_shards == 2
 
 

@@ -14,6 +14,9 @@ AUTO_SHARD_COUNTS = 10_000_000  # counts per shard at most: ~10 s of work per jo
 # values per shard at most (values: studies): least squares costs ~1 % of a negative-binomial
 # fit per cell, so shards this large still take a few seconds (~0.8 GB of memory per job)
 AUTO_SHARD_VALUES = 25_000_000
+# below this many cells one shard: a second job would save less than its start-up (~0.5 s of
+# imports) and take a core from the study-wide jobs that run beside the fit
+AUTO_SPLIT_CELLS = 1_000_000
 
 
 def auto_genes_per_shard(n_genes: int, n_samples: int, cells: int = AUTO_SHARD_COUNTS) -> int:
@@ -21,10 +24,10 @@ def auto_genes_per_shard(n_genes: int, n_samples: int, cells: int = AUTO_SHARD_C
 
     The number of shards is the smallest power of two that keeps shards at or below `cells`
     matrix cells (each job's work then outweighs its start-up) and, for matrices of 1000
-    genes or more, at least two; a power of two so that the shards of a step split evenly over
-    2, 4, 8, ... cores, without a last round where one job runs alone.
+    genes and a million cells or more, at least two; a power of two so that the shards of a
+    step split evenly over 2, 4, 8, ... cores, without a last round where one job runs alone.
     """
-    if n_genes < 1000:
+    if n_genes < 1000 or n_genes * n_samples < AUTO_SPLIT_CELLS:
         return max(1, n_genes)
     n_shards = 2
     while n_shards * cells < n_genes * n_samples:
