@@ -314,3 +314,26 @@ def test_every_drawing_function_shows_text_as_written():
                 drawing.append(name)
                 assert getattr(function, "plain_text", False), f"{module.__name__}.{name} is not @plain_text"
     assert len(drawing) >= 16
+
+
+def test_per_sample_plots_of_many_samples_keep_their_size(tmp_path):
+    """1000 samples: no label per sample, figures no larger than for 60 (a label per sample was
+    most of the drawing, and the 0.25-inch row per sample made a 250-inch figure)."""
+    rng = np.random.default_rng(4)
+    few, many = [f"s{i}" for i in range(60)], [f"s{i}" for i in range(1000)]
+    sizes = {}
+    for names in (few, many):
+        n = len(names)
+        distances = np.abs(rng.normal(size=(n, n)))
+        distances = distances + distances.T
+        np.fill_diagonal(distances, 0)
+        linkage = vst.cluster_linkage(distances)
+        paths = {k: tmp_path / f"{k}{n}.png" for k in ("sf", "heat", "cooks")}
+        plots.size_factor_plot(names, rng.uniform(0.5, 2, n), rng.uniform(1e6, 3e7, n), paths["sf"])
+        plots.distance_heatmap(distances, linkage, names, ["a", "b"] * (n // 2), "group", paths["heat"])
+        plots.cooks_boxplot(rng.exponential(size=(500, n)), names, 3.0, paths["cooks"], "cooks")
+        for path in paths.values():
+            assert_sensible_png(path)
+        sizes[n] = {k: png_size(p) for k, p in paths.items()}
+    for kind in ("sf", "heat", "cooks"):
+        assert sizes[1000][kind][0] <= sizes[60][kind][0] + 400 and sizes[1000][kind][1] <= sizes[60][kind][1]
