@@ -478,10 +478,12 @@ def bench_peers(genes: int, samples: int, args) -> dict:
 
 
 def peers_markdown(results: list[dict]) -> str:
-    """The table of issue 18: wall seconds / peak MB of each tool, and full / fastest peer."""
+    """Wall seconds / peak MB of each tool, and the whole workflow's time over the fastest peer's."""
     lines = [
-        "| size | glmstack tables | glmstack + plots + report | DESeq2 | glmGamPoi | edgeR QL "
-        "| full / fastest peer | full / DESeq2 | largest job MB / DESeq2 MB |",
+        (
+            "| size | glmstack tables | glmstack + plots + report | DESeq2 | glmGamPoi | edgeR QL "
+            "| full / fastest peer | full / DESeq2 | largest job MB / DESeq2 MB |"
+        ),
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
