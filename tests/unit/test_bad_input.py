@@ -304,6 +304,7 @@ def test_matrix_is_read_in_row_chunks_with_the_same_result(tmp_path, monkeypatch
     path = write(tmp_path, "c.tsv", GOOD + rows)
     whole = count_files.read_counts(path)
     monkeypatch.setattr(count_files, "READ_CHUNK_CELLS", 6 * 5)  # five rows a chunk
+    monkeypatch.setattr(count_files, "_read_numbers_arrow", lambda *args: None)  # not Arrow's reader
     chunked = count_files.read_counts(path)
     np.testing.assert_array_equal(chunked.gene_id, whole.gene_id)
     np.testing.assert_array_equal(chunked.counts, whole.counts)
@@ -481,3 +482,33 @@ def test_a_header_without_line_break_is_refused(tmp_path, monkeypatch):
     path = write(tmp_path, "c.tsv", "\t".join(f"s{i}" for i in range(200)))
     with pytest.raises(StudyError, match="c.tsv: the first 100 characters hold no line break"):
         count_files.read_counts(path)
+
+
+@pytest.mark.parametrize("name", ["c.tsv", "c.csv.gz", "fc.txt", "nfcore.tsv"])
+def test_arrows_reader_and_the_chunked_reader_read_the_same(tmp_path, monkeypatch, name):
+    """Plain tables go through Arrow's parallel reader; its ids, counts, samples and name columns
+    equal the chunked reader's (featureCounts' layout, nf-core's gene_name with an NA among them)."""
+    rows = "".join(f"g{i:05d}\t{i}\t{i * 7 % 11}\t2\t3\t{i % 5}\t{i % 7}\n" for i in range(300))
+    text = {
+        "c.tsv": GOOD + rows,
+        "c.csv.gz": (GOOD + rows).replace("\t", ","),
+        "fc.txt": "# Program:featureCounts v2.0.3\nGeneid\tChr\tStart\tEnd\tStrand\tLength\t"
+        + "\t".join(f"/data/{s}.bam" for s in ("a1", "a2", "a3", "b1", "b2", "b3")) + "\n"
+        + "".join(f"g{i}\tchr1;chr1\t1;5\t4;9\t+;+\t8\t{i}\t1\t2\t3\t4\t5\n" for i in range(50)),
+        "nfcore.tsv": "gene_id\tgene_name\ta1\ta2\ta3\tb1\tb2\tb3\n"
+        + "".join(f"g{i}\t{'NA' if i == 3 else f'NAME{i}'}\t{i}\t1\t2\t3\t4\t5\n" for i in range(50)),
+    }[name]
+    path = write(tmp_path, name, text)
+    columns = ["gene_name"] if name == "nfcore.tsv" else []
+    taken = []
+    arrow_reader = count_files._read_numbers_arrow
+    monkeypatch.setattr(count_files, "_read_numbers_arrow", lambda *a: taken.append(arrow_reader(*a)) or taken[-1])
+    fast = count_files.read_counts(path, text_columns=columns)
+    assert taken[-1] is not None and fast.counts.shape[0] in (50, 302)  # Arrow read it
+    monkeypatch.setattr(count_files, "_read_numbers_arrow", lambda *args: None)
+    chunked = count_files.read_counts(path, text_columns=columns)
+    np.testing.assert_array_equal(fast.counts, chunked.counts)
+    assert fast.gene_id.tolist() == chunked.gene_id.tolist() and fast.samples == chunked.samples
+    if columns:
+        pd.testing.assert_frame_equal(fast.annotation, chunked.annotation)
+        assert fast.annotation.iloc[3].isna().any()
