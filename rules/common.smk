@@ -139,10 +139,11 @@ with study_errors():
 
 
 def ingest_params():
-    # the count matrix's name columns (nf-core's gene_name), found by the study checks
+    # the matrix's name columns (nf-core's gene_name, a probe's gene), found by the study checks
     text_columns = CHECKED.annotation.matrix_columns if CHECKED.annotation else []
     if STUDY_INPUT == "values":
-        return {key: config[key] for key in ("genes_per_shard", "exclude_samples")}
+        keys = ("genes_per_shard", "exclude_samples")
+        return {**{key: config[key] for key in keys}, "text_columns": text_columns}
     keys = ("genes_per_shard", "size_factors_method", "exclude_samples", "round_counts")
     settings = {**{key: config[key] for key in keys}, "text_columns": text_columns}
     if STUDY_INPUT == "quant":

@@ -11,8 +11,9 @@ from glmstack.logs import log_to
 def main(smk) -> None:
     log = log_to(smk.log[0])
     settings = smk.params.settings
-    data = read_values(smk.input.values, settings["exclude_samples"])
-    features, messages = study_features(data.feature_id, smk.input.values, None, smk.input.get("annotation"))
+    data = read_values(smk.input.values, settings["exclude_samples"], settings["text_columns"])
+    features, messages = study_features(data.feature_id, smk.input.values, data.annotation,
+                                        smk.input.get("annotation"))
     for message in messages:
         log.warning("%s", message)
     shards = write_shards(smk.output.shards, data.feature_id, {"values": data.values}, settings["genes_per_shard"],

@@ -728,7 +728,7 @@ def check_annotation(config: dict, layout, sheet_ids: list[str]) -> Annotation |
     ids that match no feature are counted in its log, none matching at all is an error.
     """
     known = set(sheet_ids) | set(config.get("exclude_samples") or [])
-    matrix_columns = matrix_annotation_columns(layout, known) if study_input(config) == "counts" else []
+    matrix_columns = matrix_annotation_columns(layout, known) if study_input(config) in ("counts", "values") else []
     columns = list(matrix_columns)
     if config.get("annotation"):  # quant: the genes of tx2gene are named gene_id
         table = read_annotation(config["annotation"], layout.id_column if layout else "gene_id")

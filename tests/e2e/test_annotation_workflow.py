@@ -129,3 +129,34 @@ def test_a_values_study_carries_its_annotation(tmp_path):
     assert table["symbol"].tolist() == [f"PROBE{i}" for i in range(len(ids))]
     top = read(tmp_path / "out" / "aml" / "report" / "aml_vs_all.top_genes.tsv")
     assert list(top.columns[:2]) == ["feature_id", "symbol"]
+
+
+def test_a_values_matrix_with_a_name_column_is_read_with_its_names(tmp_path):
+    """A probe matrix with its gene beside the id (`probe, gene, samples...`; some genes NA):
+    the gene column is read as annotation, not as a sample; the tables equal the plain run's."""
+    import yaml
+
+    source = DATA / "gaussian" / "golub"
+    values = pd.read_csv(source / "values.tsv.gz", sep="\t", dtype={0: str})
+    study = {
+        "values": "values.tsv", "samples": "samples.tsv.gz", "outdir": "out",
+        "analyses": {"aml": {"design": "~ cell", "levels": {"cell": ["ALL", "AML"]},
+                             "contrasts": {"aml_vs_all": ["cell", "AML", "ALL"]}}},
+    }  # fmt: skip
+    runs = {}
+    for kind in ("plain", "named"):
+        work = tmp_path / kind
+        work.mkdir()
+        shutil.copy(source / "samples.tsv.gz", work / "samples.tsv.gz")
+        table = values.copy()
+        if kind == "named":
+            table.insert(1, "gene", [None if i % 10 == 0 else f"GENE{i}" for i in range(len(table))])
+        table.to_csv(work / "values.tsv", sep="\t", index=False, na_rep="NA")
+        (work / "study.yaml").write_text(yaml.safe_dump(study))
+        done = snakemake(work, "--cores", "2", "tables")
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        runs[kind] = read(work / "out" / "aml" / "aml_vs_all.tsv")
+    named, plain = runs["named"], runs["plain"]
+    assert list(named.columns[:3]) == ["feature_id", "gene", "logFC"]
+    assert named["gene"].tolist() == ["" if i % 10 == 0 else f"GENE{i}" for i in range(len(named))]
+    pd.testing.assert_frame_equal(named.drop(columns=["gene"]), plain)

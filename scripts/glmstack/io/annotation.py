@@ -125,6 +125,8 @@ def matrix_annotation_columns(layout, known_samples: set[str]) -> list[str]:
     sample missing from the sheet is never taken for a name column: it holds numbers, and is
     refused as before. featureCounts tables (their own columns, layout.annotation) have none.
     """
+    from .counts import NA_TEXT
+
     if layout.annotation:
         return []
     leading = []
@@ -145,7 +147,7 @@ def matrix_annotation_columns(layout, known_samples: set[str]) -> list[str]:
     found = []
     for j, column in enumerate(leading):
         text = head.iloc[:, j].str.strip()
-        text = text[text != ""]
+        text = text[~text.isin(NA_TEXT)]  # blanks and NA say nothing (a values matrix has them)
         if text.empty or pd.to_numeric(text, errors="coerce").notna().all():
             break
         found.append(column)

@@ -36,24 +36,30 @@ class Values:
     values: np.ndarray
     n_missing: int
     n_empty: int
+    annotation: pd.DataFrame | None = None
 
 
-def read_values(path: str | Path, exclude: list[str] | tuple = ()) -> Values:
+def read_values(path: str | Path, exclude: list[str] | tuple = (), text_columns: list[str] | tuple = ()) -> Values:
     """Read and check a value matrix: unique ids, numbers or NA in every cell, none infinite.
 
     Parameters
     ----------
     path : TSV/CSV (.gz ok), features x samples, first column the feature id.
     exclude : sample ids to leave out.
+    text_columns : the name columns between the id and the samples (a probe's gene symbol,
+        found by glmstack.io.annotation.matrix_annotation_columns), returned as `annotation`.
 
     Raises
     ------
     StudyError : naming the file and the bad cells (feature/sample=value) with the fix.
     """
-    layout = count_layout(path)
-    table = read_numbers(layout, allow_missing=True)
+    layout = count_layout(path, text_columns)
+    text_chunks: list | None = [] if text_columns else None
+    table = read_numbers(layout, allow_missing=True, text=text_chunks)
     if table is None:  # slow path: the cells as text, to name the ones that are not numbers
         frame = _read_text(layout)
+        if text_chunks is not None:
+            text_chunks[:] = [frame.iloc[:, : 1 + len(layout.annotation)]]
         feature_id = frame.iloc[:, 0].astype(str).to_numpy(dtype=str)
         text = frame.iloc[:, 1 + len(layout.annotation) :].to_numpy(dtype=str)
         numbers = pd.DataFrame(text).apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
@@ -83,4 +89,8 @@ def read_values(path: str | Path, exclude: list[str] | tuple = ()) -> Values:
         )
     missing = np.isnan(numbers)
     n_empty = int(np.sum(missing.all(axis=1)))
-    return Values(feature_id, samples, np.ascontiguousarray(numbers), int(missing.sum()), n_empty)
+    annotation = None
+    if text_chunks is not None:
+        annotation = pd.concat(text_chunks, ignore_index=True)
+        annotation.columns = [layout.id_column, *layout.annotation]
+    return Values(feature_id, samples, np.ascontiguousarray(numbers), int(missing.sum()), n_empty, annotation)
