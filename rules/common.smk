@@ -78,9 +78,13 @@ SVA = {
 }  # with surrogate variables
 # one dispersion fit per design: model id -> the first nb analysis with that design
 MODELS = {a.shape_id("model"): a for a in reversed(NB.values())}
-# (model, fit_type) used by several nb analyses: their MAP dispersions are one shared job
-_TRENDS = [(a.shape_id("model"), a.fit_type) for a in NB.values()]
-SHARED_MAP = {key for key in _TRENDS if _TRENDS.count(key) > 1}
+# one fit job per shard for the nb analyses with one design and trend type: (model, fit_type)
+# -> their names; the job computes the MAP dispersions once and then each analysis's fit and tests
+FIT_GROUPS = {}
+for _name, _analysis in NB.items():
+    FIT_GROUPS.setdefault((_analysis.shape_id("model"), _analysis.fit_type), []).append(
+        _name
+    )
 SCRIPTS = Path(workflow.basedir) / "scripts"
 # priority of the study-wide jobs off the path to the tables (the matrices, the study plots):
 # Snakemake otherwise starts the ready job with the largest inputs first, which is them
@@ -226,37 +230,47 @@ def trend_params(wildcards):
     return {**model_params(wildcards), "fit_type": wildcards.fit_type}
 
 
-def dispersion_fit(wildcards):
-    """The shared dispersion fit an analysis's fit job starts from (one shard): gene-wise
-    estimates and trend, and the MAP dispersions where another analysis shares them (an
-    analysis alone computes its MAP dispersions in its fit job: one job less per shard).
-    """
-    analysis = ANALYSES[wildcards.analysis]
-    at = {
-        "model": analysis.shape_id("model"),
-        "fit_type": analysis.fit_type,
-        "shard": wildcards.shard,
+def fit_group(analysis):
+    """The model and trend type of an nb analysis: the wildcards of its fit jobs."""
+    return {"model": analysis.shape_id("model"), "fit_type": analysis.fit_type}
+
+
+def fit_inputs(wildcards):
+    """What a fit job starts from (one shard): the model's gene-wise estimates and trend, and the
+    stamps of every analysis it fits."""
+    names = FIT_GROUPS[(wildcards.model, wildcards.fit_type)]
+    return {
+        "genewise": expand(
+            rules.genewise.output[0], model=wildcards.model, shard=wildcards.shard
+        )[0],
+        "trend": expand(
+            rules.trend.output[0], model=wildcards.model, fit_type=wildcards.fit_type
+        )[0],
+        "stamps": [stamp("fit", name) for name in names],
     }
-    inputs = {
-        "genewise": expand(rules.genewise.output[0], **at)[0],
-        "trend": analysis_trend(wildcards),
-    }
-    if (at["model"], at["fit_type"]) in SHARED_MAP:
-        inputs["map"] = expand(rules.map.output[0], **at)[0]
-    return inputs
+
+
+def fit_params(wildcards):
+    """Params of a fit job: the fit keys of each analysis it fits, in study order."""
+    names = FIT_GROUPS[(wildcards.model, wildcards.fit_type)]
+    return [ANALYSES[name].params("fit") for name in names]
 
 
 def analysis_trend(wildcards):
     analysis = ANALYSES[wildcards.analysis]
-    return expand(
-        rules.trend.output[0],
-        model=analysis.shape_id("model"),
-        fit_type=analysis.fit_type,
-    )[0]
+    return expand(rules.trend.output[0], **fit_group(analysis))[0]
 
 
 def fit_files(wildcards):
-    return expand(rules.fit.output[0], analysis=wildcards.analysis, shard=shard_ids())
+    """The fit files (one per shard) that hold an nb analysis's arrays (`{name}.{array}`)."""
+    group = fit_group(ANALYSES[wildcards.analysis])
+    return expand(rules.fit.output[0], **group, shard=shard_ids())
+
+
+def fit_file(wildcards):
+    """The same for one shard."""
+    group = fit_group(ANALYSES[wildcards.analysis])
+    return expand(rules.fit.output[0], **group, shard=wildcards.shard)[0]
 
 
 def voom_point_files(wildcards):
@@ -495,13 +509,11 @@ def _write_stamps():
         for fit_type in sorted(
             {a.fit_type for a in NB.values() if a.shape_id("model") == model}
         ):
-            steps = ("trend", "map") if (model, fit_type) in SHARED_MAP else ("trend",)
-            for step in steps:
-                content = {
-                    "params": {**params, "fit_type": fit_type},
-                    "code": code(f"{step}.py"),
-                }
-                stamps[stamp(step, f"{model}.{fit_type}")] = content
+            content = {
+                "params": {**params, "fit_type": fit_type},
+                "code": code("trend.py"),
+            }
+            stamps[stamp("trend", f"{model}.{fit_type}")] = content
     if VOOM:
         stamps[stamp("library_sizes")] = {"code": code("library_sizes.py")}
     if STUDY_INPUT == "values":

@@ -1,5 +1,6 @@
 # The dispersion fit, shared by every analysis with the same design (and trend type): gene-wise
-# estimates per model, the genome-wide trend and prior, then MAP dispersions per shard.
+# estimates per model and shard, then the genome-wide trend and prior (rule fit, per shard, takes
+# the MAP dispersions from them).
 
 
 rule genewise:
@@ -46,29 +47,3 @@ rule trend:
         code=code("trend.py"),
     script:
         "../scripts/trend.py"
-
-
-rule map:
-    input:
-        unpack(model_sva_input),
-        shard=shard_file,
-        genewise=rules.genewise.output[0],
-        trend=rules.trend.output[0],
-        manifest=rules.ingest.output.manifest,
-        samples=config["samples"],
-        stamp=stamp("map", "{model}.{fit_type}"),
-    output:
-        f"{OUTDIR}/models/{{model}}/{{fit_type}}/map/{{shard}}.npz",
-    log:
-        f"{OUTDIR}/logs/models/{{model}}/{{fit_type}}/map/{{shard}}.log",
-    benchmark:
-        f"{OUTDIR}/benchmarks/models/{{model}}/{{fit_type}}/map/{{shard}}.tsv"
-    conda:
-        "../envs/glmstack.yaml"
-    resources:
-        mem_mb=shard_mem_mb,
-    params:
-        analysis=trend_params,
-        code=code("map.py"),
-    script:
-        "../scripts/map.py"

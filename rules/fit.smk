@@ -1,25 +1,26 @@
+# One fit job per shard for the nb analyses with one design and trend type: the MAP dispersions
+# once, then each analysis's GLM fits, Cook's handling and tests (its arrays named <analysis>.*).
+
+
 rule fit:
     input:
-        unpack(sva_input),
-        unpack(dispersion_fit),
+        unpack(model_sva_input),
+        unpack(fit_inputs),
         shard=shard_file,
         manifest=rules.ingest.output.manifest,
         samples=config["samples"],
-        stamp=stamp("fit", "{analysis}"),
     output:
-        f"{OUTDIR}/{{analysis}}/fit/{{shard}}.npz",
+        f"{OUTDIR}/models/{{model}}/{{fit_type}}/fit/{{shard}}.npz",
     log:
-        f"{OUTDIR}/logs/{{analysis}}/fit/{{shard}}.log",
+        f"{OUTDIR}/logs/models/{{model}}/{{fit_type}}/fit/{{shard}}.log",
     benchmark:
-        f"{OUTDIR}/benchmarks/{{analysis}}/fit/{{shard}}.tsv"
-    wildcard_constraints:
-        analysis=NB_NAMES,
+        f"{OUTDIR}/benchmarks/models/{{model}}/{{fit_type}}/fit/{{shard}}.tsv"
     conda:
         "../envs/glmstack.yaml"
     resources:
         mem_mb=shard_mem_mb,
     params:
-        analysis=analysis_params("fit"),
+        analyses=fit_params,
         code=code("fit.py"),
     script:
         "../scripts/fit.py"

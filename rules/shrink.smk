@@ -30,7 +30,7 @@ rule shrink:
     input:
         unpack(sva_input),
         shard=shard_file,
-        fit=rules.fit.output[0],
+        fit=fit_file,
         prior=rules.shrink_prior.output[0],
         manifest=rules.ingest.output.manifest,
         samples=config["samples"],

@@ -1,11 +1,12 @@
-"""Rule fit: MAP dispersions, NB GLM fit and tests for one shard of one analysis."""
+"""Rule fit: for one shard, the MAP dispersions of a design and trend type, then the NB GLM fits
+and tests of every analysis on them (each analysis's arrays named <analysis>.<array>)."""
 
 from glmstack.allocator import retain_freed_memory
 from glmstack.design.model import build_model
 from glmstack.io.files import read_json, read_npz, write_npz
-from glmstack.io.shards import load_shard_inputs
+from glmstack.io.shards import fit_arrays, load_shard_inputs
 from glmstack.logs import log_to
-from glmstack.nb.steps import fit_step
+from glmstack.nb.steps import fit_step, map_step
 from glmstack.spec import Analysis
 from glmstack.sva.tables import job_covariates
 
@@ -14,16 +15,20 @@ def main(smk) -> None:
     log = log_to(smk.log[0])
     retain_freed_memory()  # the line searches' temporaries reuse pages instead of faulting
     data = load_shard_inputs(smk.input.shard, smk.input.manifest, smk.input.samples)
-    analysis = Analysis.from_params(smk.params.analysis)
-    model = build_model(data.samples, analysis, job_covariates(smk.input))
-    genewise = read_npz(smk.input.genewise)
-    # MAP dispersions from the shared map job, or (an analysis alone on its design) made here
-    dispersions = read_npz(smk.input.map) if "map" in smk.input.keys() else None
-    trend = read_json(smk.input.trend)
-    result = fit_step(data.counts, data.factors, model, genewise, dispersions, trend, analysis)
-    write_npz(smk.output[0], {"gene_id": data.gene_id, **result})
-    log.info("%d genes fitted, %d did not converge, %d counts replaced", len(data.gene_id),
-             int((result["beta_conv"] == 0).sum()), int(result["n_counts_replaced"]))
+    analyses = [Analysis.from_params(params) for params in smk.params.analyses]
+    covariates = job_covariates(smk.input)
+    models = [build_model(data.samples, analysis, covariates) for analysis in analyses]
+    genewise, trend = read_npz(smk.input.genewise), read_json(smk.input.trend)
+    # the MAP dispersions once for all; an analysis alone makes them inside its fit (the same
+    # arithmetic, tests/unit/test_shard_invariance.py)
+    dispersions = map_step(data.counts, models[0].full.matrix, genewise, trend) if len(analyses) > 1 else None
+    arrays = {"gene_id": data.gene_id}
+    for analysis, model in zip(analyses, models):
+        result = fit_step(data.counts, data.factors, model, genewise, dispersions, trend, analysis)
+        arrays |= fit_arrays(analysis.name, result)
+        log.info("%s: %d genes fitted, %d did not converge, %d counts replaced", analysis.name,
+                 len(data.gene_id), int((result["beta_conv"] == 0).sum()), int(result["n_counts_replaced"]))
+    write_npz(smk.output[0], arrays)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ from glmstack.design.model import build_model
 from glmstack.io.annotation import annotate, read_features
 from glmstack.io.files import read_json, write_json, write_tsv
 from glmstack.io.samples import aligned_samples
-from glmstack.io.shards import PER_SAMPLE_FIT_ARRAYS, concat_npz
+from glmstack.io.shards import PER_SAMPLE_FIT_ARRAYS, concat_fits
 from glmstack.logs import log_to
 from glmstack.nb.results import dispersion_table, model_summary, results_table
 from glmstack.spec import Analysis
@@ -14,7 +14,7 @@ from glmstack.sva.tables import job_covariates
 def main(smk) -> None:
     log = log_to(smk.log[0])
     analysis = Analysis.from_params(smk.params.analysis)
-    fit = concat_npz(smk.input.fits, exclude=PER_SAMPLE_FIT_ARRAYS)
+    fit = concat_fits(smk.input.fits, analysis.name, exclude=PER_SAMPLE_FIT_ARRAYS)
     manifest = read_json(smk.input.manifest)
     write_tsv(smk.output.dispersions, annotate(dispersion_table(fit), read_features(smk.input.features)))
     model = build_model(aligned_samples(smk.input.samples, manifest["samples"]), analysis, job_covariates(smk.input))

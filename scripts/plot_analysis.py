@@ -1,7 +1,8 @@
 """Rule plot_analysis: dispersion plot, Cook's distances per sample and the summary table."""
 
 import numpy as np
-from glmstack.io.files import read_json, read_npz, write_tsv
+from glmstack.io.files import read_json, write_tsv
+from glmstack.io.shards import read_fit
 from glmstack.logs import log_to
 from glmstack.report import plots
 from glmstack.report.summary import summary_frame
@@ -13,7 +14,7 @@ KEYS = ["base_mean", "disp_gene_est", "disp_fit", "dispersion", "disp_outlier", 
 def main(smk) -> None:
     log = log_to(smk.log[0])
     analysis = Analysis.from_params(smk.params.analysis)
-    parts = [read_npz(path, KEYS) for path in smk.input.fits]
+    parts = [read_fit(path, analysis.name, KEYS) for path in smk.input.fits]
     fit = {key: np.concatenate([p[key] for p in parts]) for key in KEYS}
     plots.dispersion_plot(*(fit[k] for k in KEYS[:5]), smk.output.dispersion, f"{analysis.name}: dispersion estimates")
     model = read_json(smk.input.model)

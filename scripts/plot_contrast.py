@@ -3,9 +3,9 @@
 import numpy as np
 from glmstack.design.model import build_model
 from glmstack.io.annotation import annotation_columns, feature_labels, read_table
-from glmstack.io.files import read_json, read_npz, write_tsv
+from glmstack.io.files import read_json, write_tsv
 from glmstack.io.samples import aligned_samples
-from glmstack.io.shards import read_shard_counts
+from glmstack.io.shards import read_fit, read_shard_counts
 from glmstack.logs import log_to
 from glmstack.nb import vst
 from glmstack.report import plots
@@ -29,7 +29,7 @@ def main(smk) -> None:
     # the formula's design: surrogate variables (appended after its columns) are neither axis
     # nor colour, and the fitted curves hold them at 0 (their mean)
     model = build_model(aligned_samples(smk.input.samples, manifest["samples"]), analysis)
-    beta = np.concatenate([read_npz(path, ["beta"])["beta"] for path in smk.input.fits])[rows]
+    beta = np.concatenate([read_fit(path, analysis.name, ["beta"])["beta"] for path in smk.input.fits])[rows]
     beta = beta[:, : model.full.matrix.shape[1]]  # without the surrogate variables (at the end)
     counts, factors = vst.select_pairs((read_shard_counts(path, sf) for path in smk.input.shards), rows)
     genes, padj = feature_labels(top, annotation), top["padj"].to_numpy(dtype=float)

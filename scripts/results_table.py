@@ -2,7 +2,7 @@
 
 from glmstack.io.annotation import annotate, read_features
 from glmstack.io.files import write_tsv
-from glmstack.io.shards import PER_SAMPLE_FIT_ARRAYS, concat_npz
+from glmstack.io.shards import PER_SAMPLE_FIT_ARRAYS, concat_fits, concat_npz
 from glmstack.logs import log_to
 from glmstack.nb.results import results_table
 from glmstack.nb.shrink import add_shrunk_columns
@@ -12,7 +12,7 @@ from glmstack.spec import Analysis
 def main(smk) -> None:
     log = log_to(smk.log[0])
     analysis, name = Analysis.from_params(smk.params.analysis), smk.wildcards.table
-    fit = concat_npz(smk.input.fits, exclude=PER_SAMPLE_FIT_ARRAYS)
+    fit = concat_fits(smk.input.fits, analysis.name, exclude=PER_SAMPLE_FIT_ARRAYS)
     table, summary = results_table(fit, analysis, name)
     if smk.input.shrunk:  # lfc_shrink: the shrunken fold changes after lfcSE
         table = add_shrunk_columns(table, concat_npz(smk.input.shrunk), name)

@@ -2,8 +2,8 @@
 
 import numpy as np
 from glmstack.design.model import build_model
-from glmstack.io.files import read_json, read_npz, write_npz
-from glmstack.io.shards import load_shard_inputs
+from glmstack.io.files import read_json, write_npz
+from glmstack.io.shards import load_shard_inputs, read_fit
 from glmstack.logs import log_to
 from glmstack.nb.shrink import shrink_step
 from glmstack.spec import Analysis
@@ -14,7 +14,7 @@ def main(smk) -> None:
     log = log_to(smk.log[0])
     data = load_shard_inputs(smk.input.shard, smk.input.manifest, smk.input.samples)
     analysis = Analysis.from_params(smk.params.analysis)
-    fit = read_npz(smk.input.fit, ["base_mean", "dispersion", "beta"])
+    fit = read_fit(smk.input.fit, analysis.name, ["base_mean", "dispersion", "beta"])
     if not np.array_equal(fit["gene_id"], data.gene_id):
         raise ValueError(f"{smk.input.fit} and {smk.input.shard} hold different genes; rerun the fit job")
     model = build_model(data.samples, analysis, job_covariates(smk.input))

@@ -3,7 +3,7 @@
 from glmstack.design.model import build_model
 from glmstack.io.files import read_json, write_json
 from glmstack.io.samples import aligned_samples
-from glmstack.io.shards import PER_SAMPLE_FIT_ARRAYS, concat_npz
+from glmstack.io.shards import PER_SAMPLE_FIT_ARRAYS, concat_fits
 from glmstack.logs import log_to
 from glmstack.nb.shrink import shrink_prior_step
 from glmstack.spec import Analysis
@@ -13,7 +13,7 @@ from glmstack.sva.tables import job_covariates
 def main(smk) -> None:
     log = log_to(smk.log[0])
     analysis = Analysis.from_params(smk.params.analysis)
-    fit = concat_npz(smk.input.fits, exclude=PER_SAMPLE_FIT_ARRAYS)  # per-gene summaries
+    fit = concat_fits(smk.input.fits, analysis.name, exclude=PER_SAMPLE_FIT_ARRAYS)  # per-gene summaries
     model = build_model(
         aligned_samples(smk.input.samples, read_json(smk.input.manifest)["samples"]), analysis, job_covariates(smk.input)
     )

@@ -353,13 +353,13 @@ def rule_of(bench: Path, root: Path) -> str:
     """Rule name from a benchmark path (the layout of rules/*.smk `benchmark:` entries).
 
     ingest.tsv, plot_study.tsv, report.tsv; models/<model>/genewise/<shard>.tsv,
-    models/<model>/<fit_type>/trend.tsv, models/<model>/<fit_type>/map/<shard>.tsv (the shared
-    dispersion fit); <analysis>/fit/<shard>.tsv; <analysis>/<rule>.tsv (merge, plot_analysis);
+    models/<model>/<fit_type>/trend.tsv, models/<model>/<fit_type>/fit/<shard>.tsv (the shared
+    dispersion fit, and the fits of every analysis on it); <analysis>/<rule>.tsv (merge, plot_analysis);
     <analysis>/table_<table>.tsv (results_table); <analysis>/plot_<table>.tsv (plot_contrast).
     """
     parts = bench.relative_to(root).with_suffix("").parts
     if parts[0] == "models":
-        return next(rule for rule in ("genewise", "map", "trend") if rule in parts)
+        return parts[-2] if parts[-1].isdigit() else parts[-1]  # <rule>/<shard> or <rule>
     if len(parts) == 3:
         return parts[1]
     name = parts[-1]
@@ -604,7 +604,6 @@ RULE_ORDER = [
     "ingest",
     "genewise",
     "trend",
-    "map",
     "fit",
     "results_table",
     "merge",

@@ -67,11 +67,11 @@ def test_killed_job_then_rerun_gives_identical_tables(reference, tmp_path):
     """Also the rerun-identity check: two separate runs, byte-identical tables."""
     work = make_study(tmp_path, "killed")
     proc = subprocess.Popen(snakemake_command(work, "--cores", "1"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    fits = work / "out" / "tissue" / "fit"
+    fits = work / "out" / "models"  # models/<model>/<fit_type>/fit/<shard>.npz
     killed = None
     deadline = time.time() + 600
     while killed is None and time.time() < deadline and proc.poll() is None:
-        jobs = running_fit_jobs(proc) if len(list(fits.glob("*.npz"))) >= 3 else []
+        jobs = running_fit_jobs(proc) if len(list(fits.glob("*/*/fit/*.npz"))) >= 3 else []
         for job in jobs:
             job.send_signal(signal.SIGKILL)  # one shard fit dies mid-way, as under an OOM killer
             killed = job
@@ -89,7 +89,7 @@ def test_killed_job_then_rerun_gives_identical_tables(reference, tmp_path):
 def planned_rules(work: Path) -> set[str]:
     dry = snakemake(work, "-n", "--quiet", "rules", timeout=300)
     assert dry.returncode == 0, dry.stderr[-2000:]
-    names = {"ingest", "genewise", "trend", "map", "fit", "results_table", "merge", "report", "plot_study", "plot_analysis",
+    names = {"ingest", "genewise", "trend", "fit", "results_table", "merge", "report", "plot_study", "plot_analysis",
              "plot_contrast"}
     return {line.split()[0] for line in (dry.stdout + dry.stderr).splitlines() if line.split() and line.split()[0] in names}
 

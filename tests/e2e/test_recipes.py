@@ -139,11 +139,18 @@ def test_bins_recipe_through_snakemake_matches_deseq2(tmp_path):
         assert len(ours_sig & ref_sig) / len(ours_sig | ref_sig) >= tol.PADJ_JACCARD
 
 
-def test_only_shared_dispersion_fits_get_a_map_job(recipe_run):
+def test_analyses_sharing_a_design_share_their_fit_jobs(recipe_run):
     """two_groups and threshold share `~ tissue`, trait_slope and trait_lrt `~ batch + batch2 +
-    trait`: one map job per shard serves each pair; every other recipe computes its MAP
-    dispersions in its own fit job."""
+    trait`: one fit job per shard fits each pair (on MAP dispersions made once); every other
+    recipe has fit jobs of its own."""
     out, _ = recipe_run
-    maps = sorted((out / "models").glob("*/*/map"))
-    assert len(maps) == 2 and all(len(list(m.glob("*.npz"))) == 2 for m in maps)
+    fits = sorted((out / "models").glob("*/*/fit"))
+    assert len(fits) == len(RECIPES) - 2 and all(len(list(f.glob("*.npz"))) == 2 for f in fits)
     assert len(list((out / "models").iterdir())) == len(RECIPES) - 2  # two designs used twice
+    shared = []
+    for folder in fits:
+        with np.load(next(folder.glob("*.npz"))) as arrays:
+            analyses = sorted({name.split(".")[0] for name in arrays.files if "." in name})
+        if len(analyses) > 1:
+            shared.append(analyses)
+    assert sorted(shared) == [["threshold", "two_groups"], ["trait_lrt", "trait_slope"]]

@@ -75,10 +75,16 @@ def test_bundled_example_plans_and_lints(tmp_path):
 
 def test_analyses_with_one_design_share_one_dispersion_fit(run_dir):
     """tissue (Wald) and tissue_lrt (LRT) have the same design and trend type: one gene-wise,
-    trend and MAP fit serves both (their fit jobs then differ only in the tests)."""
+    trend and MAP fit serves both, and one fit job per shard fits both on it (only their tests
+    differ); each analysis's arrays are named by it."""
     models = list((run_dir / "out" / "models").iterdir())
     assert len(models) == 1
     assert len(list((models[0] / "genewise").glob("*.npz"))) == 4
     assert [p.name for p in models[0].iterdir() if p.is_dir()] == ["genewise", "parametric"]
-    assert len(list((models[0] / "parametric" / "map").glob("*.npz"))) == 4
-    assert len(list((run_dir / "out" / "tissue_lrt" / "fit").glob("*.npz"))) == 4
+    fits = sorted((models[0] / "parametric" / "fit").glob("*.npz"))
+    assert len(fits) == 4 and not (run_dir / "out" / "tissue_lrt" / "fit").exists()
+    with np.load(fits[0]) as arrays:
+        names = set(arrays.files)
+    assert {"tissue.beta", "tissue_lrt.beta", "tissue.dispersion", "tissue_lrt.dispersion"} <= names
+    log = (run_dir / "out" / "logs" / "models" / models[0].name / "parametric" / "fit" / "0000.log").read_text()
+    assert "tissue: " in log and "tissue_lrt: " in log

@@ -125,3 +125,30 @@ def concat_shards(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
         values = [p[key] for p in parts]
         out[key] = np.sum(values) if values[0].ndim == 0 else np.concatenate(values)
     return out
+
+
+def fit_arrays(analysis: str, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """An nb analysis's arrays named for a fit file: rule fit fits every analysis of one design
+    and trend type in one job per shard and writes each one's arrays as `<analysis>.<array>`."""
+    return {f"{analysis}.{key}": value for key, value in arrays.items()}
+
+
+def read_fit(
+    path: str, analysis: str, keys: list[str] | None = None, exclude: tuple[str, ...] = ()
+) -> dict[str, np.ndarray]:
+    """One analysis's arrays of a fit file (`fit_arrays`), under their own names, with gene_id;
+    keys : only these (default all of the analysis's); exclude : arrays not to read."""
+    prefix = f"{analysis}."
+    with np.load(path, allow_pickle=False) as data:
+        held = [name[len(prefix) :] for name in data.files if name.startswith(prefix)]
+    missing = [key for key in keys or () if key not in held]
+    if not held or missing:
+        raise ValueError(f"{path}: no arrays {missing or ''} of analysis {analysis!r}; rerun its fit job")
+    wanted = [key for key in (held if keys is None else keys) if key not in exclude]
+    arrays = read_npz(path, [prefix + key for key in wanted])
+    return {"gene_id": arrays["gene_id"], **{key: arrays[prefix + key] for key in wanted}}
+
+
+def concat_fits(paths: list[str], analysis: str, exclude: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+    """`concat_npz` of one analysis's arrays in the fit files of every shard."""
+    return concat_shards([read_fit(p, analysis, exclude=exclude) for p in paths])
