@@ -50,8 +50,8 @@ def test_cache_blocks_change_no_bit(kind, monkeypatch):
 
 
 def test_map_dispersions_from_the_shared_job_or_in_the_fit_job_are_the_same():
-    """An analysis alone on its design computes its MAP dispersions in its fit job; analyses
-    sharing a design read them from one map job. Same arithmetic: equal to the last bit."""
+    """An analysis alone on its design computes its MAP dispersions inside its fit; a fit job of
+    several analyses makes them once (map_step) for all. Same arithmetic: equal to the last bit."""
     from glmstack.design.model import build_model
 
     case = load("marioni")
