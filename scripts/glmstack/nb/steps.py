@@ -168,7 +168,7 @@ def fit_genes(
 def map_step(
     counts: np.ndarray, design: np.ndarray, genewise: dict[str, np.ndarray], trend_json: dict
 ) -> dict[str, np.ndarray]:
-    """Rule map: MAP dispersions of one shard, shared by every analysis with this design
+    """MAP dispersions of one shard, made once by a fit job for every analysis with this design
     and trend (the tests of each analysis come after, in its fit step). NaN for all-zero genes."""
     nz = np.flatnonzero(~genewise["all_zero"].astype(bool))
     counts = np.ascontiguousarray(counts, dtype=float)[nz]
