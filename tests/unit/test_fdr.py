@@ -17,6 +17,18 @@ def test_bh_matches_statsmodels_and_skips_nan():
     assert np.isnan(ours[[3, 50]]).all()
 
 
+def test_bh_equals_scipys_bit_for_bit_with_ties_and_extremes():
+    from scipy.stats import false_discovery_control
+
+    for size in (1, 2, 7, 1000):
+        p = np.round(RNG.uniform(size=size) ** 3, 3)  # ties
+        p[: size // 10] = RNG.choice([0.0, 1.0, 1e-300, 5e-324], size=size // 10)
+        np.testing.assert_array_equal(bh_adjust(p), false_discovery_control(p, method="bh"))
+    # R 4.2: p.adjust(c(0.01, 0.02, 0.03, 0.04, 0.05, 0.5, NA), "BH")
+    p = np.array([0.01, 0.02, 0.03, 0.04, 0.05, 0.5, np.nan])
+    np.testing.assert_allclose(bh_adjust(p), [0.06, 0.06, 0.06, 0.06, 0.06, 0.5, np.nan], rtol=1e-15)
+
+
 def test_r_lowess_matches_r():
     # R 4.2: theta <- seq(0, 0.95, length = 50); lowess(numRej ~ theta, f = 1/5) with the
     # rejection counts below (mouse_diet arm_phase_interaction_lrt reference p-values)
