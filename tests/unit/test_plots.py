@@ -337,3 +337,21 @@ def test_per_sample_plots_of_many_samples_keep_their_size(tmp_path):
         sizes[n] = {k: png_size(p) for k, p in paths.items()}
     for kind in ("sf", "heat", "cooks"):
         assert sizes[1000][kind][0] <= sizes[60][kind][0] + 400 and sizes[1000][kind][1] <= sizes[60][kind][1]
+
+
+def test_log_axes_label_decades_as_plain_numbers():
+    """Figures show every text as written (plain_text), so matplotlib's mathtext decade labels
+    (`$\\mathdefault{10^{3}}$`) would appear raw: log axes label decades as plain numbers."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure()
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.scatter([0.05, 3, 2e5], [1e-3, 0.1, 5])
+    plots._plain_log_scale(ax, "x")
+    plots._plain_log_scale(ax, "y")
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_xticklabels() + ax.get_yticklabels() if t.get_text()]
+    assert "1,000" in labels and "0.01" in labels
+    assert not any("$" in label or "mathdefault" in label for label in labels)

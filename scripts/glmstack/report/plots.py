@@ -95,6 +95,14 @@ def _save(fig: Figure, path: str | Path) -> None:
         fig.savefig(fh, format="png", dpi=DPI, metadata={"Software": None})
 
 
+def _finish_single(fig: Figure, path: str | Path) -> None:
+    """`_save` a one-panel figure with fixed margins (inches: room for tick labels of up to
+    six characters and the axis labels): tight_layout would draw the figure twice."""
+    width, height = fig.get_size_inches()
+    fig.subplots_adjust(left=0.95 / width, right=1 - 0.25 / width, bottom=0.65 / height, top=1 - 0.45 / height)
+    _save(fig, path)
+
+
 def _finish(fig: Figure, path: str | Path, **tight_layout) -> None:
     """Tight layout, then `_save`."""
     with warnings.catch_warnings():
@@ -322,14 +330,14 @@ def dispersion_plot(
         )
         order = np.argsort(x)
         ax.plot(x[order], fit[order], color=TREND, linewidth=1.8, label="fitted trend")
-        ax.set_xscale("log")
-        ax.set_yscale("log")
+        _plain_log_scale(ax, "x")
+        _plain_log_scale(ax, "y")
         ax.set_ylim(bottom=floor * 0.8)
         ax.legend(fontsize=8, loc="lower left", markerscale=1.5)
     ax.set_xlabel("mean of normalised counts")
     ax.set_ylabel("dispersion")
     ax.set_title(title)
-    _finish(fig, path)
+    _finish_single(fig, path)
 
 
 def cooks_line(setting: bool | float, n_samples: int, n_coef: int) -> float | None:
@@ -485,7 +493,7 @@ def ma_plot(
             for sign in (-1, 1):
                 ax.axhline(sign * lfc_threshold, color="0.2", linewidth=0.8, linestyle="--")
         if x_label is None:
-            ax.set_xscale("log")
+            _plain_log_scale(ax, "x")
         ax.set_ylim(-lim * 1.05, lim * 1.05)
         chosen = np.asarray([i for i in labels if use[i]], dtype=int)
         _label_genes(ax, base_mean[chosen], shown[chosen], [names[i] for i in chosen])
@@ -493,7 +501,7 @@ def ma_plot(
     ax.set_xlabel(x_label or "mean of normalised counts")
     ax.set_ylabel(y_label)
     ax.set_title(title)
-    _finish(fig, path)
+    _finish_single(fig, path)
 
 
 @plain_text
@@ -545,7 +553,7 @@ def volcano_plot(
     ax.set_xlabel("log2 fold change")
     ax.set_ylabel("-log10 p-value")
     ax.set_title(title)
-    _finish(fig, path)
+    _finish_single(fig, path)
 
 
 @plain_text
@@ -586,7 +594,7 @@ def pvalue_histogram(
     ax.set_xlabel("p-value")
     ax.set_ylabel("genes")
     ax.set_title(title)
-    _finish(fig, path)
+    _finish_single(fig, path)
 
 
 def table_plots(
@@ -770,6 +778,17 @@ def trait_curves(
         fitted = beta_log2 @ matrix.T
         curves[group] = 2.0**fitted if log_link else fitted
     return grid, curves
+
+
+def _plain_log_scale(ax, which: str) -> None:
+    """A log scale on axis `which` ("x" or "y") whose decade labels are plain numbers (`1,000`,
+    `0.01`): matplotlib's own are mathtext (`$10^{3}$`), which every figure here shows as written
+    (`plain_text`)."""
+    (ax.set_xscale if which == "x" else ax.set_yscale)("log")
+    axis = ax.xaxis if which == "x" else ax.yaxis
+    axis.set_major_locator(LogLocator(base=10))
+    axis.set_major_formatter(FuncFormatter(_plain_number))
+    axis.set_minor_formatter(NullFormatter())
 
 
 def _plain_number(value: float, _position=None) -> str:
