@@ -301,6 +301,7 @@ def test_every_drawing_function_shows_text_as_written():
     """Each public function that saves a figure is wrapped by plots.plain_text (ids are data,
     never mathtext), so no figure can be drawn outside the setting."""
     import inspect
+    import re
 
     from glmstack.report import reverse_plots, sva
 
@@ -310,7 +311,7 @@ def test_every_drawing_function_shows_text_as_written():
             if function.__module__ != module.__name__ or name.startswith("_"):
                 continue
             source = inspect.getsource(inspect.unwrap(function))
-            if "_finish(" in source or "_save(" in source or "_points_and_curve(" in source:
+            if re.search(r"_finish\w*\(|_save\(|_points_and_curve\(", source):
                 drawing.append(name)
                 assert getattr(function, "plain_text", False), f"{module.__name__}.{name} is not @plain_text"
     assert len(drawing) >= 16
