@@ -347,6 +347,14 @@ def vst_model():
     return ANALYSES[vst_analysis].params("model") if vst_analysis else None
 
 
+def vst_sva_input(wildcards):
+    """The surrogate variables of report.vst_analysis, where it has them: they join its design
+    in the VST too."""
+    vst_analysis = REPORT["vst_analysis"]
+    analysis = ANALYSES[vst_analysis] if vst_analysis else None
+    return {"covariates": sva_table(analysis)} if analysis and analysis.sva else {}
+
+
 def study_plot_params():
     return {"color_by": REPORT["color_by"], "pca_genes": REPORT["pca_genes"]}
 

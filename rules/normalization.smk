@@ -5,6 +5,7 @@
 
 rule normalize:
     input:
+        unpack(vst_sva_input),
         shards=all_shard_files,
         manifest=rules.ingest.output.manifest,
         samples=config["samples"],

@@ -11,6 +11,7 @@ from glmstack.io.shards import read_shard_counts
 from glmstack.logs import log_to
 from glmstack.nb import vst
 from glmstack.spec import Analysis
+from glmstack.sva.tables import job_covariates
 
 TABLES = ("normalized", "vst", "factors")  # the outputs that are features x samples tables
 
@@ -21,7 +22,8 @@ def main(smk) -> None:
     samples, sf = manifest["samples"], np.asarray(manifest["size_factors"], dtype=float)
     vst_model = smk.params.vst_model  # None: blind to the design, as DESeq2's vst by default
     sheet = aligned_samples(smk.input.samples, samples)
-    design = full_design(sheet, Analysis.from_params(vst_model)).matrix if vst_model else None
+    # the analysis's surrogate variables (input covariates) join its design here too
+    design = full_design(sheet, Analysis.from_params(vst_model), job_covariates(smk.input)).matrix if vst_model else None
 
     def shards():  # one shard in memory at a time
         return (read_shard_counts(path, sf) for path in smk.input.shards)

@@ -36,6 +36,7 @@ MARIONI = {
     "samples": "samples.tsv.gz",
     "outdir": "out",
     "genes_per_shard": 1500,
+    "report": {"vst_analysis": "tissue_sva"},  # the VST with the analysis's design: SVs included
     "analyses": {
         "tissue": {"design": "~ tissue", "contrasts": {"liver_vs_kidney": ["tissue", "Liver", "Kidney"]}},
         "tissue_sva": {
@@ -130,3 +131,21 @@ def test_nb_analysis_with_svas_matches_the_library_and_fits_its_own_dispersions(
     assert len(list((marioni / "models").iterdir())) == 2  # the plain analysis's fit is not shared
     plain = pd.read_csv(marioni / "tissue" / "liver_vs_kidney.tsv", sep="\t")
     assert not np.allclose(plain["stat"], ours["stat"], equal_nan=True)
+
+
+def test_the_vst_of_an_analysis_with_svas_uses_them(marioni):
+    """report.vst_analysis: tissue_sva: vst.tsv is the VST fitted with ~ tissue + SV1 + SV2."""
+    from cases import load
+    from glmstack.design.model import full_design
+    from glmstack.nb import vst
+
+    case = load("marioni")
+    sf = np.asarray(json.loads((marioni / "manifest.json").read_text())["size_factors"])
+    sv = read_surrogate_variables(marioni / "tissue_sva" / "surrogate_variables.tsv")
+    analysis = Analysis.from_study("tissue_sva", MARIONI["analyses"]["tissue_sva"])
+    design = full_design(case.samples, analysis, sv).matrix
+    assert design.shape[1] == 4
+    ours = pd.read_csv(marioni / "normalization" / "vst.tsv", sep="\t", index_col=0).to_numpy()
+    np.testing.assert_allclose(ours, vst.vst(case.counts.astype(float), sf, design), rtol=1e-12, atol=1e-12)
+    without = vst.vst(case.counts.astype(float), sf, full_design(case.samples, analysis).matrix)
+    assert not np.allclose(ours, without, rtol=1e-6)
