@@ -317,12 +317,15 @@ def rule_of(bench: Path, root: Path) -> str:
 
     ingest.tsv, plot_study.tsv, report.tsv; models/<model>/genewise/<shard>.tsv,
     models/<model>/<fit_type>/trend.tsv, models/<model>/<fit_type>/map/<shard>.tsv (the shared
-    dispersion fit); <analysis>/fit/<shard>.tsv; <analysis>/<rule>.tsv (merge, plot_analysis);
+    dispersion fit); models/<id>/lmfit/<shard>.tsv, models/<id>/voom/<shard>.tsv,
+    models/<id>/voom_trend.tsv (the shared least-squares fit); <analysis>/fit/<shard>.tsv; <analysis>/<rule>.tsv (merge, plot_analysis);
     <analysis>/table_<table>.tsv (results_table); <analysis>/plot_<table>.tsv (plot_contrast).
     """
     parts = bench.relative_to(root).with_suffix("").parts
-    if parts[0] == "models":
-        return next(rule for rule in ("genewise", "map", "trend") if rule in parts)
+    if parts[0] == "models":  # and the shared least-squares fits: lmfit, voom (points), voom_trend
+        rules = {"genewise": "genewise", "map": "map", "trend": "trend", "lmfit": "lmfit",
+                 "voom_trend": "voom_trend", "voom": "voom_points"}  # fmt: skip
+        return next(rule for part, rule in rules.items() if part in parts)
     if len(parts) == 3:
         return parts[1]
     name = parts[-1]
