@@ -169,6 +169,7 @@ def main(argv: list[str] | None = None) -> None:
                     run, tables["glmstack"] = run_glmstack(values, sheet, where, args.cores, n)
                     ours[n].append(run)
                 jobs = f"  jobs {run.extra['job_s']:7.1f} s" if "job_s" in run.extra else ""
+                jobs += f"  CPU {run.extra['cpu_s']:7.1f} s"
                 print(f"   run {rep + 1}: {tool:9s} {run.wall_s:8.1f} s{jobs}  peak RSS {run.peak_rss_mb:7.0f} MB",
                       flush=True)
         first = ours[counts[0]]
@@ -190,6 +191,7 @@ def main(argv: list[str] | None = None) -> None:
         for n in counts:
             shared.append({"size": name, "analyses": n, "wall_s": median([r.wall_s for r in ours[n]]),
                            "job_s": median([r.extra["job_s"] for r in ours[n]]),
+                           "cpu_s": median([r.extra["cpu_s"] for r in ours[n]]),
                            "lmfit_jobs": ours[n][0].extra["rules"].get("lmfit", {}).get("jobs", 0)})
     if args.compare_limma:
         print("\n| size | glmstack s | limma s | ratio | peak MB glmstack (largest job) / limma | t Pearson | max abs dlog10 p |")
@@ -201,12 +203,13 @@ def main(argv: list[str] | None = None) -> None:
                 f"{r['glmstack_peak_mb']:.0f} ({r['largest_job_mb']:.0f}) / {r.get('limma_peak_mb', float('nan')):.0f} | "
                 f"{r.get('t_pearson', float('nan')):.6f} | {r.get('max_abs_log10_p', float('nan')):.2g} |"
             )
-    print(f"\n| size | analyses | wall s (median of {args.repeats}) | summed job s | lmfit jobs | x the first |")
-    print("|---|---|---|---|---|---|")
+    print(f"\n| size | analyses | wall s (median of {args.repeats}) | summed job s | CPU s | lmfit jobs | x the first |")
+    print("|---|---|---|---|---|---|---|")
     for r in shared:
         base = next(b for b in shared if b["size"] == r["size"])
-        print(f"| {r['size']} | {r['analyses']} | {r['wall_s']:.1f} | {r['job_s']:.1f} | {r['lmfit_jobs']} | "
-              f"{r['wall_s'] / base['wall_s']:.2f} (jobs {r['job_s'] / base['job_s']:.2f}) |")
+        print(f"| {r['size']} | {r['analyses']} | {r['wall_s']:.1f} | {r['job_s']:.1f} | {r['cpu_s']:.1f} | "
+              f"{r['lmfit_jobs']} | {r['wall_s'] / base['wall_s']:.2f} (jobs {r['job_s'] / base['job_s']:.2f}, "
+              f"CPU {r['cpu_s'] / base['cpu_s']:.2f}) |")
 
 if __name__ == "__main__":
     main()

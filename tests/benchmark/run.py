@@ -299,7 +299,9 @@ def timed(cmd: list[str], cwd: Path, log: Path) -> Run:
         tail = log.read_text()[-3000:]
         raise SystemExit(f"{' '.join(map(str, cmd))} failed (exit {proc.returncode}); log {log}:\n{tail}")
     foreign = max(busy - usage.ru_utime - usage.ru_stime, 0.0) / (wall * (os.cpu_count() or 1))
-    return Run(wall, int(rss_file.read_text()) / 1024, foreign)
+    run = Run(wall, int(rss_file.read_text()) / 1024, foreign)
+    run.extra["cpu_s"] = usage.ru_utime + usage.ru_stime  # the whole tree: snakemake and its jobs
+    return run
 
 
 def busy_cpu_s() -> float:
