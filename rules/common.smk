@@ -85,6 +85,10 @@ for _name, _analysis in NB.items():
     FIT_GROUPS.setdefault((_analysis.shape_id("model"), _analysis.fit_type), []).append(
         _name
     )
+# one least-squares fit per design, family and normalization (gaussian, voom): lmfit id -> the
+# first analysis with it; its lmfit (and voom) jobs are shared by every analysis with that id
+LMFITS = {a.shape_id("lmfit"): a for a in reversed(GAUSSIAN.values())}
+VOOM_FITS = {key: a for key, a in LMFITS.items() if a.family == "voom"}
 SCRIPTS = Path(workflow.basedir) / "scripts"
 # priority of the study-wide jobs off the path to the tables (the matrices, the study plots):
 # Snakemake otherwise starts the ready job with the largest inputs first, which is them
@@ -102,6 +106,7 @@ NB_NAMES = alternatives(NB)  # the analysis wildcard of the nb rules
 SHRINK_NAMES = alternatives([n for n, a in NB.items() if a.lfc_shrink != "none"])
 GAUSSIAN_NAMES = alternatives(GAUSSIAN)  # and of the gaussian rules
 VOOM_NAMES = alternatives(VOOM)  # and of voom's own steps
+VOOM_FIT_IDS = alternatives(VOOM_FITS)  # the lmfit_id wildcard of voom's shared steps
 REVERSE_NAMES = alternatives(REVERSE)  # and of the reverse rules
 SVA_NAMES = alternatives(SVA)  # and of rule sva
 
@@ -109,6 +114,7 @@ SVA_NAMES = alternatives(SVA)  # and of rule sva
 wildcard_constraints:
     shard=r"\d\d\d\d+",
     model=alternatives(MODELS),
+    lmfit_id=alternatives(LMFITS),
     fit_type="parametric|local|mean",
     analysis="|".join(ANALYSES),
     table="|".join(sorted({t for a in ANALYSES.values() for t in a.table_names})),
@@ -273,19 +279,44 @@ def fit_file(wildcards):
     return expand(rules.fit.output[0], **group, shard=wildcards.shard)[0]
 
 
+def lmfit_id(wildcards):
+    """The shared least-squares fit of a job: its `lmfit_id`, or that of its analysis."""
+    if "lmfit_id" in wildcards.keys():
+        return wildcards.lmfit_id
+    return ANALYSES[wildcards.analysis].shape_id("lmfit")
+
+
+def lmfit_params(wildcards):
+    """Params of a shared lmfit or voom job: the lmfit keys, named by the lmfit id (the same
+    for every analysis that shares the fit, so its stamp does not change between them).
+    """
+    return {**LMFITS[wildcards.lmfit_id].params("lmfit"), "name": wildcards.lmfit_id}
+
+
+def lmfit_sva_input(wildcards):
+    """The surrogate variables of a shared lmfit or voom job (shared only where everything
+    that shapes them is the same: glmstack.spec.shape_id), like model_sva_input."""
+    analysis = LMFITS[wildcards.lmfit_id]
+    return {"covariates": sva_table(analysis)} if analysis.sva is not None else {}
+
+
 def voom_point_files(wildcards):
     return expand(
-        rules.voom_points.output[0], analysis=wildcards.analysis, shard=shard_ids()
+        rules.voom_points.output[0], lmfit_id=lmfit_id(wildcards), shard=shard_ids()
     )
 
 
+def voom_trend_file(wildcards):
+    return expand(rules.voom_trend.output[0], lmfit_id=lmfit_id(wildcards))[0]
+
+
 def voom_inputs(wildcards):
-    """A voom analysis's lmfit job also reads the library sizes and the genome-wide trend."""
-    if wildcards.analysis not in VOOM:
+    """A voom fit's lmfit job also reads the library sizes and the genome-wide trend."""
+    if wildcards.lmfit_id not in VOOM_FITS:
         return {}
     return {
-        **library_size_input(wildcards),
-        "trend": expand(rules.voom_trend.output[0], analysis=wildcards.analysis)[0],
+        "library_sizes": rules.library_sizes.output[0],
+        "trend": voom_trend_file(wildcards),
     }
 
 
@@ -306,7 +337,10 @@ def shrink_files(wildcards):
 
 
 def lmfit_files(wildcards):
-    return expand(rules.lmfit.output[0], analysis=wildcards.analysis, shard=shard_ids())
+    """The shared least-squares fits an analysis's moderation and plots read."""
+    return expand(
+        rules.lmfit.output[0], lmfit_id=lmfit_id(wildcards), shard=shard_ids()
+    )
 
 
 def reverse_shard_files(wildcards):
@@ -420,17 +454,17 @@ SHRINK_STAMPS = {  # the same for the rules of an nb analysis with lfc_shrink
     "shrink": ("shrink", "shrink.py"),
 }
 GAUSSIAN_STAMPS = {  # the same for the gaussian analyses' rules
-    "lmfit": ("lmfit", "lmfit.py"),
     "moderate": ("moderate", "moderate.py"),
     "limma_model": ("limma_summary", "limma_model.py"),
     "plot_limma_analysis": ("limma_summary", "plot_limma_analysis.py"),
     "plot_limma_table": ("limma_summary", "plot_limma_table.py"),
 }
-VOOM_STAMPS = {  # and voom's own steps (its mean-variance trend)
-    "voom_points": ("lmfit", "voom_points.py"),
-    "voom_trend": ("lmfit", "voom_trend.py"),
+VOOM_STAMPS = {  # and voom's trend plot (of the shared trend)
     "plot_voom": ("lmfit", "plot_voom.py"),
 }
+# the shared least-squares fits (one per lmfit id): rule name -> entry script
+LMFIT_STAMPS = {"lmfit": "lmfit.py"}
+VOOM_FIT_STAMPS = {"voom_points": "voom_points.py", "voom_trend": "voom_trend.py"}
 REVERSE_STAMPS = {  # the same for the reverse analyses' rules
     "reverse_plan": ("reverse", "reverse_plan.py"),
     "reverse_shard": ("reverse", "reverse_shard.py"),
@@ -522,6 +556,11 @@ def _write_stamps():
                 "code": code("trend.py"),
             }
             stamps[stamp("trend", f"{model}.{fit_type}")] = content
+    for key, analysis in LMFITS.items():
+        steps = {**LMFIT_STAMPS, **(VOOM_FIT_STAMPS if key in VOOM_FITS else {})}
+        params = {**analysis.params("lmfit"), "name": key}  # as lmfit_params
+        for step, script in steps.items():
+            stamps[stamp(step, key)] = {"params": params, "code": code(script)}
     if VOOM:
         stamps[stamp("library_sizes")] = {"code": code("library_sizes.py")}
     if STUDY_INPUT == "values":

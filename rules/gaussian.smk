@@ -2,6 +2,8 @@
 # moderation with one job per table (moderated t, treat or F) and one for model.json.
 # Family voom first fits log-CPM unweighted per shard (voom_points), fits the mean-variance trend
 # over every gene (voom_trend), and then its lmfit jobs fit with voom's precision weights.
+# The least-squares fit (and voom's points and trend) is shared by every analysis with the same
+# lmfit keys (family, design, normalization; glmstack.spec.shape_id): models/<lmfit id>/.
 
 
 rule library_sizes:
@@ -25,26 +27,26 @@ rule library_sizes:
 
 rule voom_points:
     input:
-        unpack(sva_input),
+        unpack(lmfit_sva_input),
         shard=shard_file,
         manifest=rules.ingest.output.manifest,
         samples=config["samples"],
         library_sizes=rules.library_sizes.output[0],
-        stamp=stamp("voom_points", "{analysis}"),
+        stamp=stamp("voom_points", "{lmfit_id}"),
     output:
-        f"{OUTDIR}/{{analysis}}/voom/{{shard}}.npz",
+        f"{OUTDIR}/models/{{lmfit_id}}/voom/{{shard}}.npz",
     log:
-        f"{OUTDIR}/logs/{{analysis}}/voom/{{shard}}.log",
+        f"{OUTDIR}/logs/models/{{lmfit_id}}/voom/{{shard}}.log",
     benchmark:
-        f"{OUTDIR}/benchmarks/{{analysis}}/voom/{{shard}}.tsv"
+        f"{OUTDIR}/benchmarks/models/{{lmfit_id}}/voom/{{shard}}.tsv"
     wildcard_constraints:
-        analysis=VOOM_NAMES,
+        lmfit_id=VOOM_FIT_IDS,
     conda:
         "../envs/glmstack.yaml"
     resources:
         mem_mb=shard_mem_mb,
     params:
-        analysis=analysis_params("lmfit"),
+        analysis=lmfit_params,
         code=code("voom_points.py"),
     script:
         "../scripts/voom_points.py"
@@ -53,28 +55,29 @@ rule voom_points:
 rule voom_trend:
     input:
         points=voom_point_files,
-        stamp=stamp("voom_trend", "{analysis}"),
+        stamp=stamp("voom_trend", "{lmfit_id}"),
     output:
-        f"{OUTDIR}/{{analysis}}/voom/trend.npz",
+        f"{OUTDIR}/models/{{lmfit_id}}/voom/trend.npz",
     log:
-        f"{OUTDIR}/logs/{{analysis}}/voom_trend.log",
+        f"{OUTDIR}/logs/models/{{lmfit_id}}/voom_trend.log",
     benchmark:
-        f"{OUTDIR}/benchmarks/{{analysis}}/voom_trend.tsv"
+        f"{OUTDIR}/benchmarks/models/{{lmfit_id}}/voom_trend.tsv"
     wildcard_constraints:
-        analysis=VOOM_NAMES,
+        lmfit_id=VOOM_FIT_IDS,
     conda:
         "../envs/glmstack.yaml"
     params:
-        analysis=analysis_params("lmfit"),
+        analysis=lmfit_params,
         code=code("voom_trend.py"),
     script:
         "../scripts/voom_trend.py"
 
 
+# per analysis (its report section), drawn from the shared points and trend
 rule plot_voom:
     input:
         points=voom_point_files,
-        trend=rules.voom_trend.output[0],
+        trend=voom_trend_file,
         stamp=stamp("plot_voom", "{analysis}"),
     output:
         voom_trend=report(
@@ -102,25 +105,23 @@ rule plot_voom:
 rule lmfit:
     input:
         unpack(voom_inputs),
-        unpack(sva_input),
+        unpack(lmfit_sva_input),
         shard=shard_file,
         manifest=rules.ingest.output.manifest,
         samples=config["samples"],
-        stamp=stamp("lmfit", "{analysis}"),
+        stamp=stamp("lmfit", "{lmfit_id}"),
     output:
-        f"{OUTDIR}/{{analysis}}/lmfit/{{shard}}.npz",
+        f"{OUTDIR}/models/{{lmfit_id}}/lmfit/{{shard}}.npz",
     log:
-        f"{OUTDIR}/logs/{{analysis}}/lmfit/{{shard}}.log",
+        f"{OUTDIR}/logs/models/{{lmfit_id}}/lmfit/{{shard}}.log",
     benchmark:
-        f"{OUTDIR}/benchmarks/{{analysis}}/lmfit/{{shard}}.tsv"
-    wildcard_constraints:
-        analysis=GAUSSIAN_NAMES,
+        f"{OUTDIR}/benchmarks/models/{{lmfit_id}}/lmfit/{{shard}}.tsv"
     conda:
         "../envs/glmstack.yaml"
     resources:
         mem_mb=shard_mem_mb,
     params:
-        analysis=analysis_params("lmfit"),
+        analysis=lmfit_params,
         code=code("lmfit.py"),
     script:
         "../scripts/lmfit.py"

@@ -130,14 +130,16 @@ class Analysis:
 
     def shape_id(self, job: str) -> str:
         """A short id of the keys that shape `job`, without the analysis name: analyses with
-        the same id share that job's outputs (e.g. one dispersion fit per design)."""
+        the same id share that job's outputs (one dispersion fit per design: "model"; one
+        least-squares fit per design, family and normalization: "lmfit")."""
         keys = {key: getattr(self, key) for key in JOB_KEYS[job]}
         if self.sva is None:
             keys.pop("sva", None)  # ids of analyses without surrogate variables as before
-        elif job == "model":
-            # the surrogate variables join the design: analyses share a dispersion fit only
-            # where everything that shapes them is the same (the tested terms, too)
-            keys = {key: getattr(self, key) for key in JOB_KEYS["sva"]}
+        elif job in ("model", "lmfit"):
+            # the surrogate variables join the design: analyses share a dispersion fit (nb) or a
+            # least-squares fit (gaussian, voom) only where everything that shapes them is the
+            # same (the tested terms, too)
+            keys = {key: getattr(self, key) for key in (*JOB_KEYS[job], *JOB_KEYS["sva"])}
         text = json.dumps(keys, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:10]
 

@@ -4,6 +4,11 @@
 Not a test (pytest does not collect this file). Run from the repository root:
 
     .venv/bin/python tests/benchmark/gaussian.py --sizes 500000x100,50000x1000 --repeats 1 --compare-limma
+    .venv/bin/python tests/benchmark/gaussian.py --sizes 50000x200 --repeats 3 --analyses 1,2
+
+--analyses 1,2 runs the study with one analysis and with two of one design (the moderated t, and
+the moderated F of `test: lrt`), which share one least-squares fit per shard; the cost of the
+second analysis is its moderation and table alone.
 
 For each size (features x samples) it writes a seeded synthetic value matrix once (log-scale
 values, design ~ batch + condition, 10 % of features shifted by condition, 1 % of cells NA with
@@ -84,31 +89,30 @@ def study_files(data_dir: Path, features: int, samples: int, seed: int, missing:
     return values, sheet
 
 
-def run_glmstack(values: Path, sheet: Path, where: Path, cores: int):
+LEVELS = {"batch": ["b1", "b2"], "condition": ["untreated", "treated"]}
+ANALYSES = {  # analyses of one design, in the order --analyses adds them: they share the lmfit jobs
+    "condition": {"design": "~ batch + condition", "levels": LEVELS,
+                  "contrasts": {TABLE: ["condition", "treated", "untreated"]}},
+    "condition_f": {"design": "~ batch + condition", "levels": LEVELS, "test": "lrt", "reduced": "~ batch"},
+}  # fmt: skip
+
+
+def run_glmstack(values: Path, sheet: Path, where: Path, cores: int, n_analyses: int = 1):
+    """The workflow to the tables (target `tables`) with the first `n_analyses` of ANALYSES."""
     shutil.rmtree(where, ignore_errors=True)
     where.mkdir(parents=True)
-    study = {
-        "values": str(values),
-        "samples": str(sheet),
-        "outdir": "out",
-        "analyses": {
-            "condition": {
-                "design": "~ batch + condition",
-                "levels": {"batch": ["b1", "b2"], "condition": ["untreated", "treated"]},
-                "contrasts": {TABLE: ["condition", "treated", "untreated"]},
-            }
-        },
-    }
+    analyses = dict(list(ANALYSES.items())[:n_analyses])
+    study = {"values": str(values), "samples": str(sheet), "outdir": "out", "analyses": analyses}
     (where / "study.yaml").write_text(yaml.safe_dump(study, sort_keys=False))
     cmd = [
         sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(where),
-        f"out/condition/{TABLE}.tsv", "out/condition/model.json",
-        "--configfile", str(where / "study.yaml"), "--cores", str(cores), "--quiet", "rules",
+        "tables", "--configfile", str(where / "study.yaml"), "--cores", str(cores), "--quiet", "rules",
     ]  # fmt: skip
     run = timed(cmd, where, where / "snakemake.log")
     rules = rule_times(where / "out")
     run.extra["largest_job_rss_mb"] = max((r["max_rss_mb"] for r in rules.values()), default=float("nan"))
     run.extra["rules"] = rules
+    run.extra["job_s"] = sum(r["s"] for r in rules.values())
     return run, where / "out" / "condition" / f"{TABLE}.tsv"
 
 
@@ -140,34 +144,41 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--missing", type=float, default=0.0, help="share of NA cells (default 0)")
     parser.add_argument("--seed", type=int, default=20251126)
+    parser.add_argument(
+        "--analyses", default="1", help="numbers of analyses of one design to run, e.g. 1,2 (default 1)"
+    )
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "glmstack-benchmark")
     args = parser.parse_args(argv)
-    rows = []
+    counts = [int(n) for n in args.analyses.split(",")]
+    rows, shared = [], []
     for features, samples in parse_sizes(args.sizes):
         name = size_name(features, samples)
         t0 = time.perf_counter()
         values, sheet = study_files(args.workdir / "data", features, samples, args.seed, args.missing)
         print(f"== {name}: data {values.parent} ({time.perf_counter() - t0:.1f} s to prepare)", flush=True)
-        ours, theirs, tables = [], [], {}
+        ours, theirs, tables = {n: [] for n in counts}, [], {}
+        tools = [f"glmstack{n}" for n in counts] + (["limma"] if args.compare_limma else [])
         for rep in range(args.repeats):
-            order = ["glmstack", "limma"] if rep % 2 == 0 else ["limma", "glmstack"]
-            for tool in order:
+            for tool in tools if rep % 2 == 0 else tools[::-1]:  # runs alternate
                 where = args.workdir / "runs" / f"values-{name}" / tool
-                if tool == "glmstack":
-                    run, tables["glmstack"] = run_glmstack(values, sheet, where, args.cores)
-                    ours.append(run)
-                elif args.compare_limma:
+                if tool == "limma":
                     run, tables["limma"] = run_limma(values, sheet, where)
                     theirs.append(run)
                 else:
-                    continue
-                print(f"   run {rep + 1}: {tool:8s} {run.wall_s:8.1f} s  peak RSS {run.peak_rss_mb:7.0f} MB", flush=True)
+                    n = int(tool.removeprefix("glmstack"))
+                    run, tables["glmstack"] = run_glmstack(values, sheet, where, args.cores, n)
+                    ours[n].append(run)
+                jobs = f"  jobs {run.extra['job_s']:7.1f} s" if "job_s" in run.extra else ""
+                jobs += f"  CPU {run.extra['cpu_s']:7.1f} s"
+                print(f"   run {rep + 1}: {tool:9s} {run.wall_s:8.1f} s{jobs}  peak RSS {run.peak_rss_mb:7.0f} MB",
+                      flush=True)
+        first = ours[counts[0]]
         row = {
             "size": name,
-            "glmstack_s": median([r.wall_s for r in ours]),
-            "glmstack_peak_mb": median([r.peak_rss_mb for r in ours]),
-            "largest_job_mb": median([r.extra["largest_job_rss_mb"] for r in ours]),
-            "rules": {rule: round(v["s"], 1) for rule, v in ours[0].extra["rules"].items()},
+            "glmstack_s": median([r.wall_s for r in first]),
+            "glmstack_peak_mb": median([r.peak_rss_mb for r in first]),
+            "largest_job_mb": median([r.extra["largest_job_rss_mb"] for r in first]),
+            "rules": {rule: round(v["s"], 1) for rule, v in first[0].extra["rules"].items()},
         }
         if theirs:
             row |= {
@@ -177,16 +188,28 @@ def main(argv: list[str] | None = None) -> None:
             }
         print(row, flush=True)
         rows.append(row)
-    print("\n| size | glmstack s | limma s | ratio | peak MB glmstack (largest job) / limma | t Pearson | max abs dlog10 p |")
+        for n in counts:
+            shared.append({"size": name, "analyses": n, "wall_s": median([r.wall_s for r in ours[n]]),
+                           "job_s": median([r.extra["job_s"] for r in ours[n]]),
+                           "cpu_s": median([r.extra["cpu_s"] for r in ours[n]]),
+                           "lmfit_jobs": ours[n][0].extra["rules"].get("lmfit", {}).get("jobs", 0)})
+    if args.compare_limma:
+        print("\n| size | glmstack s | limma s | ratio | peak MB glmstack (largest job) / limma | t Pearson | max abs dlog10 p |")
+        print("|---|---|---|---|---|---|---|")
+        for r in rows:
+            limma_s = r.get("limma_s", float("nan"))
+            print(
+                f"| {r['size']} | {r['glmstack_s']:.1f} | {limma_s:.1f} | {r['glmstack_s'] / limma_s:.2f} | "
+                f"{r['glmstack_peak_mb']:.0f} ({r['largest_job_mb']:.0f}) / {r.get('limma_peak_mb', float('nan')):.0f} | "
+                f"{r.get('t_pearson', float('nan')):.6f} | {r.get('max_abs_log10_p', float('nan')):.2g} |"
+            )
+    print(f"\n| size | analyses | wall s (median of {args.repeats}) | summed job s | CPU s | lmfit jobs | x the first |")
     print("|---|---|---|---|---|---|---|")
-    for r in rows:
-        limma_s = r.get("limma_s", float("nan"))
-        print(
-            f"| {r['size']} | {r['glmstack_s']:.1f} | {limma_s:.1f} | {r['glmstack_s'] / limma_s:.2f} | "
-            f"{r['glmstack_peak_mb']:.0f} ({r['largest_job_mb']:.0f}) / {r.get('limma_peak_mb', float('nan')):.0f} | "
-            f"{r.get('t_pearson', float('nan')):.6f} | {r.get('max_abs_log10_p', float('nan')):.2g} |"
-        )
-
+    for r in shared:
+        base = next(b for b in shared if b["size"] == r["size"])
+        print(f"| {r['size']} | {r['analyses']} | {r['wall_s']:.1f} | {r['job_s']:.1f} | {r['cpu_s']:.1f} | "
+              f"{r['lmfit_jobs']} | {r['wall_s'] / base['wall_s']:.2f} (jobs {r['job_s'] / base['job_s']:.2f}, "
+              f"CPU {r['cpu_s'] / base['cpu_s']:.2f}) |")
 
 if __name__ == "__main__":
     main()

@@ -336,7 +336,9 @@ def timed(cmd: list[str], cwd: Path, log: Path) -> Run:
         tail = log.read_text()[-3000:]
         raise SystemExit(f"{' '.join(map(str, cmd))} failed (exit {proc.returncode}); log {log}:\n{tail}")
     foreign = max(busy - usage.ru_utime - usage.ru_stime, 0.0) / (wall * (os.cpu_count() or 1))
-    return Run(wall, int(rss_file.read_text()) / 1024, foreign)
+    run = Run(wall, int(rss_file.read_text()) / 1024, foreign)
+    run.extra["cpu_s"] = usage.ru_utime + usage.ru_stime  # the whole tree: snakemake and its jobs
+    return run
 
 
 def busy_cpu_s() -> float:
@@ -354,12 +356,16 @@ def rule_of(bench: Path, root: Path) -> str:
 
     ingest.tsv, plot_study.tsv, report.tsv; models/<model>/genewise/<shard>.tsv,
     models/<model>/<fit_type>/trend.tsv, models/<model>/<fit_type>/fit/<shard>.tsv (the shared
-    dispersion fit, and the fits of every analysis on it); <analysis>/<rule>.tsv (merge, plot_analysis);
-    <analysis>/table_<table>.tsv (results_table); <analysis>/plot_<table>.tsv (plot_contrast).
+    dispersion fit, and the fits of every analysis on it); models/<id>/lmfit/<shard>.tsv,
+    models/<id>/voom/<shard>.tsv, models/<id>/voom_trend.tsv (the shared least-squares fit);
+    <analysis>/<rule>.tsv (merge, plot_analysis); <analysis>/table_<table>.tsv (results_table);
+    <analysis>/plot_<table>.tsv (plot_contrast).
     """
     parts = bench.relative_to(root).with_suffix("").parts
-    if parts[0] == "models":
-        return parts[-2] if parts[-1].isdigit() else parts[-1]  # <rule>/<shard> or <rule>
+    if parts[0] == "models":  # and the shared least-squares fits: lmfit, voom (points), voom_trend
+        rules = {"genewise": "genewise", "fit": "fit", "trend": "trend", "lmfit": "lmfit",
+                 "voom_trend": "voom_trend", "voom": "voom_points"}  # fmt: skip
+        return next(rule for part, rule in rules.items() if part in parts)
     if len(parts) == 3:
         return parts[1]
     name = parts[-1]

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from glmstack.spec import Analysis
 from limma_cases import DATA, assert_matches_limma, read_tsv, run
 from workflow_runs import snakemake
 
@@ -82,6 +83,21 @@ def test_all_zero_genes_and_shards_change_nothing(runs, analysis):
     )
 
 
+def lmfit_id(analysis: str) -> str:
+    """The id of the analysis's least-squares fit: its outputs are under models/<id>/."""
+    return Analysis.from_study(analysis, STUDY["analyses"][analysis], "voom").shape_id("lmfit")
+
+
+def test_the_two_normalizations_fit_apart(runs):
+    """voom on the library sizes and voom after TMM: two lmfit ids, each with its trend and fits."""
+    out = runs["sharded"]
+    ids = [lmfit_id(analysis) for analysis in ANALYSES]
+    assert len(set(ids)) == len(ids)
+    for key in ids:
+        assert len(list((out / "models" / key / "lmfit").glob("*.npz"))) == 7
+        assert len(list((out / "models" / key / "voom").glob("0*.npz"))) == 7
+
+
 def test_library_sizes_and_tmm_factors(runs):
     sizes = read_tsv(runs["sharded"] / "normalization" / "library_sizes.tsv")
     meta = json.loads((CASE / "reference" / "sex_voom_tmm" / "meta.json").read_text())
@@ -97,7 +113,7 @@ def test_model_json_and_report_show_voom(runs):
         assert model["family"] == "voom"
         assert (out / analysis / "plots" / "voom_trend.png").stat().st_size > 0
         assert (out / analysis / "plots" / f"{TABLE}.values.png").stat().st_size > 0
-        trend = np.load(out / analysis / "voom" / "trend.npz")
+        trend = np.load(out / "models" / lmfit_id(analysis) / "voom" / "trend.npz")  # shared
         assert np.all(np.diff(trend["x"]) >= 0) and trend["x"].size == len(read_tsv(out / analysis / f"{TABLE}.tsv"))
     assert "voom mean-variance trend" in (out / "report.html").read_text()
 

@@ -155,3 +155,56 @@ def test_nb_params_do_not_change_with_the_gaussian_keys():
     a = analyses()["bins"]
     for job in ("model", "trend", "fit", "tables", "plots"):
         assert not {"family", "moderation", "normalization"} & set(a.params(job))
+
+
+GAUSSIAN_BASE = {"family": "gaussian", "design": "~ batch + condition", "contrasts": {"trt": ["condition", "trt", "ctl"]}}
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        {"contrasts": {"ctl": ["condition", "ctl", "trt"]}},
+        {"test": "lrt", "reduced": "~ batch"},
+        {"lfc_threshold": 1.0},
+        {"moderation": {"trend": True, "robust": True}},
+        {"alpha": 0.01},
+    ],
+)
+def test_analyses_differing_in_the_tests_share_one_lmfit(edit):
+    """One least-squares fit per design: contrasts, test, thresholds and moderation do not shape it."""
+    base = Analysis.from_study("a", GAUSSIAN_BASE)
+    other = Analysis.from_study("b", {**GAUSSIAN_BASE, **edit})
+    assert other.shape_id("lmfit") == base.shape_id("lmfit")
+    assert other.params("lmfit") == {**base.params("lmfit"), "name": "b"}
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        {"design": "~ condition"},
+        {"levels": {"condition": ["trt", "ctl"]}},
+        {"family": "voom"},
+        {"family": "voom", "normalization": "tmm"},
+        {"bins": {"age_group": {"column": "age", "quantiles": 2}}},
+        {"sva": {"n": 2}},
+    ],
+)
+def test_analyses_differing_in_the_fit_have_their_own_lmfit(edit):
+    base = Analysis.from_study("a", GAUSSIAN_BASE)
+    assert Analysis.from_study("b", {**GAUSSIAN_BASE, **edit}).shape_id("lmfit") != base.shape_id("lmfit")
+    voom = Analysis.from_study("v", {**GAUSSIAN_BASE, "family": "voom"})
+    assert voom.shape_id("lmfit") != Analysis.from_study("t", {**GAUSSIAN_BASE, "family": "voom", "normalization": "tmm"}).shape_id("lmfit")
+
+
+def test_with_surrogate_variables_the_tested_terms_shape_the_lmfit_id():
+    """The surrogate variables join the design and depend on the tested terms (the null design):
+    analyses with `sva:` share a fit only where everything that shapes them is equal, as for nb."""
+    sva = {**GAUSSIAN_BASE, "sva": {"n": 2}}
+    base = Analysis.from_study("a", sva)
+    assert Analysis.from_study("b", {**sva, "lfc_threshold": 1.0, "alpha": 0.01}).shape_id("lmfit") == base.shape_id("lmfit")
+    assert Analysis.from_study("c", {**sva, "moderation": {"trend": True}}).shape_id("lmfit") == base.shape_id("lmfit")
+    assert Analysis.from_study("d", {**sva, "contrasts": {"ctl": ["condition", "ctl", "trt"]}}).shape_id("lmfit") != base.shape_id("lmfit")
+    assert Analysis.from_study("e", {**sva, "test": "lrt", "reduced": "~ batch"}).shape_id("lmfit") != base.shape_id("lmfit")
+    assert Analysis.from_study("f", {**sva, "sva": {"n": 3}}).shape_id("lmfit") != base.shape_id("lmfit")
+    # the nb dispersion fit's id is the same as before: the sva keys alone
+    assert base.shape_id("model") == Analysis.from_study("g", {**sva, "family": "nb"}).shape_id("model")
