@@ -11,6 +11,8 @@ the same figures).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from reverse_sim import Scenario, fdr_power, null_summary, simulate
@@ -37,6 +39,12 @@ def test_calibrated_pvalues_hold_with_leverage_points_and_heavy_tails():
     naive = null_summary(replicates, "pvalue_naive")
     # the situation of the user's question: naive p-values call features that predict nothing
     assert naive["below_0.01_leverage"] > 0.03 and naive["bh_any"] >= 0.3, naive
+
+
+def test_calibrated_pvalues_hold_with_missing_values():
+    """10 % of the values missing at random (a pattern per feature): each feature's null permutes
+    the trait's residuals on its own observed samples."""
+    check_null([simulate(replace(HARD, missing_share=0.1), seed) for seed in range(3000, 3010)])
 
 
 @pytest.mark.slow

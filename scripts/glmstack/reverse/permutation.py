@@ -48,6 +48,22 @@ def freedman_lane_traits(trait: np.ndarray, covariates: np.ndarray, plan: np.nda
     return fitted[None, :] + (trait - fitted)[plan]
 
 
+def observed_permutations(plan: np.ndarray, observed: np.ndarray) -> np.ndarray:
+    """(B, m) the plan's permutations restricted to the m observed samples of a feature.
+
+    Row b lists the observed samples in the order permutation b visits them, as indices 0..m-1
+    into the observed samples; the j-th observed sample receives the residual of the j-th entry.
+    A uniform permutation of all N samples orders any subset uniformly, so these are uniform
+    permutations of the observed samples, fixed by the recorded plan (all observed: the plan).
+
+    plan : (B, N) from `permutation_plan`; observed : (N,) bool.
+    """
+    index = np.full(observed.size, -1)
+    index[observed] = np.arange(int(observed.sum()))
+    mapped = index[plan]
+    return mapped[mapped >= 0].reshape(plan.shape[0], int(observed.sum()))
+
+
 def exceedances(observed: np.ndarray, null: np.ndarray) -> np.ndarray:
     """(G,) count of null |t| (G, B) at least the observed |t| (G,); NaN nulls never count."""
     with np.errstate(invalid="ignore"):
