@@ -10,7 +10,7 @@ import pytest
 from cases import DATA
 from glmstack.reverse import steps
 from glmstack.reverse.permutation import freedman_lane_traits, observed_permutations, permutation_plan
-from glmstack.reverse.rlm import rlm_feature
+from glmstack.reverse.rlm import rlm_feature, rlm_fitted
 from scipy import stats
 
 CASE = DATA / "gaussian" / "biobase_sample_na"
@@ -106,3 +106,15 @@ def test_grouping_and_order_change_nothing(case):
     part = steps.shard_step(x[order], plan, chunk_cells=500)
     for key in ("estimate", "std_error", "null", "n_observed", "untested"):
         np.testing.assert_allclose(part[key], shard[key][order], rtol=1e-12, err_msg=key)
+
+
+def test_reduced_model_is_mass_rlm_of_the_trait_on_the_covariates(case):
+    """The Freedman-Lane reduced model: rlm(score ~ sex + type) on all samples and on the samples
+    of a missing pattern (make_reference.R), fitted values to 1e-12."""
+    _, plan, _, _ = case
+    ref = pd.read_csv(CASE / "reference" / "score_reverse" / "rlm_covariates.tsv.gz", sep="\t")
+    np.testing.assert_allclose(rlm_fitted(plan.trait, plan.covariates), ref["fitted_all"], rtol=1e-12)
+    keep = ref["fitted_without_C_Q"].notna().to_numpy()
+    np.testing.assert_allclose(rlm_fitted(plan.trait[keep], plan.covariates[keep]), ref["fitted_without_C_Q"][keep], rtol=1e-12)
+    fitted = rlm_fitted(plan.trait, plan.covariates)
+    np.testing.assert_allclose(plan.null_traits, fitted + (plan.trait - fitted)[plan.permutations], rtol=1e-12)

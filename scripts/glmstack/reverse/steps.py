@@ -1,6 +1,6 @@
 """Reverse regression in the order it runs: which features predict a trait?
 
-1. plan (once, genome-wide): the least-squares fit of trait ~ covariates and B seeded
+1. plan (once, genome-wide): the robust fit of trait ~ covariates and B seeded
    permutations of its residuals (Freedman & Lane 1983), the same for every feature; for counts
    also the study-wide transform (`transform.transform_summary`).
 2. shard (per shard of features): MASS::rlm(trait ~ covariates + feature) for each feature on the
@@ -39,7 +39,7 @@ class Plan:
     """The permutation plan of one analysis.
 
     trait : (N,); covariates : (N, q) design; permutations : (B, N) sample indices;
-    null_traits : (B, N) fitted values of trait ~ covariates plus the permuted residuals; seed.
+    null_traits : (B, N) fitted values of rlm(trait ~ covariates) plus its permuted residuals; seed.
     """
 
     trait: np.ndarray
@@ -75,7 +75,7 @@ def shard_step(values: np.ndarray, plan: Plan, chunk_cells: int = CHUNK_CELLS) -
 
     A feature with missing values is fitted on the samples it has (MASS::rlm on the complete
     cases). Features are grouped by their pattern of observed samples; each pattern's null
-    permutes the least-squares residuals of trait ~ covariates fitted on those samples, with the
+    permutes the residuals of rlm(trait ~ covariates) fitted on those samples, with the
     plan's permutations restricted to them (`permutation.observed_permutations`). All-observed
     features use the plan's traits as they are.
 
@@ -283,7 +283,7 @@ def model_summary(analysis, table: pd.DataFrame, shards: dict[str, np.ndarray], 
             "permutations": int(plan["permutations"].shape[0]),
             "seed": int(plan["seed"]),
             "generator": "numpy.random.default_rng(seed) (PCG64): rng.permutation(n) per permutation",
-            "scheme": "Freedman-Lane: least-squares residuals of trait ~ covariates permuted, fitted values added",
+            "scheme": "Freedman-Lane: residuals of rlm(trait ~ covariates) (MASS defaults) permuted, its fitted values added",
             "pvalue": (
                 "per feature from its own null |t|: (M + 1) / (B + 1) with M null |t| >= the observed; "
                 f"beyond all (M = 0) a generalised Pareto tail fitted to its top {REVERSE_TAIL_SHARE:.0%} null |t| "

@@ -56,3 +56,21 @@ write.table(ref, con, sep = "\t", quote = FALSE, row.names = FALSE, na = "NA")
 close(con)
 print(ref[, c("feature_id", "n_obs", "estimate", "std_error", "converged", "iterations", "message")])
 cat(R.version.string, "MASS", as.character(packageVersion("MASS")), "\n")
+
+# The Freedman-Lane reduced model: rlm(score ~ sex + type) with MASS defaults, on all samples and
+# on the samples of features 21-30 (C and Q missing): fitted values, scale, iterations.
+reduced <- function(keep) {
+  fit <- rlm(score ~ sex + type, subset = keep)
+  fitted <- rep(NA_real_, length(score))
+  fitted[keep] <- fitted(fit)
+  list(fitted = fitted, s = fit$s, iterations = length(fit$conv), converged = fit$converged)
+}
+all_samples <- reduced(rep(TRUE, length(score)))
+pattern <- reduced(!(samples$sample %in% c("C", "Q")))
+out <- data.frame(sample = samples$sample, fitted_all = digits15(all_samples$fitted),
+                  fitted_without_C_Q = digits15(pattern$fitted))
+con <- gzfile("reference/score_reverse/rlm_covariates.tsv.gz", "w")
+write.table(out, con, sep = "\t", quote = FALSE, row.names = FALSE, na = "NA")
+close(con)
+print(out)
+print(c(all_s = all_samples$s, all_iter = all_samples$iterations, pattern_s = pattern$s, pattern_iter = pattern$iterations))
