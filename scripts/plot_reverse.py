@@ -8,7 +8,7 @@ from glmstack.logs import log_to
 from glmstack.nb.vst import select_rows
 from glmstack.report import reverse_plots
 from glmstack.report.summary import top_genes
-from glmstack.reverse.rlm import residualise
+from glmstack.reverse.steps import adjusted_for_covariates
 from glmstack.reverse.transform import transform_counts
 from glmstack.spec import Analysis
 
@@ -30,10 +30,9 @@ def main(smk) -> None:
             shard = read_npz(path)
             yield shard["values"] if "values" in shard else transform_counts(shard["counts"], plan)
 
-    basis = np.linalg.qr(plan["covariates"])[0]
     values = select_rows(blocks(), top.index.to_numpy(), plan["trait"].size)
     reverse_plots.added_variable_plots(
-        residualise(plan["trait"][None, :], basis)[0], residualise(values, basis), top["estimate"].to_numpy(),
+        *adjusted_for_covariates(plan["trait"], plan["covariates"], values), top["estimate"].to_numpy(),
         top["feature_id"].tolist(), top["padj"].to_numpy(dtype=float), analysis.alpha, analysis.trait,
         smk.output.top_features,
     )

@@ -1,5 +1,6 @@
 """Rule reverse_shard: robust fits of trait ~ covariates + feature for one shard, on the observed
-trait and on every permuted one (MASS::rlm's Huber M-estimator)."""
+trait and on every permuted one (MASS::rlm's Huber M-estimator); each feature not tested is
+logged with its reason."""
 
 import time
 
@@ -18,7 +19,9 @@ def main(smk) -> None:
     write_npz(smk.output[0], {"gene_id": shard["gene_id"], **result})
     log.info("%d features x %d permutations in %.1f s; %d observed fits did not converge",
              len(shard["gene_id"]), plan["null_traits"].shape[0], time.perf_counter() - started,
-             int((~result["converged"]).sum()))
+             int((~result["converged"] & (result["untested"] == 0)).sum()))
+    for line in steps.untested_lines(shard["gene_id"], result, plan["covariates"].shape[1] + 1):
+        log.info(line)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 A study: N samples with an intercept and a two-level covariate, G standard-normal features
 (independent of the covariate and of each other), a trait = covariate effect + noise (normal or
 Student t, heavy-tailed), optionally a share of features with one extreme sample (a leverage
-point, value `leverage_value`) and a few true predictors (trait += effect * feature). Each
+point, value `leverage_value`), a few true predictors (trait += effect * feature) and values
+missing at random. Each
 replicate runs the library's three steps (plan, shard, merge) as the workflow does.
 """
 
@@ -27,6 +28,7 @@ class Scenario:
     trait_df: float | None = None  # None: normal noise; else Student t with these df
     n_predictors: int = 0
     effect: float = 0.0
+    missing_share: float = 0.0  # each value missing with this chance (after the trait is made)
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,8 @@ def simulate(scenario: Scenario, seed: int) -> Replicate:
     predictor[n_lev : n_lev + scenario.n_predictors] = True  # predictors have no leverage point
     noise = rng.normal(size=n) if scenario.trait_df is None else rng.standard_t(scenario.trait_df, n)
     trait = covariates @ np.array([1.0, 0.5]) + noise + scenario.effect * values[predictor].sum(axis=0)
+    if scenario.missing_share:  # missing completely at random: many distinct patterns
+        values[rng.uniform(size=values.shape) < scenario.missing_share] = np.nan
     plan = steps.plan_step(trait, covariates, scenario.n_permutations, seed)
     shard = steps.shard_step(values, plan)
     table = steps.merge_step(np.array([f"f{i}" for i in range(g)]), shard, n, covariates.shape[1])

@@ -108,3 +108,46 @@ def test_counts_with_vst_and_log_cpm_match_the_library(tmp_path, size):
         ours = read_tsv(out / name / "reverse.tsv")
         pd.testing.assert_frame_equal(ours, expected, check_exact=False, rtol=1e-9, atol=1e-12)
         assert json.loads((out / name / "model.json").read_text())["transform"] == ("log_cpm" if "log" in name else "vst")
+
+
+NA_CASE = DATA / "gaussian" / "biobase_sample_na"
+
+
+@pytest.fixture(scope="module")
+def with_missing(tmp_path_factory):
+    """biobase_sample_na: 60 features, 25 of them missing samples (make_reference.R)."""
+    study = yaml.safe_load((NA_CASE / "study.yaml").read_text())
+    analysis = {**study["analyses"]["score_reverse"], "permutations": 100, "seed": 3}
+    return {
+        size: run_study(
+            tmp_path_factory.mktemp(f"missing{size}"),
+            {"values": "values.tsv.gz", "samples": "samples.tsv.gz", "outdir": "out", "genes_per_shard": size,
+             "analyses": {"score_reverse": analysis}},
+            [NA_CASE / "values.tsv.gz", NA_CASE / "samples.tsv.gz"],
+        )
+        for size in (16, 1000)
+    }
+
+
+def test_features_with_missing_values_are_fitted_on_their_samples(with_missing):
+    """Complete-case fits as MASS::rlm, the same tables at 4 shards and 1, and the features that
+    cannot be fitted empty with their reason in the shard's log."""
+    small, whole = (read_tsv(with_missing[size] / "score_reverse" / "reverse.tsv") for size in (16, 1000))
+    pd.testing.assert_frame_equal(small, whole, check_exact=False, rtol=1e-12, atol=0)
+    ref = pd.read_csv(NA_CASE / "reference" / "score_reverse" / "rlm.tsv.gz", sep="\t", keep_default_na=False,
+                      na_values=["NA"])
+    assert list(small["feature_id"]) == list(ref["feature_id"])
+    fitted = ref["std_error"].notna().to_numpy()
+    np.testing.assert_allclose(small["estimate"][fitted], ref["estimate"][fitted], rtol=1e-6)
+    np.testing.assert_allclose(small["std_error"][fitted], ref["std_error"][fitted], rtol=1e-6)
+    empty = ["AFFX-HUMTFRR/M11507_3_at", "AFFX-M27830_M_at", "AFFX-M27830_3_at", "AFFX-HSAC07/X00351_3_st"]
+    assert small.loc[small["pvalue"].isna(), "feature_id"].tolist() == empty
+    out = with_missing[16]
+    logs = "".join(p.read_text() for p in sorted((out / "logs" / "score_reverse" / "reverse_shard").glob("*.log")))
+    for feature in empty:
+        assert f"{feature}: not tested" in logs
+    assert "the covariates are not full rank on its observed samples" in logs
+    model = json.loads((out / "score_reverse" / "model.json").read_text())
+    assert model["n_tested"] == 56 and model["n_with_missing_values"] == 25
+    assert sum(model["not_tested"].values()) == 4
+    assert (out / "score_reverse" / "plots" / "reverse.top_features.png").stat().st_size > 1000

@@ -71,8 +71,10 @@ def added_variable_plots(
     """Trait against each top feature, both adjusted for the covariates (least-squares residuals),
     with the robust fit's slope as a line through the origin.
 
-    trait_resid : (N,); feature_resid : (K, N); slopes : (K,) rlm estimates; padj : (K,).
+    trait_resid : (N,), or (K, N) one per feature; feature_resid : (K, N) (NaN: a sample the
+    feature misses, not drawn); slopes : (K,) rlm estimates; padj : (K,).
     """
+    trait_resid = np.broadcast_to(trait_resid, np.shape(feature_resid))
     k = len(names)
     cols = min(4, max(k, 1))
     rows = max(1, int(np.ceil(k / cols)))
@@ -83,8 +85,9 @@ def added_variable_plots(
         ax = fig.add_subplot(rows, cols, i + 1)
         x = feature_resid[i]
         colour = SIGNIFICANT if np.isfinite(padj[i]) and padj[i] < alpha else CALIBRATED
-        ax.scatter(x, trait_resid, s=12, color=colour, alpha=0.8, linewidths=0)
-        span = np.array([np.min(x), np.max(x)]) if x.size else np.zeros(2)
+        ax.scatter(x, trait_resid[i], s=12, color=colour, alpha=0.8, linewidths=0)
+        finite = x[np.isfinite(x)]
+        span = np.array([finite.min(), finite.max()]) if finite.size else np.zeros(2)
         if np.isfinite(slopes[i]):
             ax.plot(span, slopes[i] * span, color="#333333", linewidth=1.2)
         ax.set_title(f"{names[i]}\npadj {padj[i]:.3g}", fontsize=8)

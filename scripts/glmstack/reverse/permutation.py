@@ -1,7 +1,14 @@
 """Freedman-Lane permutations of the trait and the p-values they calibrate.
 
-Freedman & Lane (1983): fit trait ~ covariates by least squares, keep the fitted values, permute
-the residuals and add them back: y*_b = Z g + P_b e. Every feature is tested against the same
+Freedman & Lane (1983): fit trait ~ covariates, keep the fitted values, permute the residuals
+and add them back: y*_b = Z g + P_b e. The test is exact when e are the true errors; the reduced
+model is fitted by the Huber M-estimator of the features' fits (MASS rlm defaults) rather than
+least squares because with a heavy-tailed trait a least-squares fit lets one outlying trait
+value shift the fitted value of every sample that shares its covariates, and those shifted
+residuals, permuted onto a feature's extreme sample, are less exchangeable with the observed one
+(simulations in the README: with a t(2) trait and features with one extreme sample, least-squares
+residuals gave 1.13 % of calibrated p < 0.01 where permuting the true errors gave 1.05 %, robust
+residuals 1.01 %). Every feature is tested against the same
 B permuted traits (one plan, made once for the study from a seeded numpy Generator and
 recorded), so features stay comparable and the null keeps their correlation.
 
@@ -30,6 +37,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..constants import REVERSE_TAIL_SHARE
+from .rlm import rlm_fitted
 
 
 def permutation_plan(n_samples: int, n_permutations: int, seed: int) -> np.ndarray:
@@ -39,13 +47,31 @@ def permutation_plan(n_samples: int, n_permutations: int, seed: int) -> np.ndarr
 
 
 def freedman_lane_traits(trait: np.ndarray, covariates: np.ndarray, plan: np.ndarray) -> np.ndarray:
-    """(B, N) permuted traits: least-squares fit of trait ~ covariates plus permuted residuals.
+    """(B, N) permuted traits: robust fit of trait ~ covariates plus its permuted residuals.
+
+    The reduced model is fitted by the same Huber M-estimator as the features' fits
+    (`rlm.rlm_fitted`, MASS rlm defaults), not by least squares (see module notes).
 
     trait : (N,); covariates : (N, q) design; plan : (B, N) from `permutation_plan`.
     """
-    coef, *_ = np.linalg.lstsq(covariates, trait, rcond=None)
-    fitted = covariates @ coef
+    fitted = rlm_fitted(trait, covariates)
     return fitted[None, :] + (trait - fitted)[plan]
+
+
+def observed_permutations(plan: np.ndarray, observed: np.ndarray) -> np.ndarray:
+    """(B, m) the plan's permutations restricted to the m observed samples of a feature.
+
+    Row b lists the observed samples in the order permutation b visits them, as indices 0..m-1
+    into the observed samples; the j-th observed sample receives the residual of the j-th entry.
+    A uniform permutation of all N samples orders any subset uniformly, so these are uniform
+    permutations of the observed samples, fixed by the recorded plan (all observed: the plan).
+
+    plan : (B, N) from `permutation_plan`; observed : (N,) bool.
+    """
+    index = np.full(observed.size, -1)
+    index[observed] = np.arange(int(observed.sum()))
+    mapped = index[plan]
+    return mapped[mapped >= 0].reshape(plan.shape[0], int(observed.sum()))
 
 
 def exceedances(observed: np.ndarray, null: np.ndarray) -> np.ndarray:

@@ -219,6 +219,33 @@ def rlm_feature(
     return RlmFit(estimate, std_error, statistic, scale, converged, iterations)
 
 
+def rlm_fitted(
+    trait: np.ndarray, covariates: np.ndarray, *, k: float = HUBER_K, acc: float = RLM_ACC, maxit: int = RLM_MAXIT
+) -> np.ndarray:
+    """(N,) fitted values of MASS `rlm(trait ~ covariates)` (defaults): one fit, the same IRLS
+    as `huber_irls` (least-squares start, MAD scale about zero each iteration, Huber weights,
+    weighted least squares, residual change <= acc or maxit iterations; a zero scale stops).
+
+    trait : (N,); covariates : (N, q) design with full column rank.
+    """
+    y = np.asarray(trait, dtype=float)
+    x = np.asarray(covariates, dtype=float)
+    coef = np.linalg.lstsq(x, y, rcond=None)[0]
+    resid = y - x @ coef
+    for _ in range(maxit):
+        scale = mad_scale(resid[None, :])[0]
+        if scale == 0:
+            break
+        root_w = np.sqrt(huber_weights(resid / scale, k))
+        coef = np.linalg.lstsq(x * root_w[:, None], y * root_w, rcond=None)[0]
+        new = y - x @ coef
+        change = np.sqrt(np.sum((resid - new) ** 2) / max(1e-20, float(np.sum(resid**2))))
+        resid = new
+        if change <= acc:
+            break
+    return x @ coef
+
+
 def naive_pvalue(statistic: np.ndarray, n_samples: int, n_coef: int) -> np.ndarray:
     """Two-sided p of the t statistic on n - p degrees of freedom (what summary.rlm users compute)."""
     return 2.0 * stats.t.sf(np.abs(statistic), n_samples - n_coef)
