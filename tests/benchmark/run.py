@@ -38,9 +38,9 @@ DEFAULT_SIZES = "20000x8,20000x48,20000x200,20000x1000,60000x200"
 CONTRAST = ["condition", "treated", "untreated"]
 TABLE = "treated_vs_untreated"
 
-# R side of --compare-deseq2: the three calls a DESeq2 user makes, on the same files.
-DESEQ2_SCRIPT = r"""
-suppressPackageStartupMessages({library(DESeq2); library(data.table)})
+# The R scripts read the study's files the same way (t0: before reading).
+R_READ = r"""
+suppressPackageStartupMessages({library(data.table)})
 args <- commandArgs(trailingOnly = TRUE)
 t0 <- proc.time()[["elapsed"]]
 counts <- fread(args[1], sep = "\t", data.table = FALSE)
@@ -51,6 +51,9 @@ rownames(samples) <- samples$sample
 samples <- samples[colnames(counts), ]
 samples$batch <- factor(samples$batch)
 samples$condition <- factor(samples$condition, levels = c("untreated", "treated"))
+"""
+# R side of --compare-deseq2: the three calls a DESeq2 user makes, on the same files.
+DESEQ2_SCRIPT = "suppressPackageStartupMessages(library(DESeq2))" + R_READ + r"""
 t1 <- proc.time()[["elapsed"]]
 dds <- DESeqDataSetFromMatrix(counts, samples, design = ~ batch + condition)
 dds <- DESeq(dds, quiet = TRUE)
@@ -60,23 +63,9 @@ out <- data.frame(gene_id = rownames(res), as.data.frame(res), check.names = FAL
 write.table(out, args[3], sep = "\t", quote = FALSE, row.names = FALSE, na = "")
 cat(sprintf("deseq2_read_s\t%.3f\ndeseq2_fit_s\t%.3f\n", t1 - t0, t2 - t1))
 """
-
-
-# R sides of --peers: what a user of each package writes, on the same files (the same reading
-# code as DESEQ2_SCRIPT). glmGamPoi with its default "normed_sum" size factors and its
-# quasi-likelihood test; edgeR's quasi-likelihood pipeline with filterByExpr.
-R_READ = r"""
-suppressPackageStartupMessages({library(data.table)})
-args <- commandArgs(trailingOnly = TRUE)
-counts <- fread(args[1], sep = "\t", data.table = FALSE)
-rownames(counts) <- counts[[1]]
-counts <- as.matrix(counts[, -1])
-samples <- read.delim(args[2], colClasses = "character")
-rownames(samples) <- samples$sample
-samples <- samples[colnames(counts), ]
-samples$batch <- factor(samples$batch)
-samples$condition <- factor(samples$condition, levels = c("untreated", "treated"))
-"""
+# R sides of --peers: what a user of each package writes, on the same files. glmGamPoi with its
+# default "normed_sum" size factors and its quasi-likelihood test; edgeR's quasi-likelihood
+# pipeline with filterByExpr.
 PEER_SCRIPTS = {
     "glmgampoi": R_READ + r"""
 suppressPackageStartupMessages(library(glmGamPoi))
