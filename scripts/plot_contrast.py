@@ -5,9 +5,8 @@ from glmstack.design.model import build_model
 from glmstack.io.annotation import annotation_columns, feature_labels, read_table
 from glmstack.io.files import read_json, write_tsv
 from glmstack.io.samples import aligned_samples
-from glmstack.io.shards import read_fit, read_shard_counts
+from glmstack.io.shards import read_fit, read_shard_counts, select_pairs
 from glmstack.logs import log_to
-from glmstack.nb import vst
 from glmstack.report import plots
 from glmstack.report.summary import top_genes
 from glmstack.spec import Analysis
@@ -31,7 +30,7 @@ def main(smk) -> None:
     model = build_model(aligned_samples(smk.input.samples, manifest["samples"]), analysis)
     beta = np.concatenate([read_fit(path, analysis.name, ["beta"])["beta"] for path in smk.input.fits])[rows]
     beta = beta[:, : model.full.matrix.shape[1]]  # without the surrogate variables (at the end)
-    counts, factors = vst.select_pairs((read_shard_counts(path, sf) for path in smk.input.shards), rows)
+    counts, factors = select_pairs((read_shard_counts(path, sf) for path in smk.input.shards), rows)
     genes, padj = feature_labels(top, annotation), top["padj"].to_numpy(dtype=float)
     title = f"{name}: top {len(top)} genes by padj"
     plots.top_gene_counts(model, table_name, genes, padj, counts, factors, beta, smk.output.counts, title)

@@ -8,8 +8,8 @@ from glmstack.gaussian.voom import log_cpm
 from glmstack.io.annotation import annotation_columns, feature_labels, read_table
 from glmstack.io.files import read_json, read_npz, write_tsv
 from glmstack.io.samples import aligned_samples, read_library_sizes
+from glmstack.io.shards import select_rows
 from glmstack.logs import log_to
-from glmstack.nb.vst import select_rows
 from glmstack.report import plots
 from glmstack.report.summary import top_genes
 from glmstack.spec import Analysis

@@ -4,8 +4,8 @@ the top features (adjusted for the covariates, with the robust line), and the to
 import numpy as np
 import pandas as pd
 from glmstack.io.files import read_npz, write_tsv
+from glmstack.io.shards import select_rows
 from glmstack.logs import log_to
-from glmstack.nb.vst import select_rows
 from glmstack.report import reverse_plots
 from glmstack.report.summary import top_genes
 from glmstack.reverse.steps import adjusted_for_covariates

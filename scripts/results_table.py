@@ -4,8 +4,7 @@ from glmstack.io.annotation import annotate, read_features
 from glmstack.io.files import write_tsv
 from glmstack.io.shards import PER_SAMPLE_FIT_ARRAYS, concat_fits, concat_npz
 from glmstack.logs import log_to
-from glmstack.nb.results import results_table
-from glmstack.nb.shrink import add_shrunk_columns
+from glmstack.nb.results import add_shrunk_columns, results_table
 from glmstack.spec import Analysis
 
 

@@ -128,7 +128,8 @@ def agreement(ours: Path, theirs: Path) -> dict:
     a = pd.read_csv(ours, sep="\t", index_col=0)
     b = pd.read_csv(theirs, sep="\t", index_col=0).loc[a.index]
     ok = a["t"].notna() & b["t"].notna()
-    positive = ok & (a["P.Value"] > 0) & (b["P.Value"] > 0)  # p below 1e-308 underflows to 0 in either
+    tiny = np.finfo(float).tiny  # below it (subnormal or 0) neither side keeps 53 bits
+    positive = ok & (a["P.Value"] > tiny) & (b["P.Value"] > tiny)
     return {
         "t_pearson": float(np.corrcoef(a["t"][ok], b["t"][ok])[0, 1]),
         "max_abs_log10_p": float(np.max(np.abs(np.log10(a["P.Value"][positive]) - np.log10(b["P.Value"][positive])))),

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from cases import load
 from glmstack.design.model import build_model
-from glmstack.nb import shrink, size_factors, steps
+from glmstack.nb import results, shrink, size_factors, steps
 from glmstack.spec import Analysis
 from workflow_runs import snakemake, write_study
 
@@ -54,7 +54,7 @@ def test_tables_carry_the_shrunken_columns_of_the_in_process_steps(run_dir, anal
         table = pd.read_csv(run_dir / "out" / analysis_name / f"{name}.tsv", sep="\t", dtype={"gene_id": str})
         assert list(table.columns) == COLUMNS
         assert list(table["gene_id"]) == list(case.gene_id)
-        for column, values in shrink.shrunk_columns(shrunk, name).items():
+        for column, values in results.shrunk_columns(shrunk, name).items():
             np.testing.assert_allclose(table[column], values, rtol=1e-14, equal_nan=True)
         plain = expected["tables"][name]
         for column in plain.columns[1:]:

@@ -19,7 +19,7 @@ import pytest
 import tolerances as tol
 from cases import DATA, load, read_table
 from glmstack.design.model import build_model
-from glmstack.nb import shrink, size_factors, steps
+from glmstack.nb import results, shrink, size_factors, steps
 from glmstack.spec import Analysis
 
 CASES = [
@@ -72,7 +72,7 @@ def test_shrunken_fold_changes_and_standard_errors(case_name, analysis_name):
     for contrast, info in meta(case_name, analysis_name)["contrasts"].items():
         ref = read_table(reference_dir(case_name, analysis_name) / info["file"])
         assert list(ref["gene_id"]) == list(load(case_name).gene_id)
-        ours = shrink.shrunk_columns(shrunk, contrast)
+        ours = results.shrunk_columns(shrunk, contrast)
         expressed = (ref["baseMean"] >= tol.LFC_MIN_BASEMEAN).to_numpy()
         for column, ref_column in (("log2FoldChange_shrunk", "log2FoldChange"), ("lfcSE_shrunk", "lfcSE")):
             theirs = ref[ref_column].to_numpy()

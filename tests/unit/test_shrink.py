@@ -10,7 +10,7 @@ from glmstack.design.contrasts import Contrast
 from glmstack.design.formula import build_design
 from glmstack.design.model import build_model
 from glmstack.inference.wald import LOG2E
-from glmstack.nb import shrink, size_factors, steps
+from glmstack.nb import results, shrink, size_factors, steps
 from glmstack.nb.irls import fit_nb_glm, nb_log_likelihood
 from glmstack.spec import Analysis
 
@@ -209,12 +209,12 @@ def test_columns_follow_lfcse():
                           "lfcSE": [0.1, 0.2], "stat": [5.0, 5.0], "pvalue": [0.1, 0.2], "padj": [0.2, 0.2]})
     arrays = {"gene_id": np.array(["a", "b"]), "lfc_shrunk[c]": np.array([0.4, 0.9]),
               "lfc_se_shrunk[c]": np.array([0.09, 0.19])}
-    out = shrink.add_shrunk_columns(table, arrays, "c")
+    out = results.add_shrunk_columns(table, arrays, "c")
     assert list(out.columns) == ["gene_id", "baseMean", "log2FoldChange", "lfcSE", "log2FoldChange_shrunk",
                                  "lfcSE_shrunk", "stat", "pvalue", "padj"]
     pd.testing.assert_frame_equal(out[table.columns], table)
     with pytest.raises(ValueError, match="different genes"):
-        shrink.add_shrunk_columns(table, {**arrays, "gene_id": np.array(["b", "a"])}, "c")
+        results.add_shrunk_columns(table, {**arrays, "gene_id": np.array(["b", "a"])}, "c")
 
 
 # --------------------------------------------------------------- the MA plot and the study checks

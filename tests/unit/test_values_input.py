@@ -42,6 +42,28 @@ def test_gzip_csv_and_row_chunks_give_the_same_values(tmp_path, monkeypatch):
         assert other.feature_id.tolist() == whole.feature_id.tolist()
 
 
+def test_arrows_batches_fill_the_same_matrix_as_the_chunked_reader(tmp_path, monkeypatch):
+    """Arrow's reader in many small blocks (so many batches fill the row-major matrix) gives the
+    chunked reader's values bit for bit: signs, exponents, 17 digits, NA, integers past 2**53."""
+    rng = np.random.default_rng(7)
+    cells = rng.standard_normal((400, 6)) * 10.0 ** rng.integers(-30, 30, (400, 6))
+    text = [[repr(float(x)) for x in row] for row in cells]
+    text[5][2], text[17][0], text[300][5] = "NA", "", "123456789012345678901"
+    body = "".join(f"f{i}\t" + "\t".join(row) + "\n" for i, row in enumerate(text))
+    path = write(tmp_path, "v.tsv", GOOD.splitlines(keepends=True)[0] + body)
+    taken = []
+    arrow_reader = count_files._read_numbers_arrow
+    monkeypatch.setattr(count_files, "ARROW_BLOCK_BYTES", 1 << 10)  # ~ 8 rows a batch
+    monkeypatch.setattr(count_files, "_read_numbers_arrow", lambda *a: taken.append(arrow_reader(*a)) or taken[-1])
+    fast = value_files.read_values(path)
+    assert taken[-1] is not None  # Arrow read it
+    monkeypatch.setattr(count_files, "_read_numbers_arrow", lambda *args: None)
+    chunked = value_files.read_values(path)
+    np.testing.assert_array_equal(fast.values, chunked.values)
+    assert fast.values[300, 5] == 123456789012345678901.0 and np.isnan(fast.values[[5, 17], [2, 0]]).all()
+    assert fast.feature_id.tolist() == chunked.feature_id.tolist() and fast.values.flags.c_contiguous
+
+
 def test_text_cells_are_named(tmp_path):
     path = write(tmp_path, "v.tsv", GOOD.replace("3.125", "high"))
     with pytest.raises(StudyError, match=r"v.tsv: 1 cells are not numbers, e.g. f1/b1='high'"):

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from cases import DATA, load
+from glmstack.io.shards import select_rows
 from glmstack.nb import size_factors, vst
 from glmstack.rmath.fmm_spline import fmm_spline
 
@@ -130,7 +131,7 @@ def test_study_vst_shard_by_shard_equals_the_whole_matrix():
 def test_select_rows_keeps_the_requested_order():
     blocks = [np.arange(6.0).reshape(3, 2), np.arange(6.0, 10).reshape(2, 2)]
     np.testing.assert_array_equal(
-        vst.select_rows(iter(blocks), np.array([4, 0, 2]), 2), [[8, 9], [0, 1], [4, 5]]
+        select_rows(iter(blocks), np.array([4, 0, 2]), 2), [[8, 9], [0, 1], [4, 5]]
     )
 
 

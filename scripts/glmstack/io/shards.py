@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -152,3 +153,31 @@ def read_fit(
 def concat_fits(paths: list[str], analysis: str, exclude: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
     """`concat_npz` of one analysis's arrays in the fit files of every shard."""
     return concat_shards([read_fit(p, analysis, exclude=exclude) for p in paths])
+
+
+def select_rows(blocks: Iterable[np.ndarray], index: np.ndarray, n_samples: int) -> np.ndarray:
+    """Rows `index` (positions in the concatenation of `blocks`) in the order given, (K, N) float."""
+    index = np.asarray(index, dtype=int)
+    out = np.zeros((index.size, n_samples))
+    start = 0
+    for block in blocks:
+        stop = start + block.shape[0]
+        inside = np.flatnonzero((index >= start) & (index < stop))
+        out[inside] = np.asarray(block, dtype=float)[index[inside] - start]
+        start = stop
+    return out
+
+
+def select_pairs(blocks: Iterable[tuple[np.ndarray, np.ndarray]], index: np.ndarray):
+    """Rows `index` of the concatenated (counts, factors) blocks: (K, N) counts and the factors
+    ((N,) size factors as they are, or the (K, N) rows of normalization factors)."""
+    counts, factors, vector = [], [], None
+    for block, f in blocks:
+        counts.append(np.asarray(block, dtype=float))
+        vector = np.ndim(f) == 1
+        factors.append(f if vector else np.asarray(f, dtype=float))
+    if vector or vector is None:
+        n = counts[0].shape[1] if counts else 0
+        return select_rows(counts, index, n), (factors[0] if factors else np.ones(n))
+    n = counts[0].shape[1]
+    return select_rows(counts, index, n), select_rows(factors, index, n)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..inference.fdr import independent_filtering
-from ..inference.record import from_arrays
+from ..inference.record import array_key, from_arrays
 from ..spec import Analysis
 from ..workflow import software_versions
 
@@ -56,6 +56,28 @@ def results_table(fit: dict[str, np.ndarray], analysis: Analysis, table: str) ->
             frame[f"lfcSE_{name}"] = other.std_error
     summary["table"] = table
     return frame, summary
+
+
+def shrunk_columns(arrays: dict[str, np.ndarray], contrast: str) -> dict[str, np.ndarray]:
+    """The table columns log2FoldChange_shrunk and lfcSE_shrunk of one contrast."""
+    return {
+        "log2FoldChange_shrunk": arrays[array_key("lfc_shrunk", contrast)],
+        "lfcSE_shrunk": arrays[array_key("lfc_se_shrunk", contrast)],
+    }
+
+
+def add_shrunk_columns(table: pd.DataFrame, arrays: dict[str, np.ndarray], contrast: str) -> pd.DataFrame:
+    """`table` with log2FoldChange_shrunk and lfcSE_shrunk after lfcSE (the rest unchanged).
+
+    arrays : the analysis's shrink shards concatenated (gene_id in the table's order).
+    """
+    if not np.array_equal(np.asarray(arrays["gene_id"]).astype(str), table["gene_id"].astype(str).to_numpy()):
+        raise ValueError("the shrink shards and the fit shards hold different genes; rerun the workflow")
+    out = table.copy()
+    at = list(out.columns).index("lfcSE") + 1
+    for offset, (name, values) in enumerate(shrunk_columns(arrays, contrast).items()):
+        out.insert(at + offset, name, values)
+    return out
 
 
 def dispersion_table(fit: dict[str, np.ndarray]) -> pd.DataFrame:

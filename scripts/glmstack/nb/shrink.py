@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from scipy.special import ndtri
 
 from ..constants import BETA_PRIOR_MAX_ABS_LFC, BETA_PRIOR_UPPER_QUANTILE, BETA_PRIOR_WIDE_VAR
@@ -377,14 +376,6 @@ def _apeglm_step(counts, size_factors, model: Model, fit: dict, prior: dict) -> 
     return out
 
 
-def shrunk_columns(arrays: dict[str, np.ndarray], contrast: str) -> dict[str, np.ndarray]:
-    """The table columns log2FoldChange_shrunk and lfcSE_shrunk of one contrast."""
-    return {
-        "log2FoldChange_shrunk": arrays[array_key("lfc_shrunk", contrast)],
-        "lfcSE_shrunk": arrays[array_key("lfc_se_shrunk", contrast)],
-    }
-
-
 def run_shrink(
     fit: dict[str, np.ndarray],
     counts: np.ndarray,
@@ -408,17 +399,3 @@ def run_shrink(
         shard_fit = {key: fit[key][rows] for key in ("base_mean", "dispersion", "beta")}
         parts.append(shrink_step(counts[rows], size_factors, model, shard_fit, prior, analysis))
     return concat_shards(parts)
-
-
-def add_shrunk_columns(table: pd.DataFrame, arrays: dict[str, np.ndarray], contrast: str) -> pd.DataFrame:
-    """`table` with log2FoldChange_shrunk and lfcSE_shrunk after lfcSE (the rest unchanged).
-
-    arrays : the analysis's shrink shards concatenated (gene_id in the table's order).
-    """
-    if not np.array_equal(np.asarray(arrays["gene_id"]).astype(str), table["gene_id"].astype(str).to_numpy()):
-        raise ValueError("the shrink shards and the fit shards hold different genes; rerun the workflow")
-    out = table.copy()
-    at = list(out.columns).index("lfcSE") + 1
-    for offset, (name, values) in enumerate(shrunk_columns(arrays, contrast).items()):
-        out.insert(at + offset, name, values)
-    return out

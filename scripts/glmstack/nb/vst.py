@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.interpolate import CubicSpline
 
+from ..io.shards import select_pairs
 from ..rmath.fmm_spline import fmm_spline
 from .genewise import genewise_dispersion
 from .size_factors import base_means, factor_rows
@@ -198,19 +199,6 @@ def stand_in_size_factors(factors: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------- study-wide, shard by shard
 
 
-def select_rows(blocks: Iterable[np.ndarray], index: np.ndarray, n_samples: int) -> np.ndarray:
-    """Rows `index` (positions in the concatenation of `blocks`) in the order given, (K, N) float."""
-    index = np.asarray(index, dtype=int)
-    out = np.zeros((index.size, n_samples))
-    start = 0
-    for block in blocks:
-        stop = start + block.shape[0]
-        inside = np.flatnonzero((index >= start) & (index < stop))
-        out[inside] = np.asarray(block, dtype=float)[index[inside] - start]
-        start = stop
-    return out
-
-
 @dataclass(frozen=True)
 class StudyVst:
     """What the study QC plots need from the VST, gathered shard by shard.
@@ -267,21 +255,6 @@ def study_stabilizer(
     if factors.ndim == 1:
         sf = factors
     return make_stabilizer(trend, sf, base_mean, max_normalized), library_sizes
-
-
-def select_pairs(blocks: Iterable[tuple[np.ndarray, np.ndarray]], index: np.ndarray):
-    """Rows `index` of the concatenated (counts, factors) blocks: (K, N) counts and the factors
-    ((N,) size factors as they are, or the (K, N) rows of normalization factors)."""
-    counts, factors, vector = [], [], None
-    for block, f in blocks:
-        counts.append(np.asarray(block, dtype=float))
-        vector = np.ndim(f) == 1
-        factors.append(f if vector else np.asarray(f, dtype=float))
-    if vector or vector is None:
-        n = counts[0].shape[1] if counts else 0
-        return select_rows(counts, index, n), (factors[0] if factors else np.ones(n))
-    n = counts[0].shape[1]
-    return select_rows(counts, index, n), select_rows(factors, index, n)
 
 
 class VstSummary:

@@ -21,7 +21,7 @@ import pandas as pd
 from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, NullLocator
 
 from ..io.annotation import feature_labels
 from ..io.files import atomic_write
@@ -884,13 +884,14 @@ def count_plot(
             # than a decade still has readable labels
             ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
             ax.yaxis.set_major_formatter(FuncFormatter(_plain_number))
-            ax.yaxis.set_minor_formatter(NullFormatter())
+            ax.yaxis.set_minor_locator(NullLocator())  # twelve panels of minor ticks: a third of the drawing
         ax.tick_params(labelsize=7)
         if not np.isfinite(panel.padj):
             padj = "NA"
         else:
             padj = f"{panel.padj:.2g}" if panel.padj > 0 else "< 1e-300"
-        ax.set_title(f"{panel.gene_id}\n{p_label} {padj}", fontsize=8)
+        # a fixed title height: matplotlib would otherwise measure every panel to place it
+        ax.set_title(f"{panel.gene_id}\n{p_label} {padj}", fontsize=8, y=1.0, pad=4)
     for ax in axes[k:]:
         ax.set_axis_off()
     if k == 0:

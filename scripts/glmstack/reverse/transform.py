@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from ..gaussian.voom import log_cpm
+from ..io.shards import select_rows
 from ..nb import vst
 from ..nb.size_factors import base_means
 from ..nb.trend import DispersionTrend
@@ -50,7 +51,7 @@ def transform_summary(
             max_normalized = max(max_normalized, float(np.max(block / size_factors)))
     base_mean = np.concatenate(means) if means else np.zeros(0)
     subset = vst.trend_subset(base_mean)
-    trend = vst.vst_trend(vst.select_rows(shards(), subset, n_samples), size_factors)
+    trend = vst.vst_trend(select_rows(shards(), subset, n_samples), size_factors)
     return {
         "transform": np.array(transform),
         "size_factors": size_factors,
