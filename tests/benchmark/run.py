@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SIZES = "20000x8,20000x48,20000x200,20000x1000,60000x200"
 CONTRAST = ["condition", "treated", "untreated"]
 TABLE = "treated_vs_untreated"
+SECOND_ANALYSIS = "condition_lrt"  # --second-analysis: the LRT of the same design
 
 # The R scripts read the study's files the same way (t0: before reading).
 R_READ = r"""
@@ -167,7 +168,9 @@ def reverse_sheet(sheet: Path, seed: int) -> Path:
     return out
 
 
-def study_yaml(counts: Path, sheet: Path, genes_per_shard: int | str, reverse: int = 0) -> dict:
+def study_yaml(
+    counts: Path, sheet: Path, genes_per_shard: int | str, reverse: int = 0, second: bool = False
+) -> dict:
     if reverse:  # which features predict a trait: score ~ batch + feature, VST of the counts
         return {
             "counts": str(counts),
@@ -183,19 +186,21 @@ def study_yaml(counts: Path, sheet: Path, genes_per_shard: int | str, reverse: i
                 }
             },
         }
+    condition = {
+        "design": "~ batch + condition",
+        "levels": {"batch": ["b1", "b2"], "condition": ["untreated", "treated"]},
+        "test": "wald",
+        "contrasts": {TABLE: CONTRAST},
+    }
+    analyses = {"condition": condition}
+    if second:  # the LRT of the same design (shares its dispersion fit), as most studies ask
+        analyses[SECOND_ANALYSIS] = {**condition, "test": "lrt", "reduced": "~ batch"}
     return {
         "counts": str(counts),
         "samples": str(sheet),
         "outdir": "out",
         "genes_per_shard": genes_per_shard,
-        "analyses": {
-            "condition": {
-                "design": "~ batch + condition",
-                "levels": {"batch": ["b1", "b2"], "condition": ["untreated", "treated"]},
-                "test": "wald",
-                "contrasts": {TABLE: CONTRAST},
-            }
-        },
+        "analyses": analyses,
     }
 
 
@@ -444,14 +449,16 @@ def bench_peers(genes: int, samples: int, args) -> dict:
     name = size_name(genes, samples)
     counts, sheet = study_files(args.workdir / "data", genes, samples, args.seed)
     study = study_yaml(counts, sheet, args.genes_per_shard)
-    tools = ["full", "tables", "deseq2", "glmgampoi", "edger"]
+    tools = ["full", "tables", "deseq2", "glmgampoi", "edger"] + (["full2"] if args.second_analysis else [])
     runs: dict[str, list[Run]] = {tool: [] for tool in tools}
     rules: list[dict] = []
     print(f"\n== {name} (peers)", flush=True)
     for rep in range(args.repeats):
         for tool in tools[rep % len(tools):] + tools[: rep % len(tools)]:  # rotate the order
             where = args.workdir / "runs" / name / tool
-            if tool in ("full", "tables"):
+            if tool == "full2":  # the whole workflow with a second analysis on the same design
+                run, _ = run_glmstack(study_yaml(counts, sheet, args.genes_per_shard, second=True), where, args.cores)
+            elif tool in ("full", "tables"):
                 run, _ = run_glmstack(study, where, args.cores, tables_only=tool == "tables")
                 if tool == "full":
                     rules.append(run.extra["rules"])
@@ -490,6 +497,12 @@ def peers_markdown(results: list[dict]) -> str:
             f"| {cell['edger']} | {r['full']['wall_s'] / fastest:.2f} | {r['full']['wall_s'] / r['deseq2']['wall_s']:.2f} "
             f"| {r['full']['largest_job_rss_mb'] / r['deseq2']['peak_rss_mb']:.2f} |"
         )
+    if any("full2" in r for r in results):
+        lines += ["", "A second analysis on the same design (its LRT against ~ batch), whole workflow:", "",
+                  "| size | one analysis s | two analyses s | two / one |", "|---|---|---|---|"]
+        for r in results:
+            one, two = r["full"]["wall_s"], r["full2"]["wall_s"]
+            lines.append(f"| {r['size']} | {one:.2f} | {two:.2f} | {two / one:.2f} |")
     rules = [rule for rule in RULE_ORDER if any(rule in r["full"]["rules"] for r in results)]
     lines += ["", "Seconds per rule of the whole workflow (sum over jobs):", ""]
     lines.append("| size | " + " | ".join(rules) + " |")
@@ -756,6 +769,12 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="side by side in rotating order: the whole workflow, its tables alone, DESeq2, glmGamPoi and "
         "edgeR QL (Rscript with DESeq2, glmGamPoi, edgeR, data.table)",
+    )
+    parser.add_argument(
+        "--second-analysis",
+        action="store_true",
+        help="with --peers: also the whole workflow with a second analysis on the design (its LRT), "
+        "and the ratio of the two",
     )
     parser.add_argument("--cores", type=int, default=2, help="snakemake --cores (default 2)")
     parser.add_argument(
