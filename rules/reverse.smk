@@ -78,6 +78,7 @@ rule reverse_merge:
 rule plot_reverse:
     input:
         table=rules.reverse_merge.output.table,
+        features=rules.ingest.output.features,
         plan=rules.reverse_plan.output[0],
         shards=all_shard_files,
         stamp=stamp("plot_reverse", "{analysis}"),

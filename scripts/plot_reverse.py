@@ -2,7 +2,7 @@
 the top features (adjusted for the covariates, with the robust line), and the top-features table."""
 
 import numpy as np
-import pandas as pd
+from glmstack.io.annotation import annotation_columns, feature_labels, read_table
 from glmstack.io.files import read_npz, write_tsv
 from glmstack.io.shards import select_rows
 from glmstack.logs import log_to
@@ -16,7 +16,8 @@ from glmstack.spec import Analysis
 def main(smk) -> None:
     log = log_to(smk.log[0])
     analysis = Analysis.from_params(smk.params.analysis)
-    table = pd.read_csv(smk.input.table, sep="\t", dtype={"feature_id": str}, keep_default_na=False, na_values=[""])
+    annotation = annotation_columns(smk.input.features)  # gene_name, ...: features are named by it
+    table = read_table(smk.input.table, annotation)
     plan = read_npz(smk.input.plan)
     naive, calibrated = table["pvalue_naive"].to_numpy(dtype=float), table["pvalue"].to_numpy(dtype=float)
     title = f"{analysis.name}: {analysis.trait}"
@@ -31,11 +32,12 @@ def main(smk) -> None:
             yield shard["values"] if "values" in shard else transform_counts(shard["counts"], plan)
 
     values = select_rows(blocks(), top.index.to_numpy(), plan["trait"].size)
+    labels = feature_labels(top, annotation)
     reverse_plots.added_variable_plots(
         *adjusted_for_covariates(plan["trait"], plan["covariates"], values), top["estimate"].to_numpy(),
-        top["feature_id"].tolist(), top["padj"].to_numpy(dtype=float), analysis.alpha, analysis.trait,
-        smk.output.top_features,
+        labels, top["padj"].to_numpy(dtype=float), analysis.alpha, analysis.trait, smk.output.top_features,
     )
+    log.info("top features drawn: %s", ", ".join(labels))
     log.info("p < 0.01: %d naive, %d calibrated of %d features", int(np.sum(naive < 0.01)),
              int(np.sum(calibrated < 0.01)), int(np.isfinite(calibrated).sum()))
 

@@ -77,6 +77,35 @@ def test_model_json_records_the_plan_and_the_report_shows_the_analysis(biobase):
         assert (out / "score_reverse" / "plots" / f"reverse.{name}.png").stat().st_size > 1000
 
 
+def test_the_top_features_are_drawn_under_their_names(tmp_path):
+    """With an `annotation:` table, the reverse table carries its names and the trait-against-
+    feature panels are titled by them (the plot job logs the labels it drew); a feature whose
+    name is empty keeps its id."""
+    study = yaml.safe_load((BIOBASE / "study.yaml").read_text())
+    analysis = {**study["analyses"]["score_reverse"], "permutations": 50, "seed": 7}
+    ids = pd.read_csv(BIOBASE / "values.tsv.gz", sep="\t", usecols=[0], dtype=str).iloc[:, 0]
+    names = pd.DataFrame({"feature_id": ids, "symbol": [f"SYM{i}" for i in range(len(ids))]})
+    first = read_tsv(run_study(tmp_path / "plain", {"values": "values.tsv.gz", "samples": "samples.tsv.gz",
+                                                     "outdir": "out", "analyses": {"score_reverse": analysis}},
+                               [BIOBASE / "values.tsv.gz", BIOBASE / "samples.tsv.gz"])
+                     / "score_reverse" / "reverse.tsv")
+    best = first.sort_values(["padj", "pvalue"], kind="stable")["feature_id"].iloc[0]
+    names.loc[names["feature_id"] == best, "symbol"] = ""  # the best feature has no name
+    (tmp_path / "named").mkdir()
+    names.to_csv(tmp_path / "named" / "names.tsv", sep="\t", index=False)
+    out = run_study(tmp_path / "named", {"values": "values.tsv.gz", "samples": "samples.tsv.gz", "outdir": "out",
+                                          "annotation": "names.tsv", "analyses": {"score_reverse": analysis}},
+                    [BIOBASE / "values.tsv.gz", BIOBASE / "samples.tsv.gz"])
+    table = read_tsv(out / "score_reverse" / "reverse.tsv")
+    assert list(table.columns) == [COLUMNS[0], "symbol", *COLUMNS[1:]]
+    pd.testing.assert_frame_equal(table.drop(columns=["symbol"]), first)
+    top = read_tsv(out / "score_reverse" / "report" / "reverse.top_genes.tsv")
+    labels = [best if i == best else f"SYM{list(ids).index(i)}" for i in top["feature_id"]]
+    assert top["feature_id"].iloc[0] == best
+    log = (out / "logs" / "score_reverse" / "plot_reverse.log").read_text()
+    assert f"top features drawn: {', '.join(labels)}" in log
+
+
 def synthetic_counts(tmp_path):
     """300 genes x 16 samples of NB counts; a trait `age` and a covariate `sex`."""
     rng = np.random.default_rng(11)
