@@ -1,12 +1,12 @@
-"""Rule fit: for one shard, the MAP dispersions of a design and trend type, then the NB GLM fits
-and tests of every analysis on them (each analysis's arrays named <analysis>.<array>)."""
+"""Rule fit: for one shard, the MAP dispersions of a design and trend type and its GLM fit, then
+the tests of every analysis on them (each analysis's arrays named <analysis>.<array>)."""
 
 from glmstack.allocator import retain_freed_memory
 from glmstack.design.model import build_model
 from glmstack.io.files import read_json, read_npz, write_npz
 from glmstack.io.shards import fit_arrays, load_shard_inputs
 from glmstack.logs import log_to
-from glmstack.nb.steps import fit_step, map_step
+from glmstack.nb.steps import fit_step, shared_fit_step
 from glmstack.spec import Analysis
 from glmstack.sva.tables import job_covariates
 
@@ -19,12 +19,15 @@ def main(smk) -> None:
     covariates = job_covariates(smk.input)
     models = [build_model(data.samples, analysis, covariates) for analysis in analyses]
     genewise, trend = read_npz(smk.input.genewise), read_json(smk.input.trend)
-    # the MAP dispersions once for all; an analysis alone makes them inside its fit (the same
-    # arithmetic, tests/unit/test_shard_invariance.py)
-    dispersions = map_step(data.counts, models[0].full.matrix, genewise, trend) if len(analyses) > 1 else None
+    # the MAP dispersions and the full design's fit once for all; an analysis alone makes them
+    # inside its fit (the same arithmetic, tests/unit/test_shard_invariance.py)
+    shared = None
+    if len(analyses) > 1:
+        lrt = any(model.reduced is not None for model in models)
+        shared = shared_fit_step(data.counts, data.factors, models[0].full.matrix, genewise, trend, log_like=lrt)
     arrays = {"gene_id": data.gene_id}
     for analysis, model in zip(analyses, models):
-        result = fit_step(data.counts, data.factors, model, genewise, dispersions, trend, analysis)
+        result = fit_step(data.counts, data.factors, model, genewise, shared, trend, analysis)
         arrays |= fit_arrays(analysis.name, result)
         log.info("%s: %d genes fitted, %d did not converge, %d counts replaced", analysis.name,
                  len(data.gene_id), int((result["beta_conv"] == 0).sum()), int(result["n_counts_replaced"]))

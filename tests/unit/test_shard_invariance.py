@@ -49,21 +49,24 @@ def test_cache_blocks_change_no_bit(kind, monkeypatch):
     pd.testing.assert_frame_equal(small["dispersions"], whole["dispersions"], check_exact=True)
 
 
-def test_map_dispersions_from_the_shared_job_or_in_the_fit_job_are_the_same():
-    """An analysis alone on its design computes its MAP dispersions inside its fit; a fit job of
-    several analyses makes them once (map_step) for all. Same arithmetic: equal to the last bit."""
+@pytest.mark.parametrize("kind", ["lrt", "wald"])
+def test_the_shared_fit_and_the_fit_an_analysis_makes_alone_are_the_same(kind):
+    """An analysis alone on its design computes its MAP dispersions and full-design fit inside
+    its fit step; a fit job of several analyses makes them once (shared_fit_step) for all, with
+    the log likelihoods if any of them is an LRT. Same arithmetic: equal to the last bit."""
     from glmstack.design.model import build_model
 
     case = load("marioni")
     sf = size_factors.size_factors(case.counts, "ratio")
-    analysis = Analysis.from_study("lrt", ANALYSES["lrt"])
+    analysis = Analysis.from_study(kind, ANALYSES[kind])
     model = build_model(case.samples, analysis)
     counts = case.counts[:1200]
     genewise = steps.genewise_step(counts, sf, model.full.matrix)
     trend = steps.trend_step(genewise["base_mean"], genewise["disp_gene_est"], "parametric", 10, 3)
-    shared = steps.map_step(counts, model.full.matrix, genewise, trend)
-    via_map = steps.fit_step(counts, sf, model, genewise, shared, trend, analysis)
     alone = steps.fit_step(counts, sf, model, genewise, None, trend, analysis)
-    assert via_map.keys() == alone.keys()
-    for key in via_map:
-        np.testing.assert_array_equal(via_map[key], alone[key], err_msg=key)
+    for log_like in (True, False) if kind == "wald" else (True,):
+        shared = steps.shared_fit_step(counts, sf, model.full.matrix, genewise, trend, log_like=log_like)
+        via_shared = steps.fit_step(counts, sf, model, genewise, shared, trend, analysis)
+        assert via_shared.keys() == alone.keys()
+        for key in via_shared:
+            np.testing.assert_array_equal(via_shared[key], alone[key], err_msg=key)

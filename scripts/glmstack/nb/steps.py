@@ -2,9 +2,9 @@
 
     genewise_step  (per shard)    baseMean, Cox-Reid gene-wise dispersions
     trend_step     (genome-wide)  dispersion-mean trend, prior variance of log dispersions
-    map_step       (per shard)    MAP dispersions
+    shared_fit_step (per shard)   MAP dispersions and the full design's GLM fit
         (these three are shared by every analysis with the same design and trend type)
-    fit_step       (per shard)    GLM fits, Cook's distances and outlier replacement,
+    fit_step       (per shard)    reduced fit (LRT), Cook's distances and outlier replacement,
                                   Wald or likelihood-ratio tests of one analysis
     (merge: nb.results builds the tables; inference.fdr filters and adjusts)
 
@@ -140,12 +140,13 @@ def fit_genes(
     prior: dict,
     genewise: dict | None = None,
     dispersions: dict | None = None,
+    full: GlmFit | None = None,
 ) -> GeneFits:
     """MAP dispersions and GLM fits of non-zero genes.
 
-    `genewise` (base_mean, mu, disp_gene_est) and `dispersions` (of `map_dispersions`) when
-    those steps already ran on these counts; else (refits after outlier replacement) they
-    run here.
+    `genewise` (base_mean, mu, disp_gene_est), `dispersions` (of `map_dispersions`) and the
+    full design's fit `full` (on those dispersions) when those steps already ran on these
+    counts; else (refits after outlier replacement) they run here.
     """
     design = model.full.matrix
     if genewise is None:
@@ -154,8 +155,8 @@ def fit_genes(
     if dispersions is None:
         dispersions = map_dispersions(counts, design, genewise, trend, prior)
     disp = dispersions["dispersion"]
-    # log likelihoods only for the LRT
-    full = fit_nb_glm(counts, size_factors, design, disp, log_like=model.reduced is not None)
+    if full is None:  # log likelihoods only for the LRT
+        full = fit_nb_glm(counts, size_factors, design, disp, log_like=model.reduced is not None)
     reduced = (
         fit_nb_glm(counts, size_factors, model.reduced.matrix, disp) if model.reduced is not None else None
     )
@@ -165,21 +166,37 @@ def fit_genes(
     )  # fmt: skip
 
 
-def map_step(
-    counts: np.ndarray, design: np.ndarray, genewise: dict[str, np.ndarray], trend_json: dict
-) -> dict[str, np.ndarray]:
-    """MAP dispersions of one shard, made once by a fit job for every analysis with this design
-    and trend (the tests of each analysis come after, in its fit step). NaN for all-zero genes."""
+@dataclass(frozen=True)
+class SharedFit:
+    """What the analyses of one design and trend share in a fit job: the MAP dispersions (G,)
+    arrays (NaN for all-zero genes) and the full design's GLM fit of the non-zero genes on them."""
+
+    dispersions: dict[str, np.ndarray]
+    full: GlmFit
+
+
+def shared_fit_step(
+    counts: np.ndarray,
+    size_factors: np.ndarray,
+    design: np.ndarray,
+    genewise: dict[str, np.ndarray],
+    trend_json: dict,
+    log_like: bool,
+) -> SharedFit:
+    """MAP dispersions and the full design's GLM fit of one shard, made once by a fit job for
+    every analysis with this design and trend (each analysis's Cook's handling and tests come
+    after, in its fit step). log_like : some analysis is an LRT (it needs the log likelihoods)."""
     nz = np.flatnonzero(~genewise["all_zero"].astype(bool))
     counts = np.ascontiguousarray(counts, dtype=float)[nz]
     from_genewise = {k: genewise[k][nz] for k in ("base_mean", "mu", "disp_gene_est")}
     trend = DispersionTrend.from_dict(trend_json["trend"])
     fitted = map_dispersions(counts, design, from_genewise, trend, trend_json)
+    full = fit_nb_glm(counts, factor_rows(size_factors, nz), design, fitted["dispersion"], log_like=log_like)
     out = {}
     for key, values in fitted.items():
         out[key] = np.full(genewise["all_zero"].size, np.nan)
         out[key][nz] = values
-    return out
+    return SharedFit(out, full)
 
 
 def _single_two_level_factor(model: Model) -> bool:
@@ -290,13 +307,13 @@ def fit_step(
     size_factors: np.ndarray,
     model: Model,
     genewise: dict[str, np.ndarray],
-    dispersions: dict[str, np.ndarray] | None,
+    shared: SharedFit | None,
     trend_json: dict,
     analysis: Analysis,
 ) -> dict[str, np.ndarray]:
     """Rule fit: GLM fit(s), Cook's handling and tests for one shard (size_factors: (N,), or
-    the shard's (G, N) normalization factors), from its MAP dispersions
-    (`map_step`'s arrays; None: computed here, for an analysis that shares them with none).
+    the shard's (G, N) normalization factors), from its MAP dispersions and full-design fit
+    (`shared_fit_step`'s; None: computed here, for an analysis that shares them with none).
 
     Follows DESeq2 (DESeq + results); all-zero genes are skipped and reported as NaN.
     """
@@ -308,11 +325,12 @@ def fit_step(
     size_factors = factor_rows(size_factors, nz)
     from_genewise = {k: genewise[k][nz] for k in ("base_mean", "mu", "disp_gene_est")}
 
-    # 1. GLM fits with the MAP dispersions (map_step: prior = the trend and its variance)
-    from_map = None
-    if dispersions is not None:
-        from_map = {k: dispersions[k][nz] for k in ("disp_fit", "dispersion", "disp_outlier")}
-    fits = fit_genes(counts, size_factors, model, trend, trend_json, from_genewise, from_map)
+    # 1. GLM fits with the MAP dispersions (prior = the trend and its variance)
+    from_map, full = None, None
+    if shared is not None:
+        from_map = {k: shared.dispersions[k][nz] for k in ("disp_fit", "dispersion", "disp_outlier")}
+        full = shared.full
+    fits = fit_genes(counts, size_factors, model, trend, trend_json, from_genewise, from_map, full)
     # 2. Cook's distances of the full fit; an LRT uses the gene-wise step's mu, because DESeq2's
     #    nbinomLRT computes them before it stores the full model's mu (bounded at 0.5)
     cooks_mu = from_genewise["mu"] if model.reduced is not None else fits.full.mu
@@ -399,8 +417,9 @@ def run_analysis(
     trend_json = trend_step(base_mean, disp, analysis.fit_type, *design.shape)
     parts = []
     for r, g in zip(rows, genewise):
-        dispersions = map_step(counts[r], design, g, trend_json)
-        parts.append(fit_step(counts[r], factor_rows(size_factors, r), model, g, dispersions, trend_json, analysis))
+        factors = factor_rows(size_factors, r)
+        shared = shared_fit_step(counts[r], factors, design, g, trend_json, log_like=model.reduced is not None)
+        parts.append(fit_step(counts[r], factors, model, g, shared, trend_json, analysis))
     fit = concat_shards(parts)
     fit["gene_id"] = np.asarray(gene_id)
     tables = {name: results_table(fit, analysis, name)[0] for name in analysis.table_names}
