@@ -79,7 +79,7 @@ SVA = {
 # one dispersion fit per design: model id -> the first nb analysis with that design
 MODELS = {a.shape_id("model"): a for a in reversed(NB.values())}
 # one fit job per shard for the nb analyses with one design and trend type: (model, fit_type)
-# -> their names; the job computes the MAP dispersions once and then each analysis's fit and tests
+# -> their names; the job fits the MAP dispersions and full GLM once, then each analysis's tests
 FIT_GROUPS = {}
 for _name, _analysis in NB.items():
     FIT_GROUPS.setdefault((_analysis.shape_id("model"), _analysis.fit_type), []).append(

@@ -1,5 +1,5 @@
-# One fit job per shard for the nb analyses with one design and trend type: the MAP dispersions
-# once, then each analysis's GLM fits, Cook's handling and tests (its arrays named <analysis>.*).
+# One fit job per shard for the nb analyses with one design and trend type: the MAP dispersions and
+# the full GLM once, then each analysis's reduced fit, Cook's handling and tests (<analysis>.*).
 
 
 rule fit:
