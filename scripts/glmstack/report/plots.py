@@ -782,15 +782,18 @@ def trait_curves(
     return grid, curves
 
 
-def _plain_log_scale(ax, which: str) -> None:
-    """A log scale on axis `which` ("x" or "y") whose decade labels are plain numbers (`1,000`,
-    `0.01`): matplotlib's own are mathtext (`$10^{3}$`), which every figure here shows as written
-    (`plain_text`)."""
+def _plain_log_scale(ax, which: str, subs: tuple[float, ...] = (1.0,), minor: bool = True) -> None:
+    """A log scale on axis `which` ("x" or "y") whose labels are plain numbers (`1,000`, `0.01`):
+    matplotlib's own are mathtext (`$10^{3}$`), which every figure here shows as written
+    (`plain_text`). subs : the labelled ticks in each decade; minor : unlabelled minor ticks."""
     (ax.set_xscale if which == "x" else ax.set_yscale)("log")
     axis = ax.xaxis if which == "x" else ax.yaxis
-    axis.set_major_locator(LogLocator(base=10))
+    axis.set_major_locator(LogLocator(base=10, subs=subs))
     axis.set_major_formatter(FuncFormatter(_plain_number))
-    axis.set_minor_formatter(NullFormatter())
+    if minor:
+        axis.set_minor_formatter(NullFormatter())
+    else:
+        axis.set_minor_locator(NullLocator())
 
 
 def _plain_number(value: float, _position=None) -> str:
@@ -881,12 +884,9 @@ def count_plot(
                 ax.plot(grid, curve, color=lookup.get(group, "0.2"), linewidth=1.4)
             ax.set_xlabel(x_label, fontsize=7)
         if counts:
-            ax.set_yscale("log")
-            # ticks at 1, 2, 5 x 10^k written as plain numbers, so that a panel spanning less
-            # than a decade still has readable labels
-            ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-            ax.yaxis.set_major_formatter(FuncFormatter(_plain_number))
-            ax.yaxis.set_minor_locator(NullLocator())  # twelve panels of minor ticks: a third of the drawing
+            # ticks at 1, 2, 5 x 10^k, so that a panel spanning less than a decade still has
+            # labels; no minor ticks (twelve panels of them were a third of the drawing)
+            _plain_log_scale(ax, "y", subs=(1.0, 2.0, 5.0), minor=False)
         ax.tick_params(labelsize=7)
         if not np.isfinite(panel.padj):
             padj = "NA"
