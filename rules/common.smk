@@ -28,6 +28,8 @@ from glmstack.spec import (
 )  # noqa: E402
 from glmstack.io.quant import quant_paths  # noqa: E402
 from glmstack.io.samples import read_samples  # noqa: E402
+from glmstack.design.matrices import Model, model_params as model_as_params  # noqa: E402
+from glmstack.design.model import build_model  # noqa: E402
 from glmstack.workflow import (
     code_hash,
     file_digest,
@@ -65,6 +67,7 @@ for warning in CHECKED.warnings:
     logger.warning(f"glmstack: {warning}")
 ANALYSES = CHECKED.analyses  # name -> glmstack.spec.Analysis, defaults filled in
 REPORT = CHECKED.report  # the report: block, color_by filled in
+SAMPLE_IDS = CHECKED.sheet["sample"].astype(str).tolist()  # the analysed samples, in count order
 # "counts", "quant" or "values": the feature matrix of the study
 STUDY_INPUT = study_input(config)
 NB = {name: a for name, a in ANALYSES.items() if not a.is_gaussian and not a.is_reverse}
@@ -229,6 +232,40 @@ def genewise_files(wildcards):
 def model_params(wildcards):
     """Params of a shared gene-wise job: the design keys, named by the model id."""
     return {**MODELS[wildcards.model].params("model"), "name": wildcards.model}
+
+
+@functools.cache
+def analysis_model(name):
+    """The designs and contrasts of an analysis, built once from the checked sample sheet."""
+    return build_model(CHECKED.sheet, ANALYSES[name])
+
+
+def design_params(analysis):
+    """An analysis's full design as data, for the shard jobs to rebuild without the formula
+    library (glmstack.design.matrices; a job appends the surrogate variables itself)."""
+    full = analysis_model(analysis.name).full
+    return model_as_params(Model(full, None, []), SAMPLE_IDS)
+
+
+def model_design_params(wildcards):
+    """Params `design` of a model's shared jobs (genewise, trend)."""
+    return design_params(MODELS[wildcards.model])
+
+
+def fit_model_params(wildcards):
+    """Params `models` of a fit job: each analysis's designs and contrasts as data."""
+    names = FIT_GROUPS[(wildcards.model, wildcards.fit_type)]
+    return [model_as_params(analysis_model(name), SAMPLE_IDS) for name in names]
+
+
+def analysis_model_params(wildcards):
+    """Params `model` of an analysis's genome-wide jobs: its designs and contrasts as data."""
+    return model_as_params(analysis_model(wildcards.analysis), SAMPLE_IDS)
+
+
+def lmfit_design_params(wildcards):
+    """Params `design` of a shared lmfit or voom job."""
+    return design_params(LMFITS[wildcards.lmfit_id])
 
 
 def trend_params(wildcards):

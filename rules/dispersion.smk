@@ -22,6 +22,7 @@ rule genewise:
         mem_mb=shard_mem_mb,
     params:
         analysis=model_params,
+        design=model_design_params,
         code=code("genewise.py"),
     script:
         "../scripts/genewise.py"
@@ -44,6 +45,7 @@ rule trend:
         "../envs/glmstack.yaml"
     params:
         analysis=trend_params,
+        design=model_design_params,
         code=code("trend.py"),
     script:
         "../scripts/trend.py"

@@ -21,6 +21,7 @@ rule fit:
         mem_mb=shard_mem_mb,
     params:
         analyses=fit_params,
+        models=fit_model_params,
         code=code("fit.py"),
     script:
         "../scripts/fit.py"

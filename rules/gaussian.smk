@@ -47,6 +47,7 @@ rule voom_points:
         mem_mb=shard_mem_mb,
     params:
         analysis=lmfit_params,
+        design=lmfit_design_params,
         code=code("voom_points.py"),
     script:
         "../scripts/voom_points.py"
@@ -122,6 +123,7 @@ rule lmfit:
         mem_mb=shard_mem_mb,
     params:
         analysis=lmfit_params,
+        design=lmfit_design_params,
         code=code("lmfit.py"),
     script:
         "../scripts/lmfit.py"
@@ -147,6 +149,7 @@ rule moderate:
         "../envs/glmstack.yaml"
     params:
         analysis=analysis_params("moderate"),
+        model=analysis_model_params,
         code=code("moderate.py"),
     script:
         "../scripts/moderate.py"
@@ -171,6 +174,7 @@ rule limma_model:
         "../envs/glmstack.yaml"
     params:
         analysis=analysis_params("limma_summary"),
+        model=analysis_model_params,
         code=code("limma_model.py"),
     script:
         "../scripts/limma_model.py"

@@ -43,6 +43,7 @@ rule merge:
         "../envs/glmstack.yaml"
     params:
         analysis=analysis_params("tables"),
+        model=analysis_model_params,
         code=code("merge.py"),
     script:
         "../scripts/merge.py"

@@ -2,22 +2,22 @@
 the tests of every analysis on them (each analysis's arrays named <analysis>.<array>)."""
 
 from glmstack.allocator import retain_freed_memory
-from glmstack.design.model import build_model
+from glmstack.design.matrices import model_from_params
 from glmstack.io.files import read_json, read_npz, write_npz
 from glmstack.io.shards import fit_arrays, load_shard_inputs
 from glmstack.logs import log_to
 from glmstack.nb.steps import fit_step, shared_fit_step
 from glmstack.spec import Analysis
-from glmstack.sva.tables import job_covariates
+from glmstack.sva.covariates import job_covariates
 
 
 def main(smk) -> None:
     log = log_to(smk.log[0])
     retain_freed_memory()  # the line searches' temporaries reuse pages instead of faulting
-    data = load_shard_inputs(smk.input.shard, smk.input.manifest, smk.input.samples)
+    data = load_shard_inputs(smk.input.shard, smk.input.manifest)
     analyses = [Analysis.from_params(params) for params in smk.params.analyses]
     covariates = job_covariates(smk.input)
-    models = [build_model(data.samples, analysis, covariates) for analysis in analyses]
+    models = [model_from_params(params, data.samples, covariates) for params in smk.params.models]
     genewise, trend = read_npz(smk.input.genewise), read_json(smk.input.trend)
     # the MAP dispersions and the full design's fit once for all; an analysis alone makes them
     # inside its fit (the same arithmetic, tests/unit/test_shard_invariance.py)

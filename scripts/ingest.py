@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 from glmstack.io import counts as count_files
 from glmstack.io.annotation import study_features
-from glmstack.io.files import write_json, write_tsv
+from glmstack.io.files import write_json
 from glmstack.io.samples import read_size_factors
 from glmstack.io.shards import write_shards
+from glmstack.io.tables import write_tsv
 from glmstack.io.tximport import import_quant
 from glmstack.logs import log_to
 from glmstack.nb.size_factors import moments_xim, normalization_factors, study_size_factors

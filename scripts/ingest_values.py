@@ -2,8 +2,9 @@
 
 
 from glmstack.io.annotation import study_features
-from glmstack.io.files import write_json, write_tsv
+from glmstack.io.files import write_json
 from glmstack.io.shards import AUTO_SHARD_VALUES, write_shards
+from glmstack.io.tables import write_tsv
 from glmstack.io.values import read_values
 from glmstack.logs import log_to
 

@@ -3,8 +3,9 @@
 import numpy as np
 import pandas as pd
 from glmstack.gaussian.tmm import tmm_factors
-from glmstack.io.files import read_json, write_tsv
+from glmstack.io.files import read_json
 from glmstack.io.shards import concat_npz
+from glmstack.io.tables import write_tsv
 from glmstack.logs import log_to
 
 

@@ -1,14 +1,13 @@
 """Rule limma_model: model.json of a gaussian analysis (prior, counts tested / significant)."""
 
-from glmstack.design.model import build_model
+from glmstack.design.matrices import model_from_params
 from glmstack.gaussian.analysis import analysis_tables, model_summary
 from glmstack.gaussian.lmfit import fit_from_arrays
 from glmstack.io.files import read_json, write_json
-from glmstack.io.samples import aligned_samples
 from glmstack.io.shards import concat_npz
 from glmstack.logs import log_to
 from glmstack.spec import Analysis
-from glmstack.sva.tables import job_covariates
+from glmstack.sva.covariates import job_covariates
 
 
 def main(smk) -> None:
@@ -16,7 +15,7 @@ def main(smk) -> None:
     analysis = Analysis.from_params(smk.params.analysis)
     fits = concat_npz(smk.input.fits)
     samples = read_json(smk.input.manifest)["samples"]
-    model = build_model(aligned_samples(smk.input.samples, samples), analysis, job_covariates(smk.input))
+    model = model_from_params(smk.params.model, samples, job_covariates(smk.input))
     # the same function as rule moderate (which writes the tables alongside)
     result = analysis_tables(fits["gene_id"], fit_from_arrays(fits), model, analysis)
     write_json(smk.output.model, model_summary(model, analysis, result, samples))

@@ -1,21 +1,20 @@
 """Rule lmfit: least squares for every feature of one shard (limma lmFit): family gaussian on the
 values, family voom on log-CPM with voom's precision weights from the genome-wide trend."""
 
-from glmstack.design.model import full_design
+from glmstack.design.matrices import model_from_params
 from glmstack.gaussian.lmfit import fit_arrays
-from glmstack.gaussian.steps import fit_step, voom_fit_step, voom_library_sizes
-from glmstack.io.files import read_json, read_npz, write_npz
-from glmstack.io.samples import aligned_samples, read_library_sizes
+from glmstack.gaussian.shard_steps import fit_step, voom_fit_step, voom_library_sizes
+from glmstack.io.files import read_json, read_library_sizes, read_npz, write_npz
 from glmstack.logs import log_to
 from glmstack.spec import Analysis
-from glmstack.sva.tables import job_covariates
+from glmstack.sva.covariates import job_covariates
 
 
 def main(smk) -> None:
     log = log_to(smk.log[0])
     analysis = Analysis.from_params(smk.params.analysis)
     samples = read_json(smk.input.manifest)["samples"]
-    design = full_design(aligned_samples(smk.input.samples, samples), analysis, job_covariates(smk.input)).matrix
+    design = model_from_params(smk.params.design, samples, job_covariates(smk.input)).full.matrix
     if analysis.family == "voom":
         shard = read_npz(smk.input.shard, ["counts"])
         lib_size = voom_library_sizes(*read_library_sizes(smk.input.library_sizes, samples), analysis.normalization)

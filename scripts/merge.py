@@ -1,14 +1,14 @@
 """Rule merge: dispersions.tsv and model.json for one analysis."""
 
-from glmstack.design.model import build_model
+from glmstack.design.matrices import model_from_params
 from glmstack.io.annotation import annotate, read_features
-from glmstack.io.files import read_json, write_json, write_tsv
-from glmstack.io.samples import aligned_samples
+from glmstack.io.files import read_json, write_json
 from glmstack.io.shards import PER_SAMPLE_FIT_ARRAYS, concat_fits
+from glmstack.io.tables import write_tsv
 from glmstack.logs import log_to
 from glmstack.nb.results import dispersion_table, model_summary, results_table
 from glmstack.spec import Analysis
-from glmstack.sva.tables import job_covariates
+from glmstack.sva.covariates import job_covariates
 
 
 def main(smk) -> None:
@@ -17,7 +17,7 @@ def main(smk) -> None:
     fit = concat_fits(smk.input.fits, analysis.name, exclude=PER_SAMPLE_FIT_ARRAYS)
     manifest = read_json(smk.input.manifest)
     write_tsv(smk.output.dispersions, annotate(dispersion_table(fit), read_features(smk.input.features)))
-    model = build_model(aligned_samples(smk.input.samples, manifest["samples"]), analysis, job_covariates(smk.input))
+    model = model_from_params(smk.params.model, manifest["samples"], job_covariates(smk.input))
     # the tables' counts, from the same function as rule results_table (which runs alongside)
     summaries = [results_table(fit, analysis, name)[1] for name in analysis.table_names]
     write_json(smk.output.model, model_summary(model, analysis, fit, read_json(smk.input.trend), manifest, summaries))

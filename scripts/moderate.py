@@ -1,22 +1,22 @@
 """Rule moderate: limma's genome-wide moderation and one table (moderated t, treat or F)."""
 
-from glmstack.design.model import build_model
+from glmstack.design.matrices import model_from_params
 from glmstack.gaussian.analysis import analysis_tables
 from glmstack.gaussian.lmfit import fit_from_arrays
 from glmstack.io.annotation import annotate, read_features
-from glmstack.io.files import read_json, write_tsv
-from glmstack.io.samples import aligned_samples
+from glmstack.io.files import read_json
 from glmstack.io.shards import concat_npz
+from glmstack.io.tables import write_tsv
 from glmstack.logs import log_to
 from glmstack.spec import Analysis
-from glmstack.sva.tables import job_covariates
+from glmstack.sva.covariates import job_covariates
 
 
 def main(smk) -> None:
     log = log_to(smk.log[0])
     analysis, name = Analysis.from_params(smk.params.analysis), smk.wildcards.table
     fits = concat_npz(smk.input.fits)
-    model = build_model(aligned_samples(smk.input.samples, read_json(smk.input.manifest)["samples"]), analysis, job_covariates(smk.input))
+    model = model_from_params(smk.params.model, read_json(smk.input.manifest)["samples"], job_covariates(smk.input))
     table = analysis_tables(fits["gene_id"], fit_from_arrays(fits), model, analysis, [name])["tables"][name]
     write_tsv(smk.output.table, annotate(table, read_features(smk.input.features)))
     log.info("%s: %d of %d features tested", name, int(table["P.Value"].notna().sum()), len(table))

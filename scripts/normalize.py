@@ -5,13 +5,14 @@ library sizes), so that they read no matrix again."""
 
 import numpy as np
 from glmstack.design.model import full_design
-from glmstack.io.files import read_json, read_npz, tsv_matrices, write_npz
+from glmstack.io.files import read_json, read_npz, write_npz
 from glmstack.io.samples import aligned_samples
 from glmstack.io.shards import read_shard_counts
+from glmstack.io.tables import tsv_matrices
 from glmstack.logs import log_to
 from glmstack.nb import vst
 from glmstack.spec import Analysis
-from glmstack.sva.tables import job_covariates
+from glmstack.sva.covariates import job_covariates
 
 TABLES = ("normalized", "vst", "factors")  # the outputs that are features x samples tables
 

@@ -1,8 +1,9 @@
 """Rule plot_analysis: dispersion plot, Cook's distances per sample and the summary table."""
 
 import numpy as np
-from glmstack.io.files import read_json, write_tsv
+from glmstack.io.files import read_json
 from glmstack.io.shards import read_fit
+from glmstack.io.tables import write_tsv
 from glmstack.logs import log_to
 from glmstack.report import plots
 from glmstack.report.summary import summary_frame

@@ -3,9 +3,10 @@
 import numpy as np
 from glmstack.design.model import build_model
 from glmstack.io.annotation import annotation_columns, feature_labels, read_table
-from glmstack.io.files import read_json, write_tsv
+from glmstack.io.files import read_json
 from glmstack.io.samples import aligned_samples
 from glmstack.io.shards import read_fit, read_shard_counts, select_pairs
+from glmstack.io.tables import write_tsv
 from glmstack.logs import log_to
 from glmstack.report import plots
 from glmstack.report.summary import top_genes

@@ -3,12 +3,13 @@ as a table and as their values against the tested variable."""
 
 import numpy as np
 from glmstack.design.model import build_model
-from glmstack.gaussian.steps import voom_library_sizes
+from glmstack.gaussian.shard_steps import voom_library_sizes
 from glmstack.gaussian.voom import log_cpm
 from glmstack.io.annotation import annotation_columns, feature_labels, read_table
-from glmstack.io.files import read_json, read_npz, write_tsv
-from glmstack.io.samples import aligned_samples, read_library_sizes
+from glmstack.io.files import read_json, read_library_sizes, read_npz
+from glmstack.io.samples import aligned_samples
 from glmstack.io.shards import select_rows
+from glmstack.io.tables import write_tsv
 from glmstack.logs import log_to
 from glmstack.report import plots
 from glmstack.report.summary import top_genes

@@ -3,8 +3,9 @@ the top features (adjusted for the covariates, with the robust line), and the to
 
 import numpy as np
 from glmstack.io.annotation import annotation_columns, feature_labels, read_table
-from glmstack.io.files import read_npz, write_tsv
+from glmstack.io.files import read_npz
 from glmstack.io.shards import select_rows
+from glmstack.io.tables import write_tsv
 from glmstack.logs import log_to
 from glmstack.report import reverse_plots
 from glmstack.report.summary import top_genes

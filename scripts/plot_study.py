@@ -3,8 +3,9 @@ most variable genes and the sample distances, summarised by rule normalize)."""
 
 import numpy as np
 import pandas as pd
-from glmstack.io.files import read_json, read_npz, write_tsv
+from glmstack.io.files import read_json, read_npz
 from glmstack.io.samples import aligned_samples
+from glmstack.io.tables import write_tsv
 from glmstack.logs import log_to
 from glmstack.nb import vst
 from glmstack.report import plots

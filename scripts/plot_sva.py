@@ -2,8 +2,9 @@
 study's PCA coloured by the variable they track most."""
 
 import pandas as pd
-from glmstack.io.files import read_json, write_tsv
+from glmstack.io.files import read_json
 from glmstack.io.samples import aligned_samples
+from glmstack.io.tables import write_tsv
 from glmstack.logs import log_to
 from glmstack.report import sva as report_sva
 from glmstack.sva.tables import read_surrogate_variables

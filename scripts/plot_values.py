@@ -2,8 +2,9 @@
 
 import pandas as pd
 from glmstack.gaussian.qc import most_variable_rows
-from glmstack.io.files import read_json, read_npz, write_tsv
+from glmstack.io.files import read_json, read_npz
 from glmstack.io.samples import aligned_samples
+from glmstack.io.tables import write_tsv
 from glmstack.logs import log_to
 from glmstack.nb.vst import pca
 from glmstack.report import plots

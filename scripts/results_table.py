@@ -1,8 +1,8 @@
 """Rule results_table: independent filtering and Benjamini-Hochberg for one result table."""
 
 from glmstack.io.annotation import annotate, read_features
-from glmstack.io.files import write_tsv
 from glmstack.io.shards import PER_SAMPLE_FIT_ARRAYS, concat_fits, concat_npz
+from glmstack.io.tables import write_tsv
 from glmstack.logs import log_to
 from glmstack.nb.results import add_shrunk_columns, results_table
 from glmstack.spec import Analysis

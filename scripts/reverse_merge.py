@@ -1,8 +1,9 @@
 """Rule reverse_merge: calibrated p-values and BH genome-wide; reverse.tsv and model.json."""
 
 from glmstack.io.annotation import annotate, read_features
-from glmstack.io.files import read_npz, write_json, write_tsv
+from glmstack.io.files import read_npz, write_json
 from glmstack.io.shards import concat_npz
+from glmstack.io.tables import write_tsv
 from glmstack.logs import log_to
 from glmstack.reverse import steps
 from glmstack.spec import Analysis

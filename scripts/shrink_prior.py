@@ -7,7 +7,7 @@ from glmstack.io.shards import PER_SAMPLE_FIT_ARRAYS, concat_fits
 from glmstack.logs import log_to
 from glmstack.nb.shrink import shrink_prior_step
 from glmstack.spec import Analysis
-from glmstack.sva.tables import job_covariates
+from glmstack.sva.covariates import job_covariates
 
 
 def main(smk) -> None:

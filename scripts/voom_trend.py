@@ -1,6 +1,6 @@
 """Rule voom_trend: voom's lowess trend of sqrt residual sd on mean log count, over every gene."""
 
-from glmstack.gaussian.steps import voom_trend_step
+from glmstack.gaussian.shard_steps import voom_trend_step
 from glmstack.io.files import write_npz
 from glmstack.io.shards import concat_npz
 from glmstack.logs import log_to

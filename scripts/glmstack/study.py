@@ -697,13 +697,15 @@ class StudyCheck:
 
     analyses : name -> Analysis (defaults filled in); report : the `report:` block with
     color_by filled in; warnings : messages to show (the study still runs); n_samples : the
-    samples analysed (after `exclude_samples`).
+    samples analysed (after `exclude_samples`); sheet : their rows of the sample sheet, in
+    count-column order (what the designs are built from).
     """
 
     analyses: dict[str, Analysis]
     report: dict
     warnings: list[str]
     n_samples: int
+    sheet: pd.DataFrame
     annotation: Annotation | None = None
 
 
@@ -780,5 +782,5 @@ def check_study(config: dict) -> StudyCheck:
                 )
     warnings = check_analyses(analyses, sheet, config["samples"])
     report = report_settings(config["report"], list(sheet.columns), analyses, config["samples"])
-    return StudyCheck(analyses=analyses, report=report, warnings=warnings, n_samples=len(sheet),
+    return StudyCheck(analyses=analyses, report=report, warnings=warnings, n_samples=len(sheet), sheet=sheet,
                       annotation=annotation)

@@ -20,6 +20,7 @@ from glmstack.gaussian import steps as gaussian_steps
 from glmstack.nb import steps as nb_steps
 from glmstack.spec import Analysis
 from glmstack.sva.blocks import FeatureBlocks, matrix_blocks
+from glmstack.sva.covariates import read_covariates
 from glmstack.sva.steps import sva_step
 from glmstack.sva.tables import read_surrogate_variables
 from limma_cases import DATA, load_case, read_tsv
@@ -115,8 +116,8 @@ def test_nb_analysis_with_svas_matches_the_library_and_fits_its_own_dispersions(
     assert how == "design without tissue"
     expected = sva_step(FeatureBlocks(matrix_blocks(case.counts, len(case.counts)), "counts", sf), full.matrix, null,
                         analysis.sva)
-    sv = read_surrogate_variables(marioni / "tissue_sva" / "surrogate_variables.tsv")
-    np.testing.assert_allclose(sv.to_numpy(), expected["sv"], rtol=0, atol=1e-10)
+    sv = read_covariates(marioni / "tissue_sva" / "surrogate_variables.tsv")
+    np.testing.assert_allclose(sv.values, expected["sv"], rtol=0, atol=1e-10)
     tables = nb_steps.run_analysis(case.gene_id, case.counts, sf, case.samples, analysis, covariates=sv)["tables"]
     ours = pd.read_csv(marioni / "tissue_sva" / "liver_vs_kidney.tsv", sep="\t", dtype={"gene_id": str})
     expected_table = tables["liver_vs_kidney"]
@@ -141,7 +142,7 @@ def test_the_vst_of_an_analysis_with_svas_uses_them(marioni):
 
     case = load("marioni")
     sf = np.asarray(json.loads((marioni / "manifest.json").read_text())["size_factors"])
-    sv = read_surrogate_variables(marioni / "tissue_sva" / "surrogate_variables.tsv")
+    sv = read_covariates(marioni / "tissue_sva" / "surrogate_variables.tsv")
     analysis = Analysis.from_study("tissue_sva", MARIONI["analyses"]["tissue_sva"])
     design = full_design(case.samples, analysis, sv).matrix
     assert design.shape[1] == 4

@@ -16,6 +16,7 @@ import pytest
 from cases import DATA as COUNT_DATA
 from cases import load
 from glmstack.design.formula import build_design
+from glmstack.design.matrices import Covariates
 from glmstack.design.model import sva_null_design
 from glmstack.gaussian import steps as gaussian_steps
 from glmstack.nb import size_factors, steps
@@ -81,7 +82,7 @@ def human_gender_svaseq():
     full, null, _ = sva_null_design(case.samples, analysis)
     blocks = FeatureBlocks(matrix_blocks(case.counts, 2500), "counts", sf)
     result = sva_step(blocks, full.matrix, null, analysis.sva)
-    sv = pd.DataFrame(result["sv"], index=case.sample_ids, columns=sv_names(result["sv"].shape[1]))
+    sv = Covariates(list(case.sample_ids), sv_names(result["sv"].shape[1]), result["sv"])
     tables = steps.run_analysis(case.gene_id, case.counts, sf, case.samples, analysis, covariates=sv)["tables"]
     return case, result, blocks, full, tables
 

@@ -5,16 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from glmstack.io.files import (
-    FORMAT_VERSION,
-    atomic_write,
-    read_matrix_blocks,
-    read_npz,
-    tsv_matrices,
-    write_json,
-    write_npz,
-    write_tsv,
-)
+from glmstack.io.files import FORMAT_VERSION, atomic_write, read_npz, write_json, write_npz
+from glmstack.io.tables import read_matrix_blocks, tsv_matrices, write_tsv
 
 
 def test_a_planted_link_at_the_old_temporary_name_is_not_followed(tmp_path):

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from glmstack.design.matrices import Covariates
 from glmstack.design.model import build_model, sva_null_design
 from glmstack.errors import StudyError
 from glmstack.rmath.permute import RowPermuter
@@ -130,7 +131,7 @@ def test_default_null_drops_the_tested_terms_and_lrt_uses_reduced():
 
 
 def test_svs_join_the_design_after_the_formula_and_contrasts_are_unchanged():
-    sv = pd.DataFrame({"SV1": np.arange(8.0), "SV2": np.arange(8.0) ** 2}, index=SHEET["sample"])
+    sv = Covariates(SHEET["sample"].tolist(), ["SV1", "SV2"], np.column_stack([np.arange(8.0), np.arange(8.0) ** 2]))
     model = build_model(SHEET, analysis(), sv)
     assert model.full.columns[-2:] == ["SV1", "SV2"] and model.full.matrix.shape == (8, 5)
     np.testing.assert_array_equal(model.contrasts[0].vector, [0, 0, 1, 0, 0])

@@ -6,27 +6,12 @@ NAME may be the formula's, R's model.matrix or DESeq2's resultsNames spelling of
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
 from ..errors import StudyError, preview
-from .formula import Design, factor_level
-
-
-@dataclass(frozen=True)
-class Contrast:
-    """A resolved contrast: weights over design columns, and the samples it compares.
-
-    vector : (P,) weights; description : human-readable; zero_samples : (N,) bool mask of
-    the samples whose counts all being zero makes DESeq2 report lfc 0 and p 1 (or None).
-    """
-
-    name: str
-    vector: np.ndarray
-    description: str
-    zero_samples: np.ndarray | None
+from .formula import factor_level
+from .matrices import Contrast, Design
 
 
 def resolve_contrast(design: Design, name: str, spec, factor_values: pd.DataFrame, where: str) -> Contrast:

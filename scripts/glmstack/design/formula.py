@@ -11,7 +11,6 @@ DESeq2's resultsNames alias (`condition_treated_vs_untreated`); users may write 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import formulaic
 import numpy as np
@@ -19,6 +18,7 @@ import pandas as pd
 
 from ..errors import StudyError, preview
 from .grammar import check_formula, expression_names
+from .matrices import Design
 
 
 def formula_context() -> dict:
@@ -88,37 +88,6 @@ def formula_variables(formula: str) -> list[str]:
     return [v for v in parsed.variables if v in names]
 
 
-@dataclass(frozen=True)
-class Design:
-    """A materialised design.
-
-    matrix : (N, P) float model matrix, samples in the order given.
-    columns : formulaic names; r_names : R model.matrix names; results_names : DESeq2's.
-    factors : factor variable -> levels (first = reference); numeric : numeric variables.
-    terms : term label -> column indices; has_intercept : the formula has an intercept.
-    """
-
-    formula: str
-    matrix: np.ndarray
-    columns: list[str]
-    r_names: list[str]
-    results_names: list[str]
-    factors: dict[str, list[str]]
-    numeric: list[str]
-    terms: dict[str, list[int]]
-    has_intercept: bool
-
-    def column_index(self, name: str) -> int:
-        """Index of a column named in any of the three namings."""
-        for names in (self.columns, self.results_names, self.r_names):
-            if name in names:
-                return names.index(name)
-        raise KeyError(name)
-
-    def all_names(self) -> list[str]:
-        return [f"{c} / {r}" if c != r else c for c, r in zip(self.columns, self.results_names)]
-
-
 def prepare_variables(
     samples: pd.DataFrame, variables: list[str], levels: dict[str, list[str]]
 ) -> tuple[pd.DataFrame, dict[str, list[str]], list[str]]:
@@ -182,7 +151,8 @@ def build_design(samples: pd.DataFrame, formula: str, levels: dict[str, list[str
     terms = {str(t): list(idx) for t, idx in mm.model_spec.term_indices.items()}
     return Design(
         formula=formula,
-        matrix=np.asarray(mm, dtype=float),
+        # C order, as the shard jobs rebuild it from params: BLAS sums in a layout's own order
+        matrix=np.ascontiguousarray(mm, dtype=float),
         columns=columns,
         r_names=r_names,
         results_names=results_names,

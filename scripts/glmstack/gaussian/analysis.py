@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..design.model import Model, model_description, model_settings
+from ..design.matrices import Model, model_description, model_settings
 from ..spec import Analysis
 from ..workflow import software_versions
 from . import steps

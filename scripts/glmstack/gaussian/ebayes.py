@@ -28,9 +28,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from ..constants import LIMMA_F_EIGEN_TOL, LIMMA_PROPORTION, LIMMA_STDEV_COEF_LIM
+from ..inference.tails import f_sf, norm_isf, t_isf, t_logsf, t_sf
 
 
 def total_df(df_residual: np.ndarray, df_prior: np.ndarray) -> np.ndarray:
@@ -42,7 +42,7 @@ def total_df(df_residual: np.ndarray, df_prior: np.ndarray) -> np.ndarray:
 def t_pvalue(t: np.ndarray, df: np.ndarray) -> np.ndarray:
     """Two-sided p-values of t on df (df may be inf); NaN stays NaN."""
     with np.errstate(invalid="ignore"):
-        return 2.0 * stats.t.sf(np.abs(t), df)
+        return 2.0 * t_sf(np.abs(t), df)
 
 
 def moderated_t(estimate: np.ndarray, stdev_unscaled: np.ndarray, s2_post: np.ndarray) -> np.ndarray:
@@ -72,7 +72,7 @@ def moderated_f(t: np.ndarray, correlation: np.ndarray, df_total: np.ndarray) ->
     r = int(keep.sum())
     f = np.sum((t @ q) ** 2, axis=1) / r
     with np.errstate(invalid="ignore"):
-        p = stats.f.sf(f, r, df_total)
+        p = f_sf(f, r, df_total)
     return FTest(f, r, p)
 
 
@@ -82,8 +82,8 @@ def _t_to_df(t: np.ndarray, df: np.ndarray, target: float) -> np.ndarray:
     out = t.copy()
     lower = df < target
     if np.any(lower):
-        p = stats.t.logsf(t[lower], df[lower])
-        out[lower] = stats.t.isf(np.exp(p), target) if np.isfinite(target) else stats.norm.isf(np.exp(p))
+        p = t_logsf(t[lower], df[lower])
+        out[lower] = t_isf(np.exp(p), target) if np.isfinite(target) else norm_isf(np.exp(p))
     return out
 
 
@@ -117,12 +117,12 @@ def prior_coef_var(
         order = np.argsort(-tj, kind="stable")[:target]
         tt, vv = tj[order], vj[order]
         rank = np.arange(1, target + 1)
-        p0 = 2 * stats.t.sf(tt, max_df)
+        p0 = 2 * t_sf(tt, max_df)
         ptarget = ((rank - 0.5) / n - (1 - p) * p0) / p
         v0 = np.zeros(target)
         pos = ptarget > p0
         if np.any(pos):
-            qtarget = stats.t.isf(ptarget[pos] / 2, max_df)
+            qtarget = t_isf(ptarget[pos] / 2, max_df)
             v0[pos] = vv[pos] * ((tt[pos] / qtarget) ** 2 - 1)
         out[j] = np.mean(np.clip(v0, lim[0], lim[1]))
     return np.where(np.isnan(out), 1.0 / np.median(s2_prior), out)

@@ -1,6 +1,6 @@
 """limma's method in the order it runs (lmFit -> contrasts.fit -> eBayes/treat -> topTable).
 
-The per-feature least squares (`fit_step`, lmfit.lm_fit) runs per shard; its records are
+The per-feature least squares (`fit_step`, lmfit.lm_fit) runs per shard (shard_steps); its records are
 concatenated in feature order (lmfit.concatenate) and everything after it runs genome-wide on
 per-feature summaries: the prior needs every feature's variance, the B-statistic's v0 the
 genome-wide ranking of t, and BH all p-values. Nothing per feature depends on the sharding.
@@ -15,18 +15,9 @@ import pandas as pd
 
 from . import contrasts as contrast_ops
 from . import ebayes, results, squeeze, treat
-from .lmfit import LinearFit, lm_fit
-from .robust import fit_prior_robust
-from .tmm import tmm_factors
-from .voom import (
-    Trend,
-    effective_library_sizes,
-    log_cpm,
-    mean_variance,
-    mean_variance_trend,
-    observation_weights,
-    voom,
-)
+from .lmfit import LinearFit
+from .shard_steps import fit_step, voom_fit_step, voom_points_step, voom_trend_step
+from .voom import effective_library_sizes, voom
 
 
 @dataclass(frozen=True)
@@ -36,42 +27,6 @@ class Moderation:
     prior: squeeze.Prior
     s2_post: np.ndarray
     df_total: np.ndarray
-
-
-def fit_step(values: np.ndarray, design: np.ndarray, weights: np.ndarray | None = None) -> LinearFit:
-    """Per shard: least squares for every feature (limma lmFit)."""
-    return lm_fit(values, design, weights)
-
-
-def voom_library_sizes(lib_size: np.ndarray, tmm_factor: np.ndarray, normalization: str) -> np.ndarray:
-    """(N,) voom's effective library sizes: the column sums, times the TMM factors where asked."""
-    return effective_library_sizes(lib_size, tmm_factor if normalization == "tmm" else None)
-
-
-def voom_points_step(counts: np.ndarray, design: np.ndarray, lib_size: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per shard, voom's first pass: the unweighted fit of log-CPM and each gene's point of the
-    mean-variance trend (mean log count, sqrt sd), each (G,); NaN for genes without counts."""
-    fit = lm_fit(log_cpm(counts, lib_size), design)
-    return mean_variance(fit, lib_size, counts)
-
-
-def voom_trend_step(mean_log_count: np.ndarray, root_sd: np.ndarray) -> Trend:
-    """Genome-wide: voom's lowess trend of sqrt sd on mean log count over every gene."""
-    return mean_variance_trend(mean_log_count, root_sd)
-
-
-def voom_fit_step(
-    counts: np.ndarray, design: np.ndarray, lib_size: np.ndarray, trend_x: np.ndarray, trend_y: np.ndarray
-) -> LinearFit:
-    """Per shard, after the genome-wide trend: voom's weights and the weighted least squares.
-
-    Genes without a count in any sample are not fitted (all NaN: no test, no part in the prior),
-    as DESeq2 leaves them untested and as limma users filter them before voom.
-    """
-    values = log_cpm(counts, lib_size)
-    weights = observation_weights(lm_fit(values, design), design, lib_size, trend_x, trend_y)
-    values[~(counts.sum(axis=1) > 0)] = np.nan
-    return lm_fit(values, design, weights)
 
 
 def moderate(fit: LinearFit, trend: bool = False, robust: bool = False) -> Moderation:
@@ -84,6 +39,8 @@ def moderate(fit: LinearFit, trend: bool = False, robust: bool = False) -> Moder
     s2 = fit.sigma**2
     covariate = fit.amean if trend else None
     if robust:
+        from .robust import fit_prior_robust  # scipy.stats (0.4 s of start-up): robust only
+
         prior = fit_prior_robust(s2, fit.df_residual, covariate)
     else:
         prior = squeeze.fit_prior(s2, fit.df_residual, covariate)
@@ -188,6 +145,8 @@ def voom_tests(
     Returns tests_step's dict plus "voom" (log-CPM, weights and trend of every gene) and
     "norm_factors" (None without TMM). options : tests_step's keywords.
     """
+    from .tmm import tmm_factors  # scipy.stats (0.4 s of start-up): rule library_sizes's, in-process only
+
     lib = counts.sum(axis=0) if lib_size is None else np.asarray(lib_size, dtype=float)
     factors = tmm_factors(counts, lib) if normalization == "tmm" else None
     effective = effective_library_sizes(lib, factors)

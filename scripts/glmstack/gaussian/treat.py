@@ -11,7 +11,8 @@ No B-statistic or F (limma's treat computes neither).
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+
+from ..inference.tails import t_sf
 
 
 def treat_tests(
@@ -31,7 +32,7 @@ def treat_tests(
         right = (size - tau) / se
         left = (size + tau) / se
         df = df_total[:, None]
-        p = stats.t.sf(right, df) + stats.t.sf(left, df)
+        p = t_sf(right, df) + t_sf(left, df)
         t = np.where(size > tau, np.sign(estimate) * right, 0.0)
     t = np.where(np.isnan(estimate) | np.isnan(se), np.nan, t)
     return t, p

@@ -1,22 +1,22 @@
-"""Reading and writing: tables at the edges, npz/json between jobs, always atomically."""
+"""Reading and writing: npz/json between jobs, always atomically; what the text readers share.
+
+No pandas or Arrow here (glmstack.io.tables writes the tables): the shard jobs import this.
+"""
 
 from __future__ import annotations
 
+import csv
 import gzip
 import json
 import os
 import tempfile
 import zlib
-from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
-import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pa_csv
 
 from ..errors import StudyError
 
@@ -81,81 +81,21 @@ def read_json(path: str | Path) -> Any:
     return json.loads(Path(path).read_text())
 
 
-def write_tsv(path: str | Path, frame: pd.DataFrame) -> None:
-    """Tab-separated, a header line, NA as empty, values as `write_rows` writes them."""
-    with atomic_write(path) as fh:
-        write_rows(fh, [[str(name)] for name in frame.columns])
-        write_rows(fh, [column for _, column in frame.items()])
+def read_numeric_tsv(path: str | Path) -> tuple[list[str], list[str], np.ndarray]:
+    """A small TSV this workflow wrote (an id column, then numeric columns, floats written
+    exactly): (ids, column names after the first, values (rows, columns))."""
+    with open(path, newline="") as fh:
+        rows = list(csv.reader(fh, delimiter="\t"))
+    names = rows[0][1:]
+    values = np.array([[float(x) if x else np.nan for x in row[1:]] for row in rows[1:]], dtype=float)
+    return [row[0] for row in rows[1:]], names, values.reshape(len(rows) - 1, len(names))
 
 
-def write_rows(fh: IO[bytes], columns: Sequence) -> None:
-    """Tab-separated lines, one per row, of equal-length columns (sequences or Series).
-
-    Floats are written as the shortest text that reads back as the same double (Arrow's CSV
-    writer, vectorised; 5-10x faster than formatting with %g per value, and exact): `1e-7`,
-    `0.1`, `100`, `inf`; NaN and other missing values as an empty field. Other values are
-    written as str() writes them, quoted as csv does where they hold a tab, a quote or a line
-    break (Arrow writes no quotes: such columns go through `_quoted_lines`).
-    """
-    arrays = [_arrow_column(column) for column in columns]
-    if not arrays or len(arrays[0]) == 0:
-        return
-    if any(pa.types.is_string(a.type) and pc.any(pc.match_substring_regex(a, _STRUCTURAL)).as_py() for a in arrays):
-        fh.write(_quoted_lines(arrays))
-        return
-    pa_csv.write_csv(pa.table(arrays, names=[str(j) for j in range(len(arrays))]), fh, _CSV)
-
-
-_STRUCTURAL = '[\t"\n\r]'  # characters a field must be quoted for
-_CSV = pa_csv.WriteOptions(include_header=False, delimiter="\t", quoting_style="none")
-
-
-def _arrow_column(column) -> pa.Array:
-    """Floats as float64 (NaN -> null: an empty field), everything else as its text."""
-    values = column.to_numpy() if isinstance(column, pd.Series) else np.asarray(column)
-    if values.dtype.kind == "f":
-        return pa.array(values.astype(float, copy=False), from_pandas=True)
-    if values.dtype.kind == "b":
-        return pa.array(np.where(values, "True", "False"))
-    missing = pd.isna(values)
-    return pa.array(np.where(missing, "", values.astype(str)), pa.string())
-
-
-def _quoted_lines(arrays: list[pa.Array]) -> bytes:
-    """The lines of `write_rows` with text fields quoted where they need it."""
-    texts = []
-    for a in arrays:
-        if not pa.types.is_string(a.type):
-            texts.append(pc.fill_null(pc.cast(a, pa.string()), ""))  # the CSV writer's float text
-            continue
-        needs_quotes = pc.match_substring_regex(a, _STRUCTURAL)
-        quoted = pc.binary_join_element_wise('"', pc.replace_substring(a, '"', '""'), '"', "")
-        texts.append(pc.if_else(needs_quotes, quoted, a))
-    lines = pc.binary_join_element_wise(*texts, "\t")
-    return ("\n".join(lines.to_pylist()) + "\n").encode()
-
-
-@contextmanager
-def tsv_matrices(paths: dict[str, str | Path], samples: list[str], id_column: str = "feature_id"):
-    """Writers of features x samples TSVs filled block by block (memory: one block), each
-    file atomic; yields write(name, ids (G,), values (G, N)). Values as `write_rows`."""
-    with ExitStack() as stack:
-        handles = {name: stack.enter_context(atomic_write(path)) for name, path in paths.items()}
-        for fh in handles.values():
-            write_rows(fh, [[id_column], *([sample] for sample in samples)])
-
-        def write(name: str, ids: np.ndarray, values: np.ndarray) -> None:
-            write_rows(handles[name], [np.asarray(ids), *np.asarray(values, dtype=float).T])
-
-        yield write
-
-
-def read_matrix_blocks(path: str | Path, rows: int = 20_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """(ids, values (G, N)) blocks of a TSV written by `tsv_matrices`, in file order."""
-    reader = pd.read_csv(path, sep="\t", chunksize=rows, dtype={0: str}, keep_default_na=False, na_values=[""])
-    with reader:
-        for chunk in reader:
-            yield chunk.iloc[:, 0].to_numpy(dtype=str), chunk.iloc[:, 1:].to_numpy(dtype=float)
+def read_library_sizes(path: str | Path, samples: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The library_sizes.tsv the workflow wrote -> (lib_size, tmm_factor), each (N,) in `samples` order."""
+    ids, names, values = read_numeric_tsv(path)
+    rows = [ids.index(s) for s in samples]
+    return values[rows, names.index("lib_size")], values[rows, names.index("tmm_factor")]
 
 
 def table_separator(path: str | Path) -> str:
@@ -164,6 +104,11 @@ def table_separator(path: str | Path) -> str:
     if name.endswith(".gz"):
         name = name[:-3]
     return "," if name.endswith(".csv") else "\t"
+
+
+def open_binary(path: Path):
+    """The file's bytes, gunzipped if named .gz."""
+    return gzip.open(path, "rb") if str(path).endswith(".gz") else open(path, "rb")
 
 
 def open_text(path: Path):

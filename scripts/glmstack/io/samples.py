@@ -5,7 +5,6 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from ..errors import StudyError
@@ -43,12 +42,6 @@ def read_size_factors(path: str | Path) -> pd.Series:
     """`sample`, `size_factor` table -> Series indexed by sample."""
     frame = pd.read_csv(path, sep=table_separator(path), dtype={"sample": str})
     return frame.set_index("sample")["size_factor"].astype(float)
-
-
-def read_library_sizes(path: str | Path, samples: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """The library_sizes.tsv the workflow wrote -> (lib_size, tmm_factor), each (N,) in `samples` order."""
-    frame = pd.read_csv(path, sep="\t", dtype={"sample": str}).set_index("sample").loc[samples]
-    return frame["lib_size"].to_numpy(dtype=float), frame["tmm_factor"].to_numpy(dtype=float)
 
 
 def aligned_samples(samples_path: str | Path, samples: list[str]) -> pd.DataFrame:

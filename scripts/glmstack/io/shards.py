@@ -6,10 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from .files import read_json, read_npz, write_npz
-from .samples import aligned_samples
 
 AUTO_SHARD_COUNTS = 10_000_000  # counts per shard at most: ~10 s of work per job, ~1 GB of memory
 # values per shard at most (values: studies): least squares costs ~1 % of a negative-binomial
@@ -70,7 +68,7 @@ def write_shards(
 
 @dataclass(frozen=True)
 class ShardData:
-    """One shard's counts (G, N) with the study's size factors (N,) and aligned sample sheet.
+    """One shard's counts (G, N) with the study's size factors (N,) and sample ids (N,).
 
     norm_factors : (G, N) normalization factors where the study has them (tximport's length
     offsets, DESeq2 normalizationFactors), else None; xim : the study's moments_xim over its
@@ -80,7 +78,7 @@ class ShardData:
     gene_id: np.ndarray
     counts: np.ndarray
     size_factors: np.ndarray
-    samples: pd.DataFrame
+    samples: list[str]
     norm_factors: np.ndarray | None = None
     xim: float | None = None
 
@@ -93,14 +91,14 @@ class ShardData:
 PER_SAMPLE_FIT_ARRAYS = ("cooks",)  # (genes x samples) arrays of fit/{shard}.npz
 
 
-def load_shard_inputs(shard_path, manifest_path, samples_path) -> ShardData:
-    """Counts of one shard, size factors (exact, from the manifest) and the aligned sheet."""
+def load_shard_inputs(shard_path, manifest_path) -> ShardData:
+    """Counts of one shard, size factors (exact, from the manifest) and the sample ids."""
     shard = read_npz(shard_path)
     manifest = read_json(manifest_path)
     sf = np.asarray(manifest["size_factors"], dtype=float)
     return ShardData(
-        shard["gene_id"], shard["counts"], sf, aligned_samples(samples_path, manifest["samples"]),
-        shard.get("norm_factors"), manifest.get("moments_xim"),
+        shard["gene_id"], shard["counts"], sf, manifest["samples"], shard.get("norm_factors"),
+        manifest.get("moments_xim"),
     )  # fmt: skip
 
 

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import pandas as pd
 
+from ..design.matrices import Model, model_description, model_settings
 from ..inference.fdr import independent_filtering
 from ..inference.record import array_key, from_arrays
 from ..spec import Analysis
 from ..workflow import software_versions
-
-if TYPE_CHECKING:  # the table jobs need no design, and importing formulaic costs them 0.2 s
-    from ..design.model import Model
 
 RESULT_COLUMNS = ["gene_id", "baseMean", "log2FoldChange", "lfcSE", "stat", "pvalue", "padj"]
 
@@ -100,7 +96,6 @@ def model_summary(
     model: Model, analysis: Analysis, fit: dict, trend_json: dict, manifest: dict, summaries: list
 ) -> dict:
     """model.json: formulas, design columns (three namings), size factors, trend, prior, counts."""
-    from ..design.model import model_description, model_settings  # merge only: see TYPE_CHECKING
 
     return {
         **model_description(model, analysis),

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 
 from ..errors import StudyError, preview
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def log_geometric_means(counts: np.ndarray, method: str) -> np.ndarray:

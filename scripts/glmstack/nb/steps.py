@@ -17,12 +17,12 @@ from __future__ import annotations
 import dataclasses
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from ..constants import MIN_DISP
-from ..design.model import Model, build_model
+from ..design.matrices import Covariates, Model
 from ..inference.nested import likelihood_ratio_test
 from ..inference.record import ContrastResult, to_arrays
 from ..inference.wald import LOG2E, contrast_estimate, wald_test
@@ -35,6 +35,9 @@ from .map_dispersion import map_dispersion
 from .prior import dispersion_prior_variance, var_log_disp_ests
 from .size_factors import base_means, factor_rows, moments_xim
 from .trend import DispersionTrend, fit_trend
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -391,11 +394,11 @@ def run_analysis(
     samples: pd.DataFrame,
     analysis: Analysis,
     genes_per_shard: int | None = None,
-    covariates: pd.DataFrame | None = None,
+    covariates: Covariates | None = None,
 ) -> dict:
     """The workflow's steps for one analysis, in this process (for notebooks and tests).
 
-    covariates : surrogate variables (sample x SV1..SVk) joining the design, or None.
+    covariates : surrogate variables (SV1..SVk of each sample) joining the design, or None.
 
     Runs genewise and fit shard by shard exactly as the Snakemake jobs do, so the numbers
     are those of the workflow. size_factors : (N,) size factors or (G, N) normalization
@@ -403,6 +406,7 @@ def run_analysis(
     {"tables": {name: DataFrame}, "dispersions": DataFrame, "trend": dict, "fit": dict of
     concatenated per-gene arrays}.
     """
+    from ..design.model import build_model  # the formula library: not imported by the jobs
     from .results import dispersion_table, results_table
 
     model = build_model(samples, analysis, covariates)

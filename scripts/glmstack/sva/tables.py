@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..io.files import write_tsv
+from ..io.tables import write_tsv
+from .covariates import read_covariates
 
 
 def sv_names(k: int) -> list[str]:
@@ -21,11 +22,5 @@ def write_surrogate_variables(path: str, samples: list[str], sv: np.ndarray) -> 
 
 def read_surrogate_variables(path: str) -> pd.DataFrame:
     """The table as a frame indexed by sample id, columns SV1..SVk (floats)."""
-    frame = pd.read_csv(path, sep="\t", dtype={"sample": str})
-    return frame.set_index("sample").astype(float)
-
-
-def job_covariates(inputs) -> pd.DataFrame | None:
-    """The surrogate variables a job was given (input `covariates`), or None."""
-    paths = dict(inputs.items())
-    return read_surrogate_variables(paths["covariates"]) if "covariates" in paths else None
+    sv = read_covariates(path)
+    return pd.DataFrame(sv.values, index=pd.Index(sv.samples, name="sample"), columns=sv.names)
