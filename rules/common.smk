@@ -28,7 +28,7 @@ from glmstack.spec import (
 )  # noqa: E402
 from glmstack.io.quant import quant_paths  # noqa: E402
 from glmstack.io.samples import read_samples  # noqa: E402
-from glmstack.design.matrices import Model, model_params as model_as_params  # noqa: E402
+from glmstack.design import matrices  # noqa: E402
 from glmstack.design.model import build_model  # noqa: E402
 from glmstack.workflow import (
     code_hash,
@@ -67,7 +67,8 @@ for warning in CHECKED.warnings:
     logger.warning(f"glmstack: {warning}")
 ANALYSES = CHECKED.analyses  # name -> glmstack.spec.Analysis, defaults filled in
 REPORT = CHECKED.report  # the report: block, color_by filled in
-SAMPLE_IDS = CHECKED.sheet["sample"].astype(str).tolist()  # the analysed samples, in count order
+# the analysed samples, in count order
+SAMPLE_IDS = CHECKED.sheet["sample"].astype(str).tolist()
 # "counts", "quant" or "values": the feature matrix of the study
 STUDY_INPUT = study_input(config)
 NB = {name: a for name, a in ANALYSES.items() if not a.is_gaussian and not a.is_reverse}
@@ -93,6 +94,9 @@ for _name, _analysis in NB.items():
 LMFITS = {a.shape_id("lmfit"): a for a in reversed(GAUSSIAN.values())}
 VOOM_FITS = {key: a for key, a in LMFITS.items() if a.family == "voom"}
 SCRIPTS = Path(workflow.basedir) / "scripts"
+# Arrow's parser threads in the ingest job (it reads OMP_NUM_THREADS, which Snakemake sets to a
+# job's threads; Snakemake runs it on at most --cores): every other job waits for the matrix
+READ_THREADS = 4
 # priority of the study-wide jobs off the path to the tables (the matrices, the study plots):
 # Snakemake otherwise starts the ready job with the largest inputs first, which is them
 LATER = -1
@@ -244,7 +248,7 @@ def design_params(analysis):
     """An analysis's full design as data, for the shard jobs to rebuild without the formula
     library (glmstack.design.matrices; a job appends the surrogate variables itself)."""
     full = analysis_model(analysis.name).full
-    return model_as_params(Model(full, None, []), SAMPLE_IDS)
+    return matrices.model_params(matrices.Model(full, None, []), SAMPLE_IDS)
 
 
 def model_design_params(wildcards):
@@ -255,12 +259,12 @@ def model_design_params(wildcards):
 def fit_model_params(wildcards):
     """Params `models` of a fit job: each analysis's designs and contrasts as data."""
     names = FIT_GROUPS[(wildcards.model, wildcards.fit_type)]
-    return [model_as_params(analysis_model(name), SAMPLE_IDS) for name in names]
+    return [matrices.model_params(analysis_model(name), SAMPLE_IDS) for name in names]
 
 
 def analysis_model_params(wildcards):
     """Params `model` of an analysis's genome-wide jobs: its designs and contrasts as data."""
-    return model_as_params(analysis_model(wildcards.analysis), SAMPLE_IDS)
+    return matrices.model_params(analysis_model(wildcards.analysis), SAMPLE_IDS)
 
 
 def lmfit_design_params(wildcards):
@@ -416,6 +420,12 @@ def vst_model():
     that of report.vst_analysis."""
     vst_analysis = REPORT["vst_analysis"]
     return ANALYSES[vst_analysis].params("model") if vst_analysis else None
+
+
+def vst_design():
+    """The full design of report.vst_analysis as data (None: blind), as design_params."""
+    vst_analysis = REPORT["vst_analysis"]
+    return design_params(ANALYSES[vst_analysis]) if vst_analysis else None
 
 
 def vst_sva_input(wildcards):

@@ -264,6 +264,7 @@ rule plot_limma_table:
         "../envs/glmstack.yaml"
     params:
         analysis=analysis_params("limma_summary"),
+        model=analysis_model_params,
         top_genes=config["report"]["top_genes"],
         code=code("plot_limma_table.py"),
     script:

@@ -22,6 +22,7 @@ if STUDY_INPUT != "values":
             f"{OUTDIR}/benchmarks/ingest.tsv"
         conda:
             "../envs/glmstack.yaml"
+        threads: READ_THREADS
         params:
             settings=ingest_params(),
             code=code("ingest.py"),
@@ -46,6 +47,7 @@ else:
             f"{OUTDIR}/benchmarks/ingest.tsv"
         conda:
             "../envs/glmstack.yaml"
+        threads: READ_THREADS
         params:
             settings=ingest_params(),
             code=code("ingest_values.py"),

@@ -23,7 +23,7 @@ rule normalize:
     resources:
         mem_mb=shard_mem_mb,
     params:
-        vst_model=vst_model(),
+        vst_design=vst_design(),
         pca_genes=REPORT["pca_genes"],
         code=code("normalize.py"),
     script:

@@ -141,6 +141,7 @@ rule plot_contrast:
         "../envs/glmstack.yaml"
     params:
         analysis=analysis_params("plots"),
+        model=analysis_model_params,
         top_genes=config["report"]["top_genes"],
         code=code("plot_contrast.py"),
     script:

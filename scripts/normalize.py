@@ -4,14 +4,12 @@ pass, what the study plots need of them (the VST's most variable genes and sampl
 library sizes), so that they read no matrix again."""
 
 import numpy as np
-from glmstack.design.model import full_design
+from glmstack.design.matrices import model_from_params
 from glmstack.io.files import read_json, read_npz, write_npz
-from glmstack.io.samples import aligned_samples
 from glmstack.io.shards import read_shard_counts
 from glmstack.io.tables import tsv_matrices
 from glmstack.logs import log_to
 from glmstack.nb import vst
-from glmstack.spec import Analysis
 from glmstack.sva.covariates import job_covariates
 
 TABLES = ("normalized", "vst", "factors")  # the outputs that are features x samples tables
@@ -21,10 +19,9 @@ def main(smk) -> None:
     log = log_to(smk.log[0])
     manifest = read_json(smk.input.manifest)
     samples, sf = manifest["samples"], np.asarray(manifest["size_factors"], dtype=float)
-    vst_model = smk.params.vst_model  # None: blind to the design, as DESeq2's vst by default
-    sheet = aligned_samples(smk.input.samples, samples)
+    vst_design = smk.params.vst_design  # None: blind to the design, as DESeq2's vst by default
     # the analysis's surrogate variables (input covariates) join its design here too
-    design = full_design(sheet, Analysis.from_params(vst_model), job_covariates(smk.input)).matrix if vst_model else None
+    design = model_from_params(vst_design, samples, job_covariates(smk.input)).full.matrix if vst_design else None
 
     def shards():  # one shard in memory at a time
         return (read_shard_counts(path, sf) for path in smk.input.shards)

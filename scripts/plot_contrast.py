@@ -1,7 +1,10 @@
 """Rule plot_contrast: MA, volcano, p-value histogram and top-gene counts of one result table."""
 
+import dataclasses
+
 import numpy as np
-from glmstack.design.model import build_model
+from glmstack.design.covariates import design_samples
+from glmstack.design.matrices import model_from_params
 from glmstack.io.annotation import annotation_columns, feature_labels, read_table
 from glmstack.io.files import read_json
 from glmstack.io.samples import aligned_samples
@@ -28,7 +31,8 @@ def main(smk) -> None:
     sf = np.asarray(manifest["size_factors"], dtype=float)
     # the formula's design: surrogate variables (appended after its columns) are neither axis
     # nor colour, and the fitted curves hold them at 0 (their mean)
-    model = build_model(aligned_samples(smk.input.samples, manifest["samples"]), analysis)
+    sheet, _ = design_samples(aligned_samples(smk.input.samples, manifest["samples"]), analysis)
+    model = dataclasses.replace(model_from_params(smk.params.model, manifest["samples"]), samples=sheet)
     beta = np.concatenate([read_fit(path, analysis.name, ["beta"])["beta"] for path in smk.input.fits])[rows]
     beta = beta[:, : model.full.matrix.shape[1]]  # without the surrogate variables (at the end)
     counts, factors = select_pairs((read_shard_counts(path, sf) for path in smk.input.shards), rows)

@@ -1,8 +1,11 @@
 """Rule plot_limma_table: MA, volcano and p-value histogram of one limma table, its top features
 as a table and as their values against the tested variable."""
 
+import dataclasses
+
 import numpy as np
-from glmstack.design.model import build_model
+from glmstack.design.covariates import design_samples
+from glmstack.design.matrices import model_from_params
 from glmstack.gaussian.shard_steps import voom_library_sizes
 from glmstack.gaussian.voom import log_cpm
 from glmstack.io.annotation import annotation_columns, feature_labels, read_table
@@ -38,7 +41,8 @@ def main(smk) -> None:
     plots.limma_table_plots(table, rows[: plots.MAX_LABELS], analysis.alpha, analysis.lfc_threshold, paths, name,
                             annotation)
     samples = read_json(smk.input.manifest)["samples"]
-    model = build_model(aligned_samples(smk.input.samples, samples), analysis)
+    sheet, _ = design_samples(aligned_samples(smk.input.samples, samples), analysis)
+    model = dataclasses.replace(model_from_params(smk.params.model, samples), samples=sheet)
     coefficients = np.concatenate([read_npz(p, ["coefficients"])["coefficients"] for p in smk.input.fits])[rows]
     coefficients = coefficients[:, : model.full.matrix.shape[1]]  # without surrogate variables (at the end)
     label = "log-CPM" if analysis.family == "voom" else "value"

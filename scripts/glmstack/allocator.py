@@ -1,4 +1,4 @@
-"""Memory allocator settings for the numerical shard jobs (genewise, fit)."""
+"""Memory allocator settings for the jobs whose large arrays repeat (genewise, fit, ingest of values)."""
 
 from __future__ import annotations
 
@@ -19,8 +19,9 @@ def retain_freed_memory() -> bool:
     the dispersion line search and IRLS costs page faults on fresh pages -- a fifth to a third
     of a shard job's time. Raising both thresholds keeps those pages in the heap for the next
     temporary of the same size; the peak is the same arrays at the same moments (the benchmark
-    reports peak RSS). Only for jobs whose temporaries repeat: a job that reads a table in
-    chunks of varying size (validate) would keep more than it reuses. Returns False, changing
+    reports peak RSS). Only for jobs whose temporaries repeat (the value reader's pieces are
+    all about PIECE_BYTES of text): a job that reads a table in chunks of varying size would
+    keep more than it reuses. Returns False, changing
     nothing, where the C library is not glibc.
     """
     try:

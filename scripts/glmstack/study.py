@@ -18,9 +18,10 @@ import pandas as pd
 
 from .constants import LARGE_BETA, NUMERIC_SCALE_MAX, NUMERIC_SD_MIN
 from .design.contrasts import resolve_contrast
+from .design.covariates import design_samples
 from .design.formula import build_design, check_estimable, check_nested, formula_variables
 from .design.grammar import check_formula
-from .design.model import design_samples, sva_null_design
+from .design.model import sva_null_design
 from .errors import StudyError, preview
 from .io.annotation import FEATURES_FILE, check_annotation_columns, matrix_annotation_columns, read_annotation
 from .io.counts import count_layout

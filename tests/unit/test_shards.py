@@ -1,7 +1,18 @@
 """Shard planning: auto sizes are a power of two of bounded size."""
 
+import itertools
+
+import numpy as np
 import pytest
-from glmstack.io.shards import AUTO_SHARD_COUNTS, AUTO_SHARD_VALUES, auto_genes_per_shard, shard_bounds
+from glmstack.io.files import read_npz
+from glmstack.io.shards import (
+    AUTO_SHARD_COUNTS,
+    AUTO_SHARD_VALUES,
+    auto_genes_per_shard,
+    shard_bounds,
+    write_block_shards,
+    write_shards,
+)
 
 
 @pytest.mark.parametrize(
@@ -40,3 +51,24 @@ def test_config_comment_states_the_auto_shard_size():
     said = re.search(r"at most (\d+)\s*(?:#\s*)?million counts", text)
     assert said is not None, "config/config.yaml no longer states the auto shard size"
     assert int(said.group(1)) * 1_000_000 == AUTO_SHARD_COUNTS
+
+
+@pytest.mark.parametrize("genes_per_shard", ["auto", 7, 100])
+def test_shards_written_from_blocks_equal_those_of_the_whole_matrix(tmp_path, genes_per_shard):
+    """write_block_shards (ingest of `values:`, a block of rows at a time) plans and writes what
+    write_shards writes from the whole matrix, bit for bit, whatever the blocks."""
+    rng = np.random.default_rng(3)
+    ids = np.array([f"g{i}" for i in range(300)])
+    values = rng.standard_normal((300, 5)) * 10.0 ** rng.integers(-300, 300, (300, 5))
+    values[[4, 80], [1, 3]] = np.nan
+    cuts = [0, 1, 2, 50, 51, 190, 300]
+    blocks = ((ids[a:b], values[a:b]) for a, b in itertools.pairwise(cuts))
+    cells = 400  # auto: one shard (below a million cells)
+    plan, feature_id = write_block_shards(str(tmp_path / "blocks"), blocks, "values", genes_per_shard, cells)
+    whole = write_shards(str(tmp_path / "whole"), ids, {"values": values}, genes_per_shard, cells)
+    assert plan == whole and feature_id.tolist() == ids.tolist() and len(plan) == {"auto": 1, 7: 43, 100: 3}[genes_per_shard]
+    for shard in plan:
+        ours, expected = read_npz(tmp_path / "blocks" / f"{shard['id']}.npz"), read_npz(tmp_path / "whole" / f"{shard['id']}.npz")
+        np.testing.assert_array_equal(ours["values"], expected["values"])
+        assert ours["gene_id"].tolist() == expected["gene_id"].tolist()
+    assert sorted(p.name for p in (tmp_path / "blocks").iterdir()) == [f"{s['id']}.npz" for s in plan]  # no spill left

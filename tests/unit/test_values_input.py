@@ -31,37 +31,62 @@ def test_values_keep_na_as_nan_and_count_empty_features(tmp_path):
     assert np.isnan(data.values[1, [0, 2]]).all() and data.n_missing == 8 and data.n_empty == 1
 
 
-def test_gzip_csv_and_row_chunks_give_the_same_values(tmp_path, monkeypatch):
+def test_gzip_csv_and_small_pieces_give_the_same_values(tmp_path, monkeypatch):
     whole = value_files.read_values(write(tmp_path, "v.tsv", GOOD))
     csv = value_files.read_values(write(tmp_path, "v.csv.gz", GOOD.replace("\t", ",")))
-    monkeypatch.setattr(count_files, "READ_CHUNK_CELLS", 6)  # one row per chunk (the shared reader)
-    monkeypatch.setattr(count_files, "_read_numbers_arrow", lambda *args: None)  # the chunked reader
-    chunked = value_files.read_values(write(tmp_path, "w.tsv", GOOD))
-    for other in (csv, chunked):
+    monkeypatch.setattr(count_files, "PIECE_BYTES", 8)  # about a line per piece
+    pieces = value_files.read_values(write(tmp_path, "w.tsv", GOOD))
+    monkeypatch.setattr(count_files, "_parse_arrow", lambda *args: None)  # the table read as text
+    text = value_files.read_values(write(tmp_path, "x.tsv", GOOD))
+    for other in (csv, pieces, text):
         np.testing.assert_array_equal(other.values, whole.values)
         assert other.feature_id.tolist() == whole.feature_id.tolist()
+        assert (other.n_missing, other.n_empty) == (whole.n_missing, whole.n_empty)
 
 
-def test_arrows_batches_fill_the_same_matrix_as_the_chunked_reader(tmp_path, monkeypatch):
-    """Arrow's reader in many small blocks (so many batches fill the row-major matrix) gives the
-    chunked reader's values bit for bit: signs, exponents, 17 digits, NA, integers past 2**53."""
-    rng = np.random.default_rng(7)
-    cells = rng.standard_normal((400, 6)) * 10.0 ** rng.integers(-30, 30, (400, 6))
+def random_values(tmp_path: Path, cells: np.ndarray, late: str | None = None) -> Path:
     text = [[repr(float(x)) for x in row] for row in cells]
     text[5][2], text[17][0], text[300][5] = "NA", "", "123456789012345678901"
+    if late is not None:
+        text[350][4] = late
     body = "".join(f"f{i}\t" + "\t".join(row) + "\n" for i, row in enumerate(text))
-    path = write(tmp_path, "v.tsv", GOOD.splitlines(keepends=True)[0] + body)
-    taken = []
-    arrow_reader = count_files._read_numbers_arrow
+    return write(tmp_path, "v.tsv", GOOD.splitlines(keepends=True)[0] + body)
+
+
+def test_pieces_and_arrows_batches_give_the_text_readers_values(tmp_path, monkeypatch):
+    """The matrix read in many pieces of many Arrow batches equals the table read as text, bit
+    for bit: signs, exponents, 17 digits, NA, integers past 2**53; one block per piece."""
+    rng = np.random.default_rng(7)
+    path = random_values(tmp_path, rng.standard_normal((400, 6)) * 10.0 ** rng.integers(-30, 30, (400, 6)))
     monkeypatch.setattr(count_files, "ARROW_BLOCK_BYTES", 1 << 10)  # ~ 8 rows a batch
-    monkeypatch.setattr(count_files, "_read_numbers_arrow", lambda *a: taken.append(arrow_reader(*a)) or taken[-1])
+    monkeypatch.setattr(count_files, "PIECE_BYTES", 1 << 12)  # ~ 30 rows a piece
+    reader = value_files.ValueReader(path)
+    blocks = list(reader.blocks())
+    assert len(blocks) > 10 and max(len(ids) for ids, _ in blocks) < 50  # memory: a piece at a time
     fast = value_files.read_values(path)
-    assert taken[-1] is not None  # Arrow read it
-    monkeypatch.setattr(count_files, "_read_numbers_arrow", lambda *args: None)
-    chunked = value_files.read_values(path)
-    np.testing.assert_array_equal(fast.values, chunked.values)
+    monkeypatch.setattr(count_files, "_parse_arrow", lambda *args: None)
+    text = value_files.read_values(path)
+    np.testing.assert_array_equal(fast.values, text.values)
+    np.testing.assert_array_equal(np.concatenate([v for _, v in blocks]), text.values)
     assert fast.values[300, 5] == 123456789012345678901.0 and np.isnan(fast.values[[5, 17], [2, 0]]).all()
-    assert fast.feature_id.tolist() == chunked.feature_id.tolist() and fast.values.flags.c_contiguous
+    assert fast.feature_id.tolist() == text.feature_id.tolist() and fast.values.flags.c_contiguous
+
+
+def test_text_in_a_late_piece_is_named_by_its_feature(tmp_path, monkeypatch):
+    rng = np.random.default_rng(8)
+    path = random_values(tmp_path, rng.standard_normal((400, 6)), late="high")
+    monkeypatch.setattr(count_files, "PIECE_BYTES", 1 << 12)
+    with pytest.raises(StudyError, match=r"1 cells are not numbers, e.g. f350/b2='high'"):
+        list(value_files.ValueReader(path).blocks())
+
+
+def test_the_whole_files_ids_are_checked_after_the_last_block(tmp_path, monkeypatch):
+    rng = np.random.default_rng(9)
+    path = random_values(tmp_path, rng.standard_normal((400, 6)))
+    path.write_text(path.read_text().replace("f399\t", "f3\t"))
+    monkeypatch.setattr(count_files, "PIECE_BYTES", 1 << 12)
+    with pytest.raises(StudyError, match="duplicated feature ids in column 'feature': 'f3'"):
+        list(value_files.ValueReader(path).blocks())
 
 
 def test_text_cells_are_named(tmp_path):

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from ..errors import StudyError, preview
 from ..rmath.quantile import quantile_type7
+
+if TYPE_CHECKING:
+    from ..spec import Analysis
 
 
 def add_bins(samples: pd.DataFrame, bins: dict, where: str) -> tuple[pd.DataFrame, dict[str, list[str]]]:
@@ -54,3 +59,9 @@ def add_bins(samples: pd.DataFrame, bins: dict, where: str) -> tuple[pd.DataFram
         out[name] = [labels[i] for i in index]
         levels[name] = [lv for lv in labels if lv in set(out[name])]
     return out, levels
+
+
+def design_samples(samples: pd.DataFrame, analysis: Analysis) -> tuple[pd.DataFrame, dict[str, list]]:
+    """The sheet with the analysis's derived covariates, and the level order of every factor."""
+    samples, bin_levels = add_bins(samples, analysis.bins or {}, f"analyses.{analysis.name}")
+    return samples, {**bin_levels, **(analysis.levels or {})}

@@ -7,15 +7,9 @@ import pandas as pd
 
 from ..spec import Analysis
 from .contrasts import resolve_contrast
-from .covariates import add_bins
+from .covariates import design_samples
 from .formula import Design, build_design
 from .matrices import Covariates, Model, with_covariates
-
-
-def design_samples(samples: pd.DataFrame, analysis: Analysis) -> tuple[pd.DataFrame, dict[str, list]]:
-    """The sheet with the analysis's derived covariates, and the level order of every factor."""
-    samples, bin_levels = add_bins(samples, analysis.bins or {}, f"analyses.{analysis.name}")
-    return samples, {**bin_levels, **(analysis.levels or {})}
 
 
 def full_design(samples: pd.DataFrame, analysis: Analysis, covariates: Covariates | None = None) -> Design:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import re
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from ..errors import StudyError, preview
-from .files import DECODE_ERRORS, open_text, table_separator, unreadable
+from .files import DECODE_ERRORS, open_binary, open_text, table_separator, unreadable
 
 FEATURECOUNTS_ANNOTATION = ["Chr", "Start", "End", "Strand", "Length"]
 _ALIGNMENT_SUFFIX = re.compile(r"(\.sorted)?\.(bam|sam|cram)$")
@@ -225,6 +226,7 @@ def read_numbers(
 
 
 ARROW_BLOCK_BYTES = 1 << 24  # text per parsed block: few, large batches (per-column calls are the cost)
+PIECE_BYTES = 1 << 26  # text per piece of `numbers_in_pieces`: four of Arrow's blocks, parsed in parallel
 
 
 def _read_numbers_arrow(
@@ -235,14 +237,43 @@ def _read_numbers_arrow(
     an undecodable byte, blanks or NA where not allowed): the chunked reader then reads it and
     names what is wrong, so the messages do not depend on this path. Numbers are parsed
     correctly rounded (as R's fread does). Peak memory: the parsed table and the matrix."""
+    return _parse_arrow(layout.path, layout.comment_lines + 1, layout, allow_missing, text)
+
+
+def numbers_in_pieces(
+    layout: CountLayout, allow_missing: bool = False, text: list | None = None
+) -> Iterator[tuple[np.ndarray, np.ndarray] | None]:
+    """`_read_numbers_arrow` piece by piece: (ids, values) of about PIECE_BYTES of text at a
+    time, in file order, so that the caller holds one piece, not the matrix. Yields None (and
+    stops) at the first piece that is not plain numbers: the caller reads the rest otherwise."""
+    try:
+        with open_binary(layout.path) as fh:
+            for _ in range(layout.comment_lines + 1):
+                fh.readline()
+            rest = b""
+            while chunk := fh.read(PIECE_BYTES):
+                data = rest + chunk
+                cut = data.rfind(b"\n") + 1  # pieces end at a line end (Arrow's rows never span lines)
+                rest = data[cut:]
+                if cut:
+                    piece = _parse_arrow(pa.BufferReader(data[:cut]), 0, layout, allow_missing, text)
+                    yield piece
+                    if piece is None:
+                        return
+            if rest.strip():
+                yield _parse_arrow(pa.BufferReader(rest), 0, layout, allow_missing, text)
+    except DECODE_ERRORS:
+        yield None
+
+
+def _parse_arrow(source, skip_rows: int, layout: CountLayout, allow_missing: bool, text: list | None):
+    """Ids and the row-major float64 matrix of CSV text (a path or a buffer), or None."""
     first = 1 + len(layout.annotation)
     names = [f"c{j}" for j in range(first + len(layout.columns))]
     try:
         table = pa_csv.read_csv(
-            layout.path,
-            read_options=pa_csv.ReadOptions(
-                skip_rows=layout.comment_lines + 1, column_names=names, block_size=ARROW_BLOCK_BYTES
-            ),
+            source,
+            read_options=pa_csv.ReadOptions(skip_rows=skip_rows, column_names=names, block_size=ARROW_BLOCK_BYTES),
             parse_options=pa_csv.ParseOptions(delimiter=layout.separator),
             convert_options=pa_csv.ConvertOptions(
                 column_types={name: pa.string() if j < first else pa.float64() for j, name in enumerate(names)},

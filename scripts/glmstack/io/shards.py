@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -64,6 +66,33 @@ def write_shards(
         rows = slice(shard["start"], shard["stop"])
         write_npz(f"{folder}/{shard['id']}.npz", {"gene_id": feature_id[rows], **{k: a[rows] for k, a in arrays.items()}})
     return shards
+
+
+def write_block_shards(
+    folder: str, blocks: Iterable[tuple[np.ndarray, np.ndarray]], key: str, genes_per_shard, cells: int
+) -> tuple[list[dict], np.ndarray]:
+    """`write_shards` for rows that arrive in blocks (ids, (rows, N) values), holding one block
+    or one shard at a time, never the matrix: the rows wait in an unnamed temporary file beside
+    the shards (gone when closed, or when the job dies) until their number, and so the plan, is
+    known. Returns the plan and every feature id in order."""
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    ids, n_columns = [], None
+    with tempfile.TemporaryFile(dir=folder) as spill:
+        for block_ids, values in blocks:
+            values = np.ascontiguousarray(values, dtype=float)
+            n_columns = values.shape[1]
+            spill.write(memoryview(values).cast("B"))
+            ids.append(np.asarray(block_ids))
+        feature_id = np.concatenate(ids)
+        size = auto_genes_per_shard(len(feature_id), n_columns, cells) if genes_per_shard == "auto" else genes_per_shard
+        shards = shard_bounds(len(feature_id), size)
+        spill.seek(0)
+        for shard in shards:
+            rows = shard["stop"] - shard["start"]
+            values = np.empty((rows, n_columns))
+            spill.readinto(memoryview(values).cast("B"))
+            write_npz(f"{folder}/{shard['id']}.npz", {"gene_id": feature_id[shard["start"] : shard["stop"]], key: values})
+    return shards, feature_id
 
 
 @dataclass(frozen=True)

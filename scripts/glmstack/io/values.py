@@ -9,6 +9,7 @@ refused, each named (file, feature, sample, value), before any fit.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from .counts import (
     _read_text,
     check_feature_ids,
     count_layout,
-    read_numbers,
+    numbers_in_pieces,
 )
 
 
@@ -39,58 +40,92 @@ class Values:
     annotation: pd.DataFrame | None = None
 
 
-def read_values(path: str | Path, exclude: list[str] | tuple = (), text_columns: list[str] | tuple = ()) -> Values:
-    """Read and check a value matrix: unique ids, numbers or NA in every cell, none infinite.
+class ValueReader:
+    """A value matrix read and checked block by block (memory: one block of rows, not the matrix).
 
     Parameters
     ----------
     path : TSV/CSV (.gz ok), features x samples, first column the feature id.
     exclude : sample ids to leave out.
     text_columns : the name columns between the id and the samples (a probe's gene symbol,
-        found by glmstack.io.annotation.matrix_annotation_columns), returned as `annotation`.
+        found by glmstack.io.annotation.matrix_annotation_columns), collected as `annotation`.
 
-    Raises
-    ------
-    StudyError : naming the file and the bad cells (feature/sample=value) with the fix.
+    `blocks()` yields (feature ids, values) in file order; each block is checked (numbers or
+    NA in every cell, none infinite) before it is yielded, and the ids of the whole file
+    (unique, none empty) after the last. Then `feature_id`, `n_missing`, `n_empty` and
+    `annotation` describe the whole matrix. StudyError names the file and the bad cells
+    (feature/sample=value) with the fix.
     """
-    layout = count_layout(path, text_columns)
-    text_chunks: list | None = [] if text_columns else None
-    table = read_numbers(layout, allow_missing=True, text=text_chunks)
-    if table is None:  # slow path: the cells as text, to name the ones that are not numbers
-        frame = _read_text(layout)
-        if text_chunks is not None:
-            text_chunks[:] = [frame.iloc[:, : 1 + len(layout.annotation)]]
-        feature_id = frame.iloc[:, 0].astype(str).to_numpy(dtype=str)
-        text = frame.iloc[:, 1 + len(layout.annotation) :].to_numpy(dtype=str)
-        numbers = pd.DataFrame(text).apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
-        missing = np.isin(np.char.strip(text), NA_TEXT + ["nan", "None"])
-        bad = np.isnan(numbers) & ~missing
-        if bad.any():
-            rows, cols = np.nonzero(bad)
+
+    def __init__(self, path: str | Path, exclude: list[str] | tuple = (), text_columns: list[str] | tuple = ()):
+        self.layout = count_layout(path, text_columns)
+        self.keep = [j for j, s in enumerate(self.layout.samples) if s not in set(exclude)]
+        self.samples = [self.layout.samples[j] for j in self.keep]
+        self.feature_id = np.zeros(0, dtype=str)
+        self.n_missing = self.n_empty = 0
+        self.annotation: pd.DataFrame | None = None
+
+    def blocks(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        layout = self.layout
+        text: list | None = [] if layout.annotation else None
+        ids: list[np.ndarray] = []
+        done = 0
+        for piece in numbers_in_pieces(layout, allow_missing=True, text=text):
+            if piece is None:  # text somewhere: read the table as text to name the cells
+                feature_id, numbers, frame = _read_as_text(layout)
+                if text is not None:  # the pieces before it gave their name columns already
+                    text.append(frame.iloc[done:])
+                piece = feature_id[done:], numbers[done:]
+            block_ids, numbers = piece
+            numbers = numbers[:, self.keep] if len(self.keep) < len(layout.samples) else numbers
+            self._check(block_ids, numbers)
+            ids.append(block_ids)
+            done += len(block_ids)
+            yield block_ids, numbers
+        self.feature_id = np.concatenate(ids) if ids else np.zeros(0, dtype=str)
+        if self.feature_id.size == 0:
+            raise StudyError(f"{layout.path}: the value matrix has a header but no features. Fix: check the file.")
+        check_feature_ids(layout, self.feature_id)
+        if text is not None:
+            self.annotation = pd.concat(text, ignore_index=True)
+            self.annotation.columns = [layout.id_column, *layout.annotation]
+
+    def _check(self, feature_id: np.ndarray, numbers: np.ndarray) -> None:
+        infinite = np.isinf(numbers)
+        if infinite.any():
+            rows, cols = np.nonzero(infinite)
             raise StudyError(
-                f"{layout.path}: {bad.sum()} cells are not numbers, e.g. "
-                f"{_cells(feature_id, layout.samples, rows, cols, text)}. Fix: every cell must be a "
-                "number on the log scale, or empty / NA where the value is missing."
+                f"{self.layout.path}: {len(rows)} cells are infinite, e.g. "
+                f"{_cells(feature_id, self.samples, rows, cols, numbers)}. Fix: give log-scale values (e.g. log2 "
+                "of intensities plus an offset); write NA where missing."
             )
-    else:
-        feature_id, numbers = table
-    if feature_id.size == 0:
-        raise StudyError(f"{layout.path}: the value matrix has a header but no features. Fix: check the file.")
-    check_feature_ids(layout, feature_id)
-    keep = [j for j, s in enumerate(layout.samples) if s not in set(exclude)]
-    numbers = numbers[:, keep] if len(keep) < len(layout.samples) else numbers
-    samples = [layout.samples[j] for j in keep]
-    infinite = np.isinf(numbers)
-    if infinite.any():
-        rows, cols = np.nonzero(infinite)
+        missing = np.isnan(numbers)
+        self.n_missing += int(missing.sum())
+        self.n_empty += int(missing.all(axis=1).sum())
+
+
+def _read_as_text(layout) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """The whole table read as text (ids, numbers, name columns), for the tables Arrow cannot
+    parse; StudyError naming the cells that are neither numbers nor NA."""
+    frame = _read_text(layout)
+    feature_id = frame.iloc[:, 0].astype(str).to_numpy(dtype=str)
+    text = frame.iloc[:, 1 + len(layout.annotation) :].to_numpy(dtype=str)
+    numbers = pd.DataFrame(text).apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    missing = np.isin(np.char.strip(text), NA_TEXT + ["nan", "None"])
+    bad = np.isnan(numbers) & ~missing
+    if bad.any():
+        rows, cols = np.nonzero(bad)
         raise StudyError(
-            f"{layout.path}: {len(rows)} cells are infinite, e.g. {_cells(feature_id, samples, rows, cols, numbers)}. "
-            "Fix: give log-scale values (e.g. log2 of intensities plus an offset); write NA where missing."
+            f"{layout.path}: {bad.sum()} cells are not numbers, e.g. "
+            f"{_cells(feature_id, layout.samples, rows, cols, text)}. Fix: every cell must be a "
+            "number on the log scale, or empty / NA where the value is missing."
         )
-    missing = np.isnan(numbers)
-    n_empty = int(np.sum(missing.all(axis=1)))
-    annotation = None
-    if text_chunks is not None:
-        annotation = pd.concat(text_chunks, ignore_index=True)
-        annotation.columns = [layout.id_column, *layout.annotation]
-    return Values(feature_id, samples, np.ascontiguousarray(numbers), int(missing.sum()), n_empty, annotation)
+    return feature_id, numbers, frame.iloc[:, : 1 + len(layout.annotation)]
+
+
+def read_values(path: str | Path, exclude: list[str] | tuple = (), text_columns: list[str] | tuple = ()) -> Values:
+    """The whole value matrix at once (ValueReader's blocks, stacked)."""
+    reader = ValueReader(path, exclude, text_columns)
+    blocks = [values for _, values in reader.blocks()]
+    values = np.concatenate(blocks) if len(blocks) > 1 else np.ascontiguousarray(blocks[0])
+    return Values(reader.feature_id, reader.samples, values, reader.n_missing, reader.n_empty, reader.annotation)

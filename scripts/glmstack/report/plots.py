@@ -919,7 +919,7 @@ def count_plot(
 def tested_columns(model: Model, table: str) -> np.ndarray:
     """Design columns a result table tests: the contrast's weighted columns, or the LRT's dropped ones.
 
-    model : glmstack.stages.Model; table : a contrast name or "lrt".
+    model : glmstack.design.matrices.Model; table : a contrast name or "lrt".
     """
     full = model.full
     if table == "lrt" and model.reduced is not None:

@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 
 from ..constants import HUBER_K, REVERSE_TAIL_SHARE, RLM_ACC, RLM_MAXIT
+from ..design.covariates import design_samples
 from ..design.formula import Design, build_design
-from ..design.model import design_samples
 from ..gaussian.lmfit import _missing_patterns as missing_patterns
 from ..inference.fdr import bh_adjust
 from ..workflow import software_versions
