@@ -39,6 +39,20 @@ def test_cooks_distance_by_hand():
     np.testing.assert_allclose(cooks_distance(counts, mu, hat, normalized, DESIGN), expected)
 
 
+def test_cooks_distance_in_place_rounds_as_the_expression():
+    """Computed operation by operation in place, it equals the textbook expression bit for bit
+    (hat 1: inf or NaN, as before)."""
+    rng = np.random.default_rng(5)
+    mu = rng.gamma(2.0, 50.0, (300, 7))
+    counts = rng.poisson(mu).astype(float)
+    hat = rng.uniform(0.0, 0.9, (300, 7))
+    hat[0, 0] = 1.0
+    alpha = robust_dispersion(counts, DESIGN)[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected = (counts - mu) ** 2 / (mu + alpha * mu**2) / 2 * hat / (1.0 - hat) ** 2
+    np.testing.assert_array_equal(cooks_distance(counts, mu, hat, counts, DESIGN), expected)
+
+
 def test_robust_dispersion_floor():
     flat = np.full((1, 7), 100.0)
     assert robust_dispersion(flat, DESIGN)[0] == pytest.approx(0.04)

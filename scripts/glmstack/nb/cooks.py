@@ -77,9 +77,20 @@ def cooks_distance(
     """
     p = design.shape[1]
     alpha = robust_dispersion(normalized, design)[:, None]
+    # (counts - mu)^2 / (mu + alpha mu^2) / p * h / (1 - h)^2, operation by operation in place:
+    # the same roundings as the expression, without its seven (G, N) temporaries
     with np.errstate(divide="ignore", invalid="ignore"):
-        pearson_sq = (counts - mu) ** 2 / (mu + alpha * mu**2)
-        return pearson_sq / p * hat / (1.0 - hat) ** 2
+        out = np.subtract(counts, mu)
+        np.multiply(out, out, out=out)
+        variance = np.multiply(mu, mu)
+        np.multiply(alpha, variance, out=variance)
+        np.add(mu, variance, out=variance)
+        np.divide(out, variance, out=out)
+        np.divide(out, p, out=out)
+        np.multiply(out, hat, out=out)
+        np.subtract(1.0, hat, out=variance)
+        np.multiply(variance, variance, out=variance)
+        return np.divide(out, variance, out=out)
 
 
 def cooks_cutoff(n_samples: int, n_coef: int) -> float:
