@@ -248,7 +248,7 @@ def design_params(analysis):
     """An analysis's full design as data, for the shard jobs to rebuild without the formula
     library (glmstack.design.matrices; a job appends the surrogate variables itself)."""
     full = analysis_model(analysis.name).full
-    return matrices.model_params(matrices.Model(full, None, []), SAMPLE_IDS)
+    return matrices.model_to_params(matrices.Model(full, None, []), SAMPLE_IDS)
 
 
 def model_design_params(wildcards):
@@ -259,12 +259,14 @@ def model_design_params(wildcards):
 def fit_model_params(wildcards):
     """Params `models` of a fit job: each analysis's designs and contrasts as data."""
     names = FIT_GROUPS[(wildcards.model, wildcards.fit_type)]
-    return [matrices.model_params(analysis_model(name), SAMPLE_IDS) for name in names]
+    return [
+        matrices.model_to_params(analysis_model(name), SAMPLE_IDS) for name in names
+    ]
 
 
 def analysis_model_params(wildcards):
     """Params `model` of an analysis's genome-wide jobs: its designs and contrasts as data."""
-    return matrices.model_params(analysis_model(wildcards.analysis), SAMPLE_IDS)
+    return matrices.model_to_params(analysis_model(wildcards.analysis), SAMPLE_IDS)
 
 
 def lmfit_design_params(wildcards):

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from glmstack.design.matrices import Covariates, model_from_params, model_params
+from glmstack.design.matrices import Covariates, model_from_params, model_to_params
 from glmstack.design.model import build_model
 from glmstack.errors import StudyError
 from glmstack.spec import Analysis
@@ -54,7 +54,7 @@ def assert_same_model(ours, expected):
 @pytest.mark.parametrize("entry", [{}, {"test": "lrt", "reduced": "~ batch"}, {"contrasts": None}])
 def test_a_model_passes_through_params_unchanged(entry):
     model = build_model(SHEET, analysis(**entry))
-    params = json.loads(json.dumps(model_params(model, IDS)))  # what Snakemake hands the job
+    params = json.loads(json.dumps(model_to_params(model, IDS)))  # what Snakemake hands the job
     assert_same_model(model_from_params(params, IDS), model)
 
 
@@ -62,19 +62,19 @@ def test_surrogate_variables_join_both_designs_as_in_build_model():
     sv = Covariates(IDS[::-1], ["SV1", "SV2"], np.arange(24.0).reshape(12, 2) ** 1.5)  # rows in another order
     entry = {"test": "lrt", "reduced": "~ batch"}
     expected = build_model(SHEET, analysis(**entry), sv)
-    rebuilt = model_from_params(model_params(build_model(SHEET, analysis(**entry)), IDS), IDS, sv)
+    rebuilt = model_from_params(model_to_params(build_model(SHEET, analysis(**entry)), IDS), IDS, sv)
     assert_same_model(rebuilt, expected)
     assert rebuilt.full.columns[-2:] == ["SV1", "SV2"] and rebuilt.contrasts[0].vector[-2:].tolist() == [0, 0]
 
 
 def test_shards_of_other_samples_are_refused_with_the_fix():
-    params = model_params(build_model(SHEET, analysis()), IDS)
+    params = model_to_params(build_model(SHEET, analysis()), IDS)
     with pytest.raises(StudyError, match="rerun the workflow"):
         model_from_params(params, IDS[1:] + IDS[:1])
 
 
 def test_missing_surrogate_variables_name_the_sample():
-    params = model_params(build_model(SHEET, analysis()), IDS)
+    params = model_to_params(build_model(SHEET, analysis()), IDS)
     sv = Covariates(IDS[:-1], ["SV1"], np.ones((11, 1)))
     with pytest.raises(StudyError, match="s11"):
         model_from_params(params, IDS, sv)

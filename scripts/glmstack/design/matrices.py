@@ -1,7 +1,7 @@
 """Materialised designs as plain data: matrices, column names and resolved contrasts.
 
 The formula library and pandas build them once, when the workflow checks the study; the shard
-jobs receive them as params (`model_params`) and rebuild them here (`model_from_params`), so a
+jobs receive them as params (`model_to_params`) and rebuild them here (`model_from_params`), so a
 job that only fits imports neither (about 0.4 s of start-up per job).
 """
 
@@ -137,7 +137,7 @@ def _design_from_params(params: dict, n_samples: int) -> Design:
     return Design(**{**params, "matrix": matrix})
 
 
-def model_params(model: Model, samples: list[str]) -> dict:
+def model_to_params(model: Model, samples: list[str]) -> dict:
     """The model as JSON-able params (rows: `samples`, the analysed samples in count-column
     order). Floats are Python floats: a job's rebuilt matrix equals this one bit for bit."""
     return {
@@ -157,7 +157,7 @@ def model_params(model: Model, samples: list[str]) -> dict:
 
 
 def model_from_params(params: dict, samples: list[str], covariates: Covariates | None = None) -> Model:
-    """The model of `model_params`, for the samples of the job's data (`samples`, the ingest
+    """The model of `model_to_params`, for the samples of the job's data (`samples`, the ingest
     manifest's), with the covariates appended to both designs (they are nuisance variables).
 
     Raises StudyError when the samples differ from those the model was built for (the shards
