@@ -16,7 +16,7 @@ def main(smk) -> None:
     settings = smk.params.settings
     reader = ValueReader(smk.input.values, settings["exclude_samples"], settings["text_columns"])
     shards, feature_id = write_block_shards(smk.output.shards, reader.blocks(), "values",
-                                            settings["genes_per_shard"], AUTO_SHARD_VALUES)
+                                            settings["genes_per_shard"], AUTO_SHARD_VALUES, reader.max_rows())
     features, messages = study_features(feature_id, smk.input.values, reader.annotation, smk.input.get("annotation"))
     for message in messages:
         log.warning("%s", message)

@@ -4,6 +4,7 @@ import itertools
 
 import numpy as np
 import pytest
+from glmstack.io import shards
 from glmstack.io.files import read_npz
 from glmstack.io.shards import (
     AUTO_SHARD_COUNTS,
@@ -53,22 +54,60 @@ def test_config_comment_states_the_auto_shard_size():
     assert int(said.group(1)) * 1_000_000 == AUTO_SHARD_COUNTS
 
 
-@pytest.mark.parametrize("genes_per_shard", ["auto", 7, 100])
-def test_shards_written_from_blocks_equal_those_of_the_whole_matrix(tmp_path, genes_per_shard):
-    """write_block_shards (ingest of `values:`, a block of rows at a time) plans and writes what
-    write_shards writes from the whole matrix, bit for bit, whatever the blocks."""
+def blocks_of(ids, values, cuts=(0, 1, 2, 50, 51, 190, 300)):
+    return ((ids[a:b], values[a:b]) for a, b in itertools.pairwise(cuts))
+
+
+def random_matrix(rows=300):
     rng = np.random.default_rng(3)
-    ids = np.array([f"g{i}" for i in range(300)])
-    values = rng.standard_normal((300, 5)) * 10.0 ** rng.integers(-300, 300, (300, 5))
+    values = rng.standard_normal((rows, 5)) * 10.0 ** rng.integers(-300, 300, (rows, 5))
     values[[4, 80], [1, 3]] = np.nan
-    cuts = [0, 1, 2, 50, 51, 190, 300]
-    blocks = ((ids[a:b], values[a:b]) for a, b in itertools.pairwise(cuts))
-    cells = 400  # auto: one shard (below a million cells)
-    plan, feature_id = write_block_shards(str(tmp_path / "blocks"), blocks, "values", genes_per_shard, cells)
-    whole = write_shards(str(tmp_path / "whole"), ids, {"values": values}, genes_per_shard, cells)
-    assert plan == whole and feature_id.tolist() == ids.tolist() and len(plan) == {"auto": 1, 7: 43, 100: 3}[genes_per_shard]
+    return np.array([f"g{i}" for i in range(rows)]), values
+
+
+def assert_same_shards(folder, other, plan):
     for shard in plan:
-        ours, expected = read_npz(tmp_path / "blocks" / f"{shard['id']}.npz"), read_npz(tmp_path / "whole" / f"{shard['id']}.npz")
+        ours, expected = read_npz(folder / f"{shard['id']}.npz"), read_npz(other / f"{shard['id']}.npz")
         np.testing.assert_array_equal(ours["values"], expected["values"])
         assert ours["gene_id"].tolist() == expected["gene_id"].tolist()
-    assert sorted(p.name for p in (tmp_path / "blocks").iterdir()) == [f"{s['id']}.npz" for s in plan]  # no spill left
+    assert sorted(p.name for p in folder.iterdir()) == [f"{s['id']}.npz" for s in plan]  # nothing else left
+
+
+@pytest.mark.parametrize("max_rows", [None, 300, 10, 1000])
+@pytest.mark.parametrize("genes_per_shard", ["auto", 7, 100, 300])
+def test_shards_written_from_blocks_equal_those_of_the_whole_matrix(tmp_path, genes_per_shard, max_rows):
+    """write_block_shards (ingest of `values:`, a block of rows at a time) writes what
+    write_shards writes from the whole matrix, bit for bit, whatever the blocks: through a
+    temporary file (no max_rows) or as the rows come (max_rows exact, too small, too large)."""
+    ids, values = random_matrix()
+    cells = 400  # auto: one shard (below a million cells)
+    plan, feature_id = write_block_shards(str(tmp_path / "blocks"), blocks_of(ids, values), "values",
+                                          genes_per_shard, cells, max_rows)
+    # auto plans from max_rows where given (a bound of 10 rows: shards of 10)
+    size = auto_genes_per_shard(max_rows or 300, 5, cells) if genes_per_shard == "auto" else genes_per_shard
+    whole = write_shards(str(tmp_path / "whole"), ids, {"values": values}, size, cells)
+    assert plan == whole and feature_id.tolist() == ids.tolist() and len(plan) == -(-300 // size)
+    assert_same_shards(tmp_path / "blocks", tmp_path / "whole", plan)
+
+
+def test_auto_shards_written_as_the_rows_come_are_planned_from_the_bound(tmp_path, monkeypatch):
+    """With an upper bound (a file's lines), auto plans from it: a power of two of shards for
+    the bound, the rows that came cut at that size."""
+    monkeypatch.setattr(shards, "AUTO_SPLIT_CELLS", 0)  # split below a million cells
+    ids, values = random_matrix(3000)
+    cells = 2000
+    size = auto_genes_per_shard(3000 + 500, 5, cells)
+    plan, _ = write_block_shards(str(tmp_path / "blocks"), blocks_of(ids, values, (0, 1000, 2999, 3000)), "values",
+                                 "auto", cells, 3000 + 500)
+    whole = write_shards(str(tmp_path / "whole"), ids, {"values": values}, size, cells)
+    assert plan == whole == shard_bounds(3000, size) and len(plan) > 1
+    assert_same_shards(tmp_path / "blocks", tmp_path / "whole", plan)
+
+
+def test_shards_named_for_a_bound_of_many_shards_are_renamed_to_the_plan(tmp_path):
+    """A bound of more than 10,000 shards pads names to 5 digits; 300 rows need 4."""
+    ids, values = random_matrix()
+    plan, _ = write_block_shards(str(tmp_path / "blocks"), blocks_of(ids, values), "values", 1, 400, 20_000)
+    whole = write_shards(str(tmp_path / "whole"), ids, {"values": values}, 1, 400)
+    assert plan == whole and plan[-1]["id"] == "0299"
+    assert_same_shards(tmp_path / "blocks", tmp_path / "whole", plan)

@@ -89,6 +89,22 @@ def test_the_whole_files_ids_are_checked_after_the_last_block(tmp_path, monkeypa
         list(value_files.ValueReader(path).blocks())
 
 
+@pytest.mark.parametrize(
+    "name, text, bound",
+    [
+        ("v.tsv", GOOD, 3),
+        ("v.tsv", GOOD.rstrip("\n"), 3),  # no newline after the last row
+        ("v.tsv", "# featureCounts\n# command\n" + GOOD, 3),  # comment lines are not rows
+        ("v.tsv", GOOD.replace("\nf2", "\n\nf2") + "\n", 5),  # blank lines: an upper bound
+        ("v.tsv", GOOD.splitlines(keepends=True)[0], 0),  # a header only
+        ("v.tsv.gz", GOOD, None),  # gzipped: not counted (a second decompression)
+    ],
+)
+def test_max_rows_bounds_the_features_before_reading_them(tmp_path, name, text, bound):
+    reader = value_files.ValueReader(write(tmp_path, name, text))
+    assert reader.max_rows() == bound
+
+
 def test_text_cells_are_named(tmp_path):
     path = write(tmp_path, "v.tsv", GOOD.replace("3.125", "high"))
     with pytest.raises(StudyError, match=r"v.tsv: 1 cells are not numbers, e.g. f1/b1='high'"):

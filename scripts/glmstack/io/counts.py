@@ -266,6 +266,20 @@ def numbers_in_pieces(
         yield None
 
 
+def data_lines(layout: CountLayout) -> int | None:
+    """The lines after the header, counted without parsing them: an upper bound on the rows
+    (blank lines are not rows), to plan shards before reading. None for a gzipped file, whose
+    count would cost a second decompression."""
+    if str(layout.path).endswith(".gz"):
+        return None
+    lines, last = 0, b"\n"
+    with open(layout.path, "rb", buffering=0) as fh:
+        while block := fh.read(1 << 24):
+            lines += block.count(b"\n")
+            last = block[-1:]
+    return lines + (last != b"\n") - (layout.comment_lines + 1)
+
+
 def _parse_arrow(source, skip_rows: int, layout: CountLayout, allow_missing: bool, text: list | None):
     """Ids and the row-major float64 matrix of CSV text (a path or a buffer), or None."""
     first = 1 + len(layout.annotation)

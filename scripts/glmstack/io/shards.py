@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import os
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -69,27 +71,76 @@ def write_shards(
 
 
 def write_block_shards(
-    folder: str, blocks: Iterable[tuple[np.ndarray, np.ndarray]], key: str, genes_per_shard, cells: int
+    folder: str,
+    blocks: Iterable[tuple[np.ndarray, np.ndarray]],
+    key: str,
+    genes_per_shard,
+    cells: int,
+    max_rows: int | None = None,
 ) -> tuple[list[dict], np.ndarray]:
     """`write_shards` for rows that arrive in blocks (ids, (rows, N) values), holding one block
-    or one shard at a time, never the matrix: the rows wait in an unnamed temporary file beside
-    the shards (gone when closed, or when the job dies) until their number, and so the plan, is
-    known. Returns the plan and every feature id in order."""
+    and one shard at a time, never the matrix. Returns the plan and every feature id in order.
+
+    max_rows : the number of rows, or an upper bound on it (a file's lines). With it, each shard
+    is written as soon as its rows have arrived, `genes_per_shard: auto` planning from the bound.
+    Without it the rows wait in an unnamed temporary file beside the shards (gone when closed, or
+    when the job dies) until their number, and so the plan, is known.
+    """
     Path(folder).mkdir(parents=True, exist_ok=True)
-    ids, n_columns = [], None
+    blocks = iter(blocks)
+    first = next(blocks, None)
+    if first is None:
+        raise ValueError("write_block_shards: no blocks")
+    blocks = itertools.chain([first], blocks)
+    n_columns = np.shape(first[1])[1]
+    if max_rows is None:
+        return _spilled(folder, blocks, key, genes_per_shard, cells, n_columns)
+    size = auto_genes_per_shard(max_rows, n_columns, cells) if genes_per_shard == "auto" else genes_per_shard
+    return _as_they_come(folder, blocks, key, size, max_rows, n_columns)
+
+
+def _as_they_come(folder, blocks, key, size, max_rows, n_columns) -> tuple[list[dict], np.ndarray]:
+    """Shards of `size` rows, each written when full (the last with what is left)."""
+    width = len(shard_bounds(max(max_rows, 1), size)[0]["id"])  # renamed below if the rows need fewer digits
+    values = np.empty((max(1, min(size, max_rows)), n_columns))
+    ids, shard_ids, filled, written = [], [], 0, 0
+    for block_ids, block in blocks:
+        block_ids = np.asarray(block_ids)
+        ids.append(block_ids)
+        done = 0
+        while done < len(block_ids):
+            if filled == len(values):  # more rows than max_rows said: room for a whole shard
+                values = np.concatenate([values, np.empty((size - len(values), n_columns))])
+            take = min(len(values) - filled, len(block_ids) - done)
+            values[filled : filled + take] = block[done : done + take]
+            shard_ids.append(block_ids[done : done + take])
+            filled, done = filled + take, done + take
+            if filled == size:
+                write_npz(f"{folder}/{written:0{width}d}.npz", {"gene_id": np.concatenate(shard_ids), key: values})
+                written, filled, shard_ids = written + 1, 0, []
+    if filled:
+        write_npz(f"{folder}/{written:0{width}d}.npz", {"gene_id": np.concatenate(shard_ids), key: values[:filled]})
+    feature_id = np.concatenate(ids)
+    shards = shard_bounds(len(feature_id), size)
+    for index, shard in enumerate(shards):
+        if f"{index:0{width}d}" != shard["id"]:
+            os.replace(f"{folder}/{index:0{width}d}.npz", f"{folder}/{shard['id']}.npz")
+    return shards, feature_id
+
+
+def _spilled(folder, blocks, key, genes_per_shard, cells, n_columns) -> tuple[list[dict], np.ndarray]:
+    """Every row through a temporary file, then the shards, once the rows are counted."""
+    ids = []
     with tempfile.TemporaryFile(dir=folder) as spill:
         for block_ids, values in blocks:
-            values = np.ascontiguousarray(values, dtype=float)
-            n_columns = values.shape[1]
-            spill.write(memoryview(values).cast("B"))
+            spill.write(memoryview(np.ascontiguousarray(values, dtype=float)).cast("B"))
             ids.append(np.asarray(block_ids))
         feature_id = np.concatenate(ids)
         size = auto_genes_per_shard(len(feature_id), n_columns, cells) if genes_per_shard == "auto" else genes_per_shard
         shards = shard_bounds(len(feature_id), size)
         spill.seek(0)
         for shard in shards:
-            rows = shard["stop"] - shard["start"]
-            values = np.empty((rows, n_columns))
+            values = np.empty((shard["stop"] - shard["start"], n_columns))
             spill.readinto(memoryview(values).cast("B"))
             write_npz(f"{folder}/{shard['id']}.npz", {"gene_id": feature_id[shard["start"] : shard["stop"]], key: values})
     return shards, feature_id

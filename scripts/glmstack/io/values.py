@@ -23,6 +23,7 @@ from .counts import (
     _read_text,
     check_feature_ids,
     count_layout,
+    data_lines,
     numbers_in_pieces,
 )
 
@@ -89,6 +90,10 @@ class ValueReader:
         if text is not None:
             self.annotation = pd.concat(text, ignore_index=True)
             self.annotation.columns = [layout.id_column, *layout.annotation]
+
+    def max_rows(self) -> int | None:
+        """An upper bound on the features, from the file's lines (None when it is gzipped)."""
+        return data_lines(self.layout)
 
     def _check(self, feature_id: np.ndarray, numbers: np.ndarray) -> None:
         infinite = np.isinf(numbers)
