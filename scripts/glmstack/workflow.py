@@ -8,10 +8,10 @@ edit to the plotting code reruns the plot jobs and leaves the fits alone.
 
 from __future__ import annotations
 
-import ast
 import functools
 import hashlib
 import json
+import re
 from pathlib import Path
 
 PACKAGE = "glmstack"
@@ -33,31 +33,42 @@ def _imported_modules(path: Path, package_dir: Path) -> frozenset[str]:
     return _parsed_imports(path, package_dir, (stat.st_mtime_ns, stat.st_size))
 
 
+# an import statement at the start of a line: `from <module> import <names>` (names in
+# parentheses may span lines) or `import <modules>`. Read as text, not parsed (ast.parse of
+# the package costs ~0.2 s of every Snakemake start); text in a docstring that reads like an
+# import only adds a module to the hash, so the scan errs towards rerunning.
+_IMPORT = re.compile(
+    r"^[ \t]*(?:from[ \t]+(?P<module>\.*[\w.]*)[ \t]+import[ \t]+(?P<names>\([^)]*\)|[^\n#;]*)"
+    r"|import[ \t]+(?P<modules>[^\n#;]*))",
+    re.MULTILINE,
+)
+
+
+def _names(text: str) -> list[str]:
+    """`a.b as c, d` -> ["a.b", "d"] (parentheses, line breaks and comments dropped)."""
+    text = re.sub(r"#[^\n]*", "", text).strip("() \t\n")
+    return [part.split()[0] for part in text.split(",") if part.strip()]
+
+
 @functools.lru_cache(maxsize=None)
 def _parsed_imports(path: Path, package_dir: Path, _version: tuple[int, int]) -> frozenset[str]:
-    """`_imported_modules` for one version of the file (parsed once per process and version)."""
+    """`_imported_modules` for one version of the file (read once per process and version)."""
     here = path.parent if path.name == "__init__.py" else path.with_suffix("")
     own = [PACKAGE, *here.relative_to(package_dir).parts] if package_dir in path.parents else None
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-        if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
+    for match in _IMPORT.finditer(path.read_text().replace("\\\n", " ")):
+        if match["modules"] is not None:
+            names = _names(match["modules"])
+        else:
+            module = match["module"]
+            level = len(module) - len(module.lstrip("."))
+            if level:
                 if own is None:
                     continue
-                base = (
-                    own[: len(own) - node.level]
-                    if path.name != "__init__.py"
-                    else own[: len(own) - node.level + 1]
-                )
-                module = ".".join(base + ([node.module] if node.module else []))
-            else:
-                module = node.module or ""
+                base = own[: len(own) - level] if path.name != "__init__.py" else own[: len(own) - level + 1]
+                module = ".".join(base + ([module[level:]] if module[level:] else []))
             # `from glmstack.x import y` may name a module y or a symbol of x: keep both candidates
-            names = [module] + [f"{module}.{alias.name}" for alias in node.names]
-        else:
-            continue
+            names = [module] + [f"{module}.{name}" for name in _names(match["names"])]
         for name in names:
             if name == PACKAGE or name.startswith(PACKAGE + "."):
                 parts = name.split(".")

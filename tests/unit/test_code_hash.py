@@ -55,3 +55,25 @@ def test_a_shipped_table_is_part_of_the_hash_of_the_jobs_that_read_it(tmp_path):
     table.write_bytes(table.read_bytes() + b"\0")
     assert code_hash(copy / "trend.py", copy / "glmstack") != before["trend.py"]  # prior reads it
     assert code_hash(copy / "plot_contrast.py", copy / "glmstack") == before["plot_contrast.py"]
+
+
+def test_every_form_of_import_statement_is_followed(tmp_path):
+    """The imports are read as text: each form Python allows leads to its module."""
+    package = tmp_path / "glmstack"
+    for module in ("a", "b", "c", "d", "e", "f", "sub/__init__", "sub/g", "sub/h", "unused"):
+        (package / module).parent.mkdir(parents=True, exist_ok=True)
+        (package / f"{module}.py").write_text("")
+    (package / "__init__.py").write_text("")
+    (package / "sub" / "__init__.py").write_text("from . import g  # a package's own module\n")
+    (package / "sub" / "g.py").write_text("from ..e import thing\n")
+    script = tmp_path / "job.py"
+    script.write_text(
+        '"""A job; the text below reads like an import but is not one: import of the data."""\n'
+        "import glmstack.a as first, glmstack.b\n"
+        "from glmstack import (\n    c,  # split over lines\n    d as renamed,\n)\n"
+        "from glmstack.sub import \\\n    h\n"
+        "\n\ndef main():\n    from glmstack import f  # deferred to first use\n"
+    )
+    found = {str(p.relative_to(package)) for p in script_modules(script, package)}
+    expected = {"a", "b", "c", "d", "e", "f", "sub/g", "sub/h"}
+    assert found == {f"{m}.py" for m in expected} | {"__init__.py", "sub/__init__.py"}
