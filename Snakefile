@@ -27,6 +27,15 @@ include: "rules/reverse.smk"
 include: "rules/report.smk"
 
 
+# Exit as soon as the last job ends (glmstack.workflow.release_idle_timers says why).
+onsuccess:
+    release_idle_timers()
+
+
+onerror:
+    release_idle_timers()
+
+
 rule all:
     default_target: True
     input:

@@ -34,6 +34,7 @@ from glmstack.workflow import (
     code_hash,
     file_digest,
     read_stamp,
+    release_idle_timers,
     write_stamp,
 )  # noqa: E402
 
@@ -100,6 +101,9 @@ READ_THREADS = 4
 # priority of the study-wide jobs off the path to the tables (the matrices, the study plots):
 # Snakemake otherwise starts the ready job with the largest inputs first, which is them
 LATER = -1
+# and of the jobs after the fits that the report waits for longest: the contrasts' plots, and
+# merge, which plot_analysis waits for
+SOONER = 1
 REPORT_PATHS = ReportPaths(OUTDIR, Path(workflow.basedir) / "rules" / "captions")
 
 

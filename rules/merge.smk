@@ -39,6 +39,7 @@ rule merge:
         f"{OUTDIR}/benchmarks/{{analysis}}/merge.tsv"
     wildcard_constraints:
         analysis=NB_NAMES,
+    priority: SOONER
     conda:
         "../envs/glmstack.yaml"
     params:

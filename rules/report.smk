@@ -88,9 +88,9 @@ rule plot_analysis:
 
 rule plot_contrast:
     input:
-        table=rules.results_table.output.table,
         features=rules.ingest.output.features,
         fits=fit_files,
+        shrunk=shrink_files,
         shards=all_shard_files,
         manifest=rules.ingest.output.manifest,
         samples=config["samples"],
@@ -137,6 +137,7 @@ rule plot_contrast:
         f"{OUTDIR}/benchmarks/{{analysis}}/plot_{{table}}.tsv"
     wildcard_constraints:
         analysis=NB_NAMES,
+    priority: SOONER
     conda:
         "../envs/glmstack.yaml"
     params:

@@ -5,12 +5,13 @@ import dataclasses
 import numpy as np
 from glmstack.design.covariates import design_samples
 from glmstack.design.matrices import model_from_params
-from glmstack.io.annotation import annotation_columns, feature_labels, read_table
+from glmstack.io.annotation import annotation_columns, feature_labels
 from glmstack.io.files import read_json
 from glmstack.io.samples import aligned_samples
 from glmstack.io.shards import read_fit, read_shard_counts, select_pairs
 from glmstack.io.tables import write_tsv
 from glmstack.logs import log_to
+from glmstack.nb.results import table_from_files
 from glmstack.report import plots
 from glmstack.report.summary import top_genes
 from glmstack.spec import Analysis
@@ -21,7 +22,8 @@ def main(smk) -> None:
     analysis, table_name = Analysis.from_params(smk.params.analysis), smk.wildcards.table
     name = f"{analysis.name}: {table_name}"
     annotation = annotation_columns(smk.input.features)  # gene_name, ...: genes are named by it
-    table = read_table(smk.input.table, annotation)
+    # the table of rule results_table, from the same inputs and call: the plots need not wait for it
+    table, _ = table_from_files(smk.input.fits, smk.input.shrunk, smk.input.features, analysis, table_name)
     top = top_genes(table, smk.params.top_genes, annotation)
     rows = top.index.to_numpy()
     paths = {"ma": smk.output.ma, "volcano": smk.output.volcano, "pvalues": smk.output.pvalues}

@@ -167,3 +167,25 @@ def software_versions(packages: tuple[str, ...]) -> dict[str, str]:
     from . import __version__
 
     return {"glmstack": __version__, "python": platform.python_version(), **{p: version(p) for p in packages}}
+
+
+def release_idle_timers() -> int:
+    """Cancel the scheduler's pending wake-ups, so that a finished run exits at once.
+
+    Snakemake (9.x) arms a one-second `threading.Timer` after each scheduling pass (the job
+    rate limit, `--max-jobs-per-timespan`), and Python waits for the last one before it exits:
+    up to a second after the last job, an eighth of a small study's run. Called by the
+    workflow's onsuccess/onerror, when the scheduler has finished; the timers only wake it.
+    Returns how many were cancelled.
+    """
+    import threading
+
+    timers = [
+        thread
+        for thread in threading.enumerate()
+        if isinstance(thread, threading.Timer)
+        and "_schedule_reevalutation" in getattr(thread.function, "__qualname__", "")  # Snakemake's spelling
+    ]
+    for timer in timers:
+        timer.cancel()
+    return len(timers)

@@ -1,4 +1,5 @@
-"""glmstack.workflow: a job's code hash covers the modules its script imports, and only those."""
+"""glmstack.workflow: a job's code hash covers the modules its script imports, and only those; a
+finished run exits without waiting for the scheduler's timers."""
 
 from __future__ import annotations
 
@@ -77,3 +78,29 @@ def test_every_form_of_import_statement_is_followed(tmp_path):
     found = {str(p.relative_to(package)) for p in script_modules(script, package)}
     expected = {"a", "b", "c", "d", "e", "f", "sub/g", "sub/h"}
     assert found == {f"{m}.py" for m in expected} | {"__init__.py", "sub/__init__.py"}
+
+
+def test_release_idle_timers_cancels_the_schedulers_wake_ups_only():
+    """A finished run exits at once: the scheduler's pending one-second wake-ups are cancelled
+    (Snakemake's method is still spelled this way), other timers are left alone."""
+    import threading
+
+    from glmstack.workflow import release_idle_timers
+    from snakemake.scheduling.job_scheduler import JobScheduler
+
+    assert hasattr(JobScheduler, "_schedule_reevalutation")
+
+    class Scheduler:
+        def _schedule_reevalutation(self):
+            timer = threading.Timer(60, lambda: None)
+            timer.start()
+            return timer
+
+    wake_up, other = Scheduler()._schedule_reevalutation(), threading.Timer(60, lambda: None)
+    other.start()
+    try:
+        assert release_idle_timers() == 1
+        wake_up.join(5)
+        assert not wake_up.is_alive() and other.is_alive()
+    finally:
+        other.cancel()

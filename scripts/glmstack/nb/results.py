@@ -8,6 +8,8 @@ import pandas as pd
 from ..design.matrices import Model, model_description, model_settings
 from ..inference.fdr import independent_filtering
 from ..inference.record import array_key, from_arrays
+from ..io.annotation import annotate, read_features
+from ..io.shards import PER_SAMPLE_FIT_ARRAYS, concat_fits, concat_npz
 from ..spec import Analysis
 from ..workflow import software_versions
 
@@ -52,6 +54,19 @@ def results_table(fit: dict[str, np.ndarray], analysis: Analysis, table: str) ->
             frame[f"lfcSE_{name}"] = other.std_error
     summary["table"] = table
     return frame, summary
+
+
+def table_from_files(
+    fits: list[str], shrunk: list[str], features: str, analysis: Analysis, table: str
+) -> tuple[pd.DataFrame, dict]:
+    """`results_table` from an analysis's fit shards, with the shrunken fold changes (`shrunk`:
+    its shrink shards, none without lfc_shrink) and the study's annotation columns: the table
+    rule results_table writes, and rule plot_contrast draws without waiting for the file."""
+    fit = concat_fits(fits, analysis.name, exclude=PER_SAMPLE_FIT_ARRAYS)
+    frame, summary = results_table(fit, analysis, table)
+    if shrunk:  # lfc_shrink: the shrunken fold changes after lfcSE
+        frame = add_shrunk_columns(frame, concat_npz(shrunk), table)
+    return annotate(frame, read_features(features)), summary
 
 
 def shrunk_columns(arrays: dict[str, np.ndarray], contrast: str) -> dict[str, np.ndarray]:
