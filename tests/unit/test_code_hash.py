@@ -25,6 +25,7 @@ def test_fit_runs_the_nb_steps_and_not_the_report():
         "nb/cooks.py",
         "rmath/chisq.py",
         "design/splines.py",
+        "design/spline_terms.py",
         "spec.py",
     } <= fit
     assert {"__init__.py", "nb/__init__.py", "rmath/__init__.py"} <= fit

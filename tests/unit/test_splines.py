@@ -1,4 +1,4 @@
-"""Tests of glmstack.splines against R 4.2.2's splines::ns / splines::bs.
+"""Tests of glmstack.design.splines and glmstack.design.spline_terms against R 4.2.2's splines::ns / splines::bs.
 
 Reference numbers below were produced by R 4.2.2 (splines 4.2.2) with
 ``sprintf("%.17g", unclass(<call>))`` for the call in the comment above each
@@ -16,13 +16,12 @@ import pandas as pd
 import pytest
 from cases import data_file, read_json
 from formulaic import model_matrix
+from glmstack.design.spline_terms import FORMULA_CONTEXT, r_column_name
 from glmstack.design.splines import (
-    FORMULA_CONTEXT,
     SplineBasis,
     bs,
     ns,
     quantile_type7,
-    r_column_name,
     spline_design,
 )
 

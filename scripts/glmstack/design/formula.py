@@ -23,7 +23,7 @@ from .matrices import Design
 
 def formula_context() -> dict:
     """Functions a formula may call (natural and B-splines matching R's splines package)."""
-    from .splines import FORMULA_CONTEXT
+    from .spline_terms import FORMULA_CONTEXT
 
     return dict(FORMULA_CONTEXT)
 
@@ -51,7 +51,7 @@ def factor_level(part: str, factors: dict[str, list[str]]) -> tuple[str, str] | 
 
 def r_column_name(formulaic_name: str, factors: dict[str, list[str]]) -> str:
     """R model.matrix name of a formulaic column: `a[T.x]:b[y]` -> `ax:by`."""
-    from .splines import r_column_name as spline_r_name
+    from .spline_terms import r_column_name as spline_r_name
 
     if formulaic_name == "Intercept":
         return "(Intercept)"

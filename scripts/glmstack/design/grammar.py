@@ -49,7 +49,7 @@ MAX_SPLINE_DEGREE = 10  # degree of bs(): R's default is 3
 MAX_KNOTS = 100
 
 # keyword -> kind of literal, per spline function (the parameters of ns_transform and
-# bs_transform in design/splines.py, less the formulaic plumbing `_state`)
+# bs_transform in design/spline_terms.py, less the formulaic plumbing `_state`)
 SPLINE_KEYWORDS: dict[str, dict[str, str]] = {
     "ns": {"df": "df", "knots": "numbers", "intercept": "bool", "boundary_knots": "numbers"},
     "bs": {
