@@ -3,8 +3,7 @@
 from pathlib import Path
 
 from glmstack import __version__
-from glmstack.io.annotation import annotation_columns, read_table
-from glmstack.io.files import read_json
+from glmstack.io.files import read_json, table_header
 from glmstack.logs import log_to
 from glmstack.report import html
 from glmstack.report.summary import analysis_summary, table_description
@@ -20,7 +19,7 @@ def main(smk) -> None:
     log = log_to(smk.log[0])
     layout, study = smk.params.layout, smk.params.study
     manifest = read_json(smk.input.manifest)
-    annotation = annotation_columns(smk.input.features)  # text columns of the top-gene tables
+    annotation = table_header(smk.input.features)[1:]  # text columns of the top-gene tables
     counts = "values" not in study  # else a values: study (no size factors)
     source = next(
         (label, study[key]) for key, label in
@@ -36,7 +35,7 @@ def main(smk) -> None:
     for a in layout["analyses"]:
         model = read_json(a["model"])
         tables = [html.TableSection(t["name"], table_description(model, t["name"]),
-                                      plots(t["plots"]), read_table(t["top"], annotation)) for t in a["tables"]]
+                                      plots(t["plots"]), html.read_top_table(t["top"], annotation)) for t in a["tables"]]
         summary = analysis_summary(model)
         sections.append(html.AnalysisSection(a["name"], summary, plots(a["plots"]), tables))
     title, footer = f"glmstack report: {layout['outdir']}", f"Made by glmstack {__version__}."

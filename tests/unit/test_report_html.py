@@ -86,12 +86,30 @@ def test_caption_html_handles_the_rst_subset_and_escapes():
     assert "<ul><li>one</li><li>two continued</li></ul>" in out
 
 
-def test_render_embeds_every_plot_and_references_nothing_outside():
+def test_top_tables_are_read_as_pandas_would_and_shown_as_text_or_numbers(tmp_path):
+    """The id and annotation columns are text (a symbol that looks like a number too); another
+    column is numbers if every cell is one, integers if all are whole; empty is NA."""
+    path = tmp_path / "top.tsv"
+    path.write_text("gene_id\tgene_name\tbaseMean\tcount\tnote\tpadj\n"
+                    "g<1>\t7157\t1234.6\t1234\tx\t\n"
+                    "0002\t\t0.5\t2\t\t1e-9\n")
+    top = html.read_top_table(path, ["gene_name"])
+    assert top.numeric == [False, False, True, True, False, True] and top.n_rows == 2
+    assert top.cells[0] == ["g<1>", "0002"] and top.cells[1] == ["7157", None] and top.cells[3] == [1234, 2]
+    page = html._top_html(top)
+    assert "<td>g&lt;1&gt;</td><td>7157</td>" in page and "<td>0002</td><td></td>" in page
+    assert '<td class="num">1,234</td>' in page and '<td class="num">1234</td>' not in page  # integers
+    assert '<td class="num">1235</td>' in page and '<td class="num">NA</td>' in page  # floats, 4 digits
+    empty = tmp_path / "empty.tsv"
+    empty.write_text("gene_id\tpadj\n")
+    assert "No gene has a p-value" in html._top_html(html.read_top_table(empty))
+
+
+def test_render_embeds_every_plot_and_references_nothing_outside(tmp_path):
     png = b"\x89PNG\r\n\x1a\nnot really a png"
     plot = html.Plot("MA plot", "<p>caption</p>", png)
-    top = pd.DataFrame(
-        {"gene_id": ["g<1>"], "baseMean": [10.0], "log2FoldChange": [1.5], "pvalue": [1e-9], "padj": [np.nan]}
-    )
+    (tmp_path / "top.tsv").write_text("gene_id\tbaseMean\tlog2FoldChange\tpvalue\tpadj\ng<1>\t10.0\t1.5\t1e-09\t\n")
+    top = html.read_top_table(tmp_path / "top.tsv")
     section = html.AnalysisSection(
         "tissue",
         summary.analysis_summary(MODEL),

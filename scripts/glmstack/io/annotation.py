@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import StudyError, preview
-from .files import DECODE_ERRORS, table_separator, unreadable
+from .files import DECODE_ERRORS, table_header, table_separator, unreadable
 
 FEATURES_FILE = "features.tsv"  # in outdir: feature ids in input order and their annotation
 # columns that name a feature, in order of preference (case-insensitive): the plots' labels
@@ -220,8 +220,7 @@ def annotate(table: pd.DataFrame, features: pd.DataFrame | None) -> pd.DataFrame
 
 def annotation_columns(features_path: str | Path) -> list[str]:
     """The annotation columns of a study: features.tsv's header after the id."""
-    with open(features_path, encoding="utf-8") as fh:
-        return fh.readline().rstrip("\r\n").split("\t")[1:]
+    return table_header(features_path)[1:]
 
 
 def read_table(path: str | Path, annotation: Sequence[str] = ()) -> pd.DataFrame:

@@ -106,6 +106,12 @@ def table_separator(path: str | Path) -> str:
     return "," if name.endswith(".csv") else "\t"
 
 
+def table_header(path: str | Path) -> list[str]:
+    """The column names of a TSV written by glmstack (its first line)."""
+    with open(path, encoding="utf-8") as fh:
+        return fh.readline().rstrip("\r\n").split("\t")
+
+
 def open_binary(path: Path):
     """The file's bytes, gunzipped if named .gz."""
     return gzip.open(path, "rb") if str(path).endswith(".gz") else open(path, "rb")

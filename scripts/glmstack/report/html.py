@@ -8,12 +8,13 @@ Pure functions build the pieces (top-gene tables, analysis summaries, captions) 
 from __future__ import annotations
 
 import base64
+import csv
 import html
+import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pandas as pd
 
 from ..io.files import atomic_write
 from .summary import format_number
@@ -69,13 +70,56 @@ class Plot:
 
 
 @dataclass(frozen=True)
+class TopTable:
+    """A top-genes table as the page shows it: per column its name, its cells (text, None where
+    empty; or numbers, NaN where empty) and whether they are numbers."""
+
+    columns: list[str]
+    cells: list[list]
+    numeric: list[bool]
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.cells[0]) if self.cells else 0
+
+
+_INTEGER = re.compile(r"[+-]?\d+")
+
+
+def _as_numbers(cells: list[str]) -> list | None:
+    """The cells as numbers where every one is a number or empty (integers where all are whole
+    numbers and none is empty, as pandas reads a column), else None."""
+    if cells and all(_INTEGER.fullmatch(c) for c in cells):
+        return [int(c) for c in cells]
+    try:
+        return [float(c) if c else math.nan for c in cells]
+    except ValueError:
+        return None
+
+
+def read_top_table(path: str | Path, text_columns: Sequence[str] = ()) -> TopTable:
+    """A top-genes table written by glmstack (TSV, empty = NA): the id (first column) and
+    `text_columns` (the annotation) as text; any other column as numbers if it holds only numbers."""
+    with open(path, encoding="utf-8", newline="") as fh:
+        header, *rows = list(csv.reader(fh, delimiter="\t"))
+    columns, cells, numeric = [], [], []
+    for j, name in enumerate(header):
+        column = [row[j] for row in rows]
+        numbers = None if j == 0 or name in text_columns else _as_numbers(column)
+        columns.append(name)
+        cells.append(numbers if numbers is not None else [c or None for c in column])
+        numeric.append(numbers is not None)
+    return TopTable(columns, cells, numeric)
+
+
+@dataclass(frozen=True)
 class TableSection:
     """One result table of an analysis: its plots and its top genes."""
 
     name: str
     description: str
     plots: list[Plot]
-    top: pd.DataFrame
+    top: TopTable
 
 
 @dataclass(frozen=True)
@@ -118,22 +162,19 @@ def _rows_html(rows: list[tuple[str, str]]) -> str:
     return f"<table>{body}</table>"
 
 
-def _top_html(top: pd.DataFrame) -> str:
-    if top.empty:
+def _top_html(top: TopTable) -> str:
+    if top.n_rows == 0:
         return "<p>No gene has a p-value in this table.</p>"
     head = "".join(f"<th>{html.escape(c)}</th>" for c in top.columns)
     # the id (gene_id, feature_id) and annotation columns (gene_name, ...) are text, the rest numbers
-    text = [top.columns[0], *[c for c in top.columns[1:] if not pd.api.types.is_numeric_dtype(top[c])]]
-    body = []
-    for _, row in top.iterrows():
-        cells = [
-            f"<td>{'' if pd.isna(row[c]) else html.escape(str(row[c]))}</td>"
-            if c in text
-            else f'<td class="num">{format_number(row[c])}</td>'
-            for c in top.columns
-        ]
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    columns = [
+        [f'<td class="num">{format_number(v)}</td>' for v in cells]
+        if numeric
+        else [f"<td>{'' if v is None else html.escape(v)}</td>" for v in cells]
+        for cells, numeric in zip(top.cells, top.numeric)
+    ]
+    body = "".join("<tr>" + "".join(row) + "</tr>" for row in zip(*columns))
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def render(
@@ -182,7 +223,7 @@ def render(
             if t.description:
                 parts.append(f"<p>{html.escape(t.description)}</p>")
             parts += [_plot_html(p) for p in t.plots]
-            parts.append(f"<h4>Top {len(t.top)} genes by adjusted p-value</h4>")
+            parts.append(f"<h4>Top {t.top.n_rows} genes by adjusted p-value</h4>")
             parts.append(_top_html(t.top))
         parts.append("</section>")
     parts += [f"<footer>{html.escape(footer)}</footer>", "</main></body></html>"]
