@@ -98,11 +98,22 @@ def test_the_whole_files_ids_are_checked_after_the_last_block(tmp_path, monkeypa
         ("v.tsv", GOOD.replace("\nf2", "\n\nf2") + "\n", 5),  # blank lines: an upper bound
         ("v.tsv", GOOD.splitlines(keepends=True)[0], 0),  # a header only
         ("v.tsv.gz", GOOD, None),  # gzipped: not counted (a second decompression)
+        ("v.tsv", GOOD.replace("\n", "\r\n"), 3),  # Windows line ends
+        ("v.tsv", GOOD.replace("\nf3", "\rf3"), None),  # a carriage return alone: lines not counted
     ],
 )
-def test_max_rows_bounds_the_features_before_reading_them(tmp_path, name, text, bound):
+@pytest.mark.parametrize("block", [1 << 24, 1, 2, 7])  # a \r\n split between blocks too
+def test_max_rows_bounds_the_features_before_reading_them(tmp_path, monkeypatch, name, text, bound, block):
+    monkeypatch.setattr(count_files, "LINE_COUNT_BYTES", block)
     reader = value_files.ValueReader(write(tmp_path, name, text))
     assert reader.max_rows() == bound
+
+
+@pytest.mark.parametrize("reader", [value_files.read_values, count_files.read_counts])
+def test_a_file_whose_lines_end_in_carriage_returns_alone_is_refused_with_the_fix(tmp_path, reader):
+    """Classic Mac OS text: the rows would be read as one line; the error says how to convert it."""
+    with pytest.raises(StudyError, match=r"mac.tsv: its lines end with a carriage return alone.*Fix: .*tr"):
+        reader(write(tmp_path, "mac.tsv", GOOD.replace("NA", "0").replace("\t\t", "\t0\t").replace("\n", "\r")))
 
 
 def test_text_cells_are_named(tmp_path):

@@ -69,6 +69,11 @@ def count_layout(path: str | Path, text_columns: list[str] | tuple = ()) -> Coun
                 break
     except DECODE_ERRORS as exc:
         raise unreadable(path, exc) from None
+    if line.endswith("\r"):  # read with universal newlines here; the readers of the rows split at \n
+        raise StudyError(
+            f"{path}: its lines end with a carriage return alone (classic Mac OS text); glmstack reads "
+            "lines that end in \\n or \\r\\n. Fix: convert it, e.g. `tr '\\r' '\\n' < old.tsv > new.tsv`."
+        )
     line = line.rstrip("\r\n")
     if not line:
         raise StudyError(f"{path}: the count matrix is empty. Fix: point `counts` at a non-empty table.")
@@ -266,17 +271,25 @@ def numbers_in_pieces(
         yield None
 
 
+LINE_COUNT_BYTES = 1 << 24  # bytes read at a time to count a file's lines
+
+
 def data_lines(layout: CountLayout) -> int | None:
     """The lines after the header, counted without parsing them: an upper bound on the rows
-    (blank lines are not rows), to plan shards before reading. None for a gzipped file, whose
-    count would cost a second decompression."""
+    (blank lines are not rows), to plan shards before reading. None where it would not be one,
+    a file with carriage returns alone as line ends (old Mac exports), and for a gzipped file,
+    whose count would cost a second decompression."""
     if str(layout.path).endswith(".gz"):
         return None
-    lines, last = 0, b"\n"
+    lines, returns, last = 0, 0, b"\n"
     with open(layout.path, "rb", buffering=0) as fh:
-        while block := fh.read(1 << 24):
+        while block := fh.read(LINE_COUNT_BYTES):
             lines += block.count(b"\n")
+            returns += block.count(b"\r") - block.count(b"\r\n")  # each \r not followed by \n
+            returns -= last == b"\r" and block[:1] == b"\n"  # a \r\n split between two blocks
             last = block[-1:]
+    if returns:
+        return None
     return lines + (last != b"\n") - (layout.comment_lines + 1)
 
 
