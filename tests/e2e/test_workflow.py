@@ -88,3 +88,17 @@ def test_analyses_with_one_design_share_one_dispersion_fit(run_dir):
     assert {"tissue.beta", "tissue_lrt.beta", "tissue.dispersion", "tissue_lrt.dispersion"} <= names
     log = (run_dir / "out" / "logs" / "models" / models[0].name / "parametric" / "fit" / "0000.log").read_text()
     assert "tissue: " in log and "tissue_lrt: " in log
+
+
+def test_the_top_genes_are_rows_of_the_result_table(run_dir):
+    """plot_contrast makes its table from the fits, as results_table does, without waiting for
+    the file: its top genes are the table's rows with the smallest padj, every number the same."""
+    out = run_dir / "out"
+    for name, analysis in STUDY["analyses"].items():
+        table_name = "lrt" if analysis.get("test") == "lrt" else "liver_vs_kidney"
+        table = pd.read_csv(out / name / f"{table_name}.tsv", sep="\t", dtype={"gene_id": str}).set_index("gene_id")
+        top = pd.read_csv(out / name / "report" / f"{table_name}.top_genes.tsv", sep="\t", dtype={"gene_id": str})
+        assert len(top) > 0 and top["padj"].is_monotonic_increasing
+        assert top["padj"].max() <= table["padj"].drop(top["gene_id"]).min()
+        rows = table.loc[top["gene_id"], top.columns[1:]]
+        np.testing.assert_array_equal(rows.to_numpy(), top[top.columns[1:]].to_numpy())
