@@ -101,8 +101,8 @@ READ_THREADS = 4
 # priority of the study-wide jobs off the path to the tables (the matrices, the study plots):
 # Snakemake otherwise starts the ready job with the largest inputs first, which is them
 LATER = -1
-# and of the jobs after the fits that the report waits for longest: the contrasts' plots, and
-# merge, which plot_analysis waits for
+# and of the jobs after the fits that the report waits for longest: the tables' plots, and the
+# jobs that the analysis plots wait for (merge, limma_model)
 SOONER = 1
 REPORT_PATHS = ReportPaths(OUTDIR, Path(workflow.basedir) / "rules" / "captions")
 

@@ -170,6 +170,7 @@ rule limma_model:
         f"{OUTDIR}/benchmarks/{{analysis}}/model.tsv"
     wildcard_constraints:
         analysis=GAUSSIAN_NAMES,
+    priority: SOONER
     conda:
         "../envs/glmstack.yaml"
     params:
@@ -211,7 +212,7 @@ rule plot_limma_analysis:
 rule plot_limma_table:
     input:
         unpack(library_size_input),
-        table=rules.moderate.output.table,
+        unpack(sva_input),
         fits=lmfit_files,
         shards=all_shard_files,
         manifest=rules.ingest.output.manifest,
@@ -260,6 +261,7 @@ rule plot_limma_table:
         f"{OUTDIR}/benchmarks/{{analysis}}/plot_{{table}}.tsv"
     wildcard_constraints:
         analysis=GAUSSIAN_NAMES,
+    priority: SOONER
     conda:
         "../envs/glmstack.yaml"
     params:

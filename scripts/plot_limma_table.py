@@ -6,9 +6,10 @@ import dataclasses
 import numpy as np
 from glmstack.design.covariates import design_samples
 from glmstack.design.matrices import model_from_params
+from glmstack.gaussian.analysis import table_from_files
 from glmstack.gaussian.shard_steps import voom_library_sizes
 from glmstack.gaussian.voom import log_cpm
-from glmstack.io.annotation import annotation_columns, feature_labels, read_table
+from glmstack.io.annotation import annotation_columns, feature_labels
 from glmstack.io.files import read_json, read_library_sizes, read_npz
 from glmstack.io.samples import aligned_samples
 from glmstack.io.shards import select_rows
@@ -17,6 +18,7 @@ from glmstack.logs import log_to
 from glmstack.report import plots
 from glmstack.report.summary import top_genes
 from glmstack.spec import Analysis
+from glmstack.sva.covariates import job_covariates
 
 
 def top_values(smk, analysis: Analysis, samples: list[str], rows: np.ndarray) -> np.ndarray:
@@ -34,13 +36,15 @@ def main(smk) -> None:
     analysis, table_name = Analysis.from_params(smk.params.analysis), smk.wildcards.table
     name = f"{analysis.name}: {table_name}"
     annotation = annotation_columns(smk.input.features)  # gene_name, ...: features are named by it
-    table = read_table(smk.input.table, annotation)
+    samples = read_json(smk.input.manifest)["samples"]
+    # the table of rule moderate, from the same inputs and call: the plots need not wait for it
+    fitted = model_from_params(smk.params.model, samples, job_covariates(smk.input))
+    table = table_from_files(smk.input.fits, smk.input.features, fitted, analysis, table_name)
     top = top_genes(table, smk.params.top_genes, annotation)
     paths = {"ma": smk.output.ma, "volcano": smk.output.volcano, "pvalues": smk.output.pvalues}
     rows = top.index.to_numpy()
     plots.limma_table_plots(table, rows[: plots.MAX_LABELS], analysis.alpha, analysis.lfc_threshold, paths, name,
                             annotation)
-    samples = read_json(smk.input.manifest)["samples"]
     sheet, _ = design_samples(aligned_samples(smk.input.samples, samples), analysis)
     model = dataclasses.replace(model_from_params(smk.params.model, samples), samples=sheet)
     coefficients = np.concatenate([read_npz(p, ["coefficients"])["coefficients"] for p in smk.input.fits])[rows]

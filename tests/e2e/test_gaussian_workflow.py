@@ -184,6 +184,9 @@ def test_report_shows_limmas_plots_and_the_values_qc(rrbs):
         top = read_tsv(out / analysis / "report" / f"{table}.top_genes.tsv")
         ranked = read_tsv(out / analysis / f"{table}.tsv").sort_values(["adj.P.Val", "P.Value"], kind="stable")
         assert list(top["feature_id"]) == list(ranked["feature_id"][: len(top)])
+        # plot_limma_table makes the table from the fits, as moderate does: the same numbers
+        rows = ranked.set_index("feature_id").loc[top["feature_id"], top.columns[1:]]
+        np.testing.assert_array_equal(rows.to_numpy(dtype=float), top[top.columns[1:]].to_numpy(dtype=float))
 
 
 def test_robust_moderation_does_not_depend_on_the_shard_size(golub, tmp_path):

@@ -12,10 +12,21 @@ import numpy as np
 import pandas as pd
 
 from ..design.matrices import Model, model_description, model_settings
+from ..io.annotation import annotate, read_features
+from ..io.shards import concat_npz
 from ..spec import Analysis
 from ..workflow import software_versions
 from . import steps
-from .lmfit import LinearFit
+from .lmfit import LinearFit, fit_from_arrays
+
+
+def table_from_files(fits: list[str], features: str, model: Model, analysis: Analysis, table: str) -> pd.DataFrame:
+    """One table of a gaussian analysis from its least-squares fit shards, with the study's
+    annotation columns: the table rule moderate writes, and rule plot_limma_table draws without
+    waiting for the file. model : with the analysis's surrogate variables, if any."""
+    arrays = concat_npz(fits)
+    frame = analysis_tables(arrays["gene_id"], fit_from_arrays(arrays), model, analysis, [table])["tables"][table]
+    return annotate(frame, read_features(features))
 
 
 def analysis_tables(
