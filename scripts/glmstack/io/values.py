@@ -92,7 +92,8 @@ class ValueReader:
             self.annotation.columns = [layout.id_column, *layout.annotation]
 
     def max_rows(self) -> int | None:
-        """An upper bound on the features, from the file's lines (None when it is gzipped)."""
+        """An upper bound on the features, from the file's lines (None where they are not counted:
+        a gzipped file, a lone carriage return; io.counts.data_lines)."""
         return data_lines(self.layout)
 
     def _check(self, feature_id: np.ndarray, numbers: np.ndarray) -> None:
