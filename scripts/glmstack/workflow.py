@@ -17,8 +17,10 @@ from pathlib import Path
 PACKAGE = "glmstack"
 
 
+@functools.lru_cache(maxsize=None)
 def _module_file(package_dir: Path, dotted: str) -> Path | None:
-    """The file of module `glmstack.a.b` (a module or a package's __init__), if it exists."""
+    """The file of module `glmstack.a.b` (a module or a package's __init__), if it exists
+    (looked up once per process: every rule's `code` asks for the same modules)."""
     parts = dotted.split(".")[1:]
     base = package_dir.joinpath(*parts)
     for candidate in (base.with_suffix(".py"), base / "__init__.py"):
@@ -99,18 +101,26 @@ DATA_SUFFIXES = (".npz",)  # tables shipped beside the modules that read them (b
 def code_hash(script: Path, package_dir: Path) -> str:
     """Hash of the script, the glmstack modules it runs and the data files beside them."""
     modules = script_modules(script, package_dir)
-    data = sorted(
-        {
-            table
-            for module in modules
-            for table in module.parent.iterdir()
-            if table.suffix in DATA_SUFFIXES and table.name in module.read_text()  # the module reads it
-        }
-    )
+    data = sorted({table for module in modules for table in _file(module)[1]})
     digest = hashlib.sha256()
     for path in [script, *modules, *data]:
-        digest.update(str(path.relative_to(package_dir.parent)).encode() + b"\0" + path.read_bytes())
+        digest.update(str(path.relative_to(package_dir.parent)).encode() + b"\0" + _file(path)[0])
     return digest.hexdigest()[:16]
+
+
+def _file(path: Path) -> tuple[bytes, tuple[Path, ...]]:
+    """A file's bytes and the data files beside it that it names (read once per version)."""
+    stat = path.stat()
+    return _read_file(path, (stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=None)
+def _read_file(path: Path, _version: tuple[int, int]) -> tuple[bytes, tuple[Path, ...]]:
+    content = path.read_bytes()
+    if path.suffix != ".py":
+        return content, ()
+    text = content.decode(errors="replace")
+    return content, tuple(t for t in path.parent.iterdir() if t.suffix in DATA_SUFFIXES and t.name in text)
 
 
 def file_digest(path: str | Path, previous: dict | None = None) -> dict:
