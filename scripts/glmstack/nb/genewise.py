@@ -25,14 +25,31 @@ def is_groups_only(design: np.ndarray) -> bool:
     return np.unique(design, axis=0).shape[0] == design.shape[1]
 
 
-def linear_model_mu(normalized: np.ndarray, design: np.ndarray) -> np.ndarray:
-    """Least-squares fitted values of normalised counts on the design, (G, N).
+def linear_model_coef(normalized: np.ndarray, design: np.ndarray) -> np.ndarray:
+    """Least-squares coefficients (G, P) of normalised counts on the design.
 
-    Through the coefficients (G, P) rather than the N x N hat matrix DESeq2 forms, so the cost
+    Fitted values through them rather than the N x N hat matrix DESeq2 forms, so the cost
     grows linearly with the number of samples; row by row, see irls.linear_predictor.
     """
-    coef = np.einsum("gn,pn->gp", normalized, np.linalg.pinv(design))
-    return linear_predictor(coef, design)
+    return np.einsum("gn,pn->gp", normalized, np.linalg.pinv(design))
+
+
+def linear_model_mu(normalized: np.ndarray, design: np.ndarray) -> np.ndarray:
+    """Least-squares fitted values of normalised counts on the design, (G, N)."""
+    return linear_predictor(linear_model_coef(normalized, design), design)
+
+
+def fitted_mu(coef: np.ndarray, size_factors: np.ndarray, design: np.ndarray) -> np.ndarray:
+    """The gene-wise step's mu (G, N) from its coefficients (`GenewiseFit.coef`, G x P).
+
+    Linear-scale group means times the size factors for one-way designs, else the NB GLM's
+    exp(X beta) times them; bounded below by 0.5. The step's own arithmetic, so the same
+    numbers: the jobs after it store G x P coefficients and recompute mu rather than write
+    and read G x N means.
+    """
+    predictor = linear_predictor(coef, design)
+    mu = predictor * size_factors if is_groups_only(design) else size_factors * np.exp(predictor)
+    return np.maximum(mu, MIN_MU)
 
 
 def rough_dispersion(normalized: np.ndarray, design: np.ndarray) -> np.ndarray:
@@ -59,11 +76,13 @@ class GenewiseFit:
 
     disp : (G,) dispersion estimates bounded to [1e-8, max(10, N)].
     mu : (G, N) fitted means (bounded below by 0.5) used for the MAP step.
+    coef : (G, P) coefficients that give mu (`fitted_mu`).
     iterations : (G,) line-search iterations; converged : (G,) line search converged.
     """
 
     disp: np.ndarray
     mu: np.ndarray
+    coef: np.ndarray
     iterations: np.ndarray
     converged: np.ndarray
 
@@ -91,7 +110,10 @@ def genewise_dispersion(
     max_disp = max_dispersion(n_samples)
     if n_genes == 0:
         empty = np.zeros(0)
-        return GenewiseFit(empty, np.zeros((0, n_samples)), np.zeros(0, dtype=int), np.zeros(0, dtype=bool))
+        return GenewiseFit(
+            empty, np.zeros((0, n_samples)), np.zeros((0, design.shape[1])), np.zeros(0, dtype=int),
+            np.zeros(0, dtype=bool),
+        )  # fmt: skip
     normalized = counts / size_factors
     with np.errstate(divide="ignore", invalid="ignore"):
         xim = moments_xim(size_factors) if xim is None else xim
@@ -99,10 +121,10 @@ def genewise_dispersion(
     start = np.clip(np.where(np.isnan(start), MIN_DISP, start), MIN_DISP, max_disp)
 
     if is_groups_only(design):
-        mu = linear_model_mu(normalized, design) * size_factors
+        coef = linear_model_coef(normalized, design)
     else:
-        mu = fit_nb_glm(counts, size_factors, design, start, log_like=False).mu
-    mu = np.maximum(mu, MIN_MU)
+        coef = fit_nb_glm(counts, size_factors, design, start, log_like=False).beta
+    mu = fitted_mu(coef, size_factors, design)
 
     search = maximise_log_posterior(counts, mu, design, np.log(start), prior=None)
     disp = np.minimum(np.exp(search.log_disp), max_disp)
@@ -113,5 +135,6 @@ def genewise_dispersion(
     if refit.any():
         disp[refit] = grid_search(counts[refit], mu[refit], design, None, max_disp)
     return GenewiseFit(
-        disp=np.clip(disp, MIN_DISP, max_disp), mu=mu, iterations=search.iterations, converged=converged
+        disp=np.clip(disp, MIN_DISP, max_disp), mu=mu, coef=coef, iterations=search.iterations,
+        converged=converged,
     )

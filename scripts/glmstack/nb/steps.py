@@ -29,7 +29,7 @@ from ..inference.wald import LOG2E, contrast_estimate, wald_test
 from ..io.shards import concat_shards, shard_bounds
 from ..spec import Analysis
 from . import cooks as cooks_mod
-from .genewise import genewise_dispersion
+from .genewise import fitted_mu, genewise_dispersion
 from .irls import GlmFit, fit_nb_glm
 from .map_dispersion import map_dispersion
 from .prior import dispersion_prior_variance, var_log_disp_ests
@@ -49,18 +49,19 @@ def genewise_step(
 
     size_factors : (N,) size factors or the shard's (G, N) normalization factors.
     xim : the study's `moments_xim` over its non-zero genes (None: size factors, or this
-        shard alone). All-zero genes get NaN estimates; `mu` (G, N) is NaN on their rows.
+        shard alone). All-zero genes get NaN estimates; `mu_coef` (G, P), the coefficients of
+        the fitted means (`genewise_mu`), is NaN on their rows.
     """
     # C order: row reductions then round the same way whatever the caller's layout
     counts = np.ascontiguousarray(counts, dtype=float)
-    n_genes, n_samples = counts.shape
+    n_genes = counts.shape[0]
     all_zero = counts.sum(axis=1) == 0
     nz = ~all_zero
     fit = genewise_dispersion(counts[nz], factor_rows(size_factors, nz), design, xim)
     disp = np.full(n_genes, np.nan)
     disp[nz] = fit.disp
-    mu = np.full((n_genes, n_samples), np.nan)
-    mu[nz] = fit.mu
+    mu_coef = np.full((n_genes, design.shape[1]), np.nan)
+    mu_coef[nz] = fit.coef
     converged = np.zeros(n_genes, dtype=bool)
     converged[nz] = fit.converged
     return {
@@ -68,8 +69,17 @@ def genewise_step(
         "all_zero": all_zero,
         "disp_gene_est": disp,
         "disp_gene_conv": converged,
-        "mu": mu,
+        "mu_coef": mu_coef,
     }
+
+
+def genewise_mu(
+    genewise: dict[str, np.ndarray], rows: np.ndarray, size_factors: np.ndarray, design: np.ndarray
+) -> dict[str, np.ndarray]:
+    """base_mean, disp_gene_est and the fitted means mu (G, N) of `rows` of a shard's
+    `genewise_step` result (size_factors : those rows' (N,) size or (G, N) normalization factors)."""
+    picked = {k: genewise[k][rows] for k in ("base_mean", "disp_gene_est")}
+    return picked | {"mu": fitted_mu(genewise["mu_coef"][rows], size_factors, design)}
 
 
 def trend_step(
@@ -191,7 +201,7 @@ def shared_fit_step(
     after, in its fit step). log_like : some analysis is an LRT (it needs the log likelihoods)."""
     nz = np.flatnonzero(~genewise["all_zero"].astype(bool))
     counts = np.ascontiguousarray(counts, dtype=float)[nz]
-    from_genewise = {k: genewise[k][nz] for k in ("base_mean", "mu", "disp_gene_est")}
+    from_genewise = genewise_mu(genewise, nz, factor_rows(size_factors, nz), design)
     trend = DispersionTrend.from_dict(trend_json["trend"])
     fitted = map_dispersions(counts, design, from_genewise, trend, trend_json)
     full = fit_nb_glm(counts, factor_rows(size_factors, nz), design, fitted["dispersion"], log_like=log_like)
@@ -326,7 +336,7 @@ def fit_step(
     nz = np.flatnonzero(~genewise["all_zero"].astype(bool))
     counts = np.ascontiguousarray(counts, dtype=float)[nz]
     size_factors = factor_rows(size_factors, nz)
-    from_genewise = {k: genewise[k][nz] for k in ("base_mean", "mu", "disp_gene_est")}
+    from_genewise = genewise_mu(genewise, nz, size_factors, design)
 
     # 1. GLM fits with the MAP dispersions (prior = the trend and its variance)
     from_map, full = None, None
