@@ -22,6 +22,7 @@ from ..constants import (
     MIN_DISP,
 )
 from .blocks import by_blocks
+from .count_rows import CountRows
 from .gram import trace_product, weighted_gram
 
 
@@ -34,7 +35,7 @@ class Prior:
 
 
 def log_posterior(
-    log_disp: np.ndarray, counts: np.ndarray, mu: np.ndarray, design: np.ndarray, prior: Prior | None
+    log_disp: np.ndarray, counts: np.ndarray | CountRows, mu: np.ndarray, design: np.ndarray, prior: Prior | None
 ) -> np.ndarray:
     """Cox-Reid adjusted profile log likelihood (+ log prior) at log_disp, per gene.
 
@@ -42,6 +43,8 @@ def log_posterior(
     ----------
     log_disp : (G,); counts, mu : (G, N), mu already bounded below; design : (N, P).
     """
+    rows = counts if isinstance(counts, CountRows) else CountRows.of(counts)
+    counts = rows.counts
     alpha = np.exp(log_disp)[:, None]
     inv = 1.0 / alpha
     # sum_n lgamma(y + 1/a) - lgamma(1/a) - y log(mu + 1/a) - (1/a) log(1 + mu a), with
@@ -50,15 +53,19 @@ def log_posterior(
     # DESeq2, not log1p: near the 1e-8 floor the likelihood is flat and rounding decides where
     # the line search stops.
     shifted = np.add(counts, inv)
-    terms = gammaln(shifted)
-    terms -= gammaln(inv)
     one_plus = np.multiply(mu, alpha)
     one_plus += 1.0
     w = np.divide(mu, one_plus)  # 1 / (1/mu + a)
     np.log(one_plus, out=one_plus)
     one_plus *= shifted
-    terms -= one_plus
-    ll = np.sum(terms, axis=1) - np.sum(counts, axis=1) * np.log(inv[:, 0])
+    if rows.by_distinct:  # the lgamma terms once per distinct count (count_rows)
+        ll = rows.shifted_sums(gammaln, inv[:, 0]) - np.sum(one_plus, axis=1)
+    else:  # term by term, sample by sample
+        terms = gammaln(shifted)
+        terms -= gammaln(inv)
+        terms -= one_plus
+        ll = np.sum(terms, axis=1)
+    ll -= np.sum(counts, axis=1) * np.log(inv[:, 0])
     with np.errstate(divide="ignore", invalid="ignore"):
         cr = -0.5 * np.log(np.linalg.det(weighted_gram(design, w)))
     out = ll + cr
@@ -68,9 +75,11 @@ def log_posterior(
 
 
 def dlog_posterior(
-    log_disp: np.ndarray, counts: np.ndarray, mu: np.ndarray, design: np.ndarray, prior: Prior | None
+    log_disp: np.ndarray, counts: np.ndarray | CountRows, mu: np.ndarray, design: np.ndarray, prior: Prior | None
 ) -> np.ndarray:
     """Derivative of `log_posterior` with respect to log dispersion, per gene."""
+    rows = counts if isinstance(counts, CountRows) else CountRows.of(counts)
+    counts = rows.counts
     alpha1 = np.exp(log_disp)
     alpha = alpha1[:, None]
     inv = 1.0 / alpha
@@ -82,15 +91,22 @@ def dlog_posterior(
     w = np.divide(mu, terms)  # 1 / (1/mu + a)
     ratio /= terms
     np.log(terms, out=terms)
-    terms += digamma(inv)
-    terms -= ratio
-    np.add(counts, inv, out=ratio)
-    digamma(ratio, out=ratio)
-    terms -= ratio
-    np.add(mu, inv, out=ratio)
-    np.divide(counts, ratio, out=ratio)
-    terms += ratio
-    ll = np.sum(terms, axis=1) / alpha1**2
+    if rows.by_distinct:  # the digamma terms once per distinct count (count_rows)
+        terms -= ratio
+        np.add(mu, inv, out=ratio)
+        np.divide(counts, ratio, out=ratio)
+        terms += ratio
+        ll = (np.sum(terms, axis=1) - rows.shifted_sums(digamma, inv[:, 0])) / alpha1**2
+    else:
+        terms += digamma(inv)
+        terms -= ratio
+        np.add(counts, inv, out=ratio)
+        digamma(ratio, out=ratio)
+        terms -= ratio
+        np.add(mu, inv, out=ratio)
+        np.divide(counts, ratio, out=ratio)
+        terms += ratio
+        ll = np.sum(terms, axis=1) / alpha1**2
     # d/da of log det(X'WX) = trace(B^-1 X' dW X), B = X'WX, dW = -W^2
     b_inv = np.linalg.inv(weighted_gram(design, w))
     cr = 0.5 * trace_product(b_inv, design, np.square(w, out=w))
@@ -161,9 +177,10 @@ def _line_search(
 ) -> LineSearch:
     """`maximise_log_posterior` for one block of genes."""
     n = counts.shape[0]
+    rows = CountRows.of(counts)
     a = log_disp_start.astype(float).copy()
-    lp = log_posterior(a, counts, mu, design, prior)
-    dlp = dlog_posterior(a, counts, mu, design, prior)
+    lp = log_posterior(a, rows, mu, design, prior)
+    dlp = dlog_posterior(a, rows, mu, design, prior)
     initial_lp = lp.copy()
     kappa = np.full(n, kappa_0)
     iterations = np.zeros(n, dtype=int)
@@ -180,7 +197,7 @@ def _line_search(
             ki = np.where(proposal > LOG_ALPHA_UPPER, (LOG_ALPHA_UPPER - ai) / di, ki)
         step = ai + ki * di
         sub = _take(prior, active)
-        lp_new = log_posterior(step, counts[active], mu[active], design, sub)
+        lp_new = log_posterior(step, rows.take(active), mu[active], design, sub)
         armijo = -lp_new <= -lp[active] - ki * ARMIJO_EPSILON * di**2
         # rejected proposals: halve the step and try again
         rejected = active[~armijo]
@@ -197,7 +214,7 @@ def _line_search(
             stop = small_gain | (a[acc] < min_log_disp)
             going = acc[~stop]
             if going.size:
-                dlp[going] = dlog_posterior(a[going], counts[going], mu[going], design, _take(prior, going))
+                dlp[going] = dlog_posterior(a[going], rows.take(going), mu[going], design, _take(prior, going))
                 k = np.minimum(ki[armijo][~stop] * 1.1, kappa_0)
                 k = np.where(accepted[going] % 5 == 0, k / 2.0, k)
                 kappa[going] = k
@@ -219,13 +236,14 @@ def grid_search(
     n = counts.shape[0]
     if n == 0:
         return np.zeros(0)
+    rows = CountRows.of(counts)
     grid = np.linspace(np.log(MIN_DISP), np.log(max_disp), GRID_POINTS)
     delta = grid[1] - grid[0]
 
     def best(points: np.ndarray) -> np.ndarray:
         # points: (G, K)
         values = np.stack(
-            [log_posterior(points[:, k], counts, mu, design, prior) for k in range(points.shape[1])], axis=1
+            [log_posterior(points[:, k], rows, mu, design, prior) for k in range(points.shape[1])], axis=1
         )
         return points[np.arange(n), np.argmax(values, axis=1)]
 
