@@ -17,7 +17,7 @@ from pathlib import Path
 PACKAGE = "glmstack"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _module_file(package_dir: Path, dotted: str) -> Path | None:
     """The file of module `glmstack.a.b` (a module or a package's __init__), if it exists
     (looked up once per process: every rule's `code` asks for the same modules)."""
@@ -52,7 +52,7 @@ def _names(text: str) -> list[str]:
     return [part.split()[0] for part in text.split(",") if part.strip()]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _parsed_imports(path: Path, package_dir: Path, _version: tuple[int, int]) -> frozenset[str]:
     """`_imported_modules` for one version of the file (read once per process and version)."""
     here = path.parent if path.name == "__init__.py" else path.with_suffix("")
@@ -114,7 +114,7 @@ def _file(path: Path) -> tuple[bytes, tuple[Path, ...]]:
     return _read_file(path, (stat.st_mtime_ns, stat.st_size))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _read_file(path: Path, _version: tuple[int, int]) -> tuple[bytes, tuple[Path, ...]]:
     content = path.read_bytes()
     if path.suffix != ".py":
