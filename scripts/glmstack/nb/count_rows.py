@@ -4,7 +4,7 @@ The Cox-Reid posterior sums lgamma(y + 1/a) - lgamma(1/a) (and its derivative di
 - digamma(1/a)) over a gene's samples at every step of the dispersion line search, and these
 special functions are most of its cost. A gene has far fewer distinct counts than samples when
 the samples are many (a fifth of them at 1,000 samples, two fifths at 200), so there the sums
-run over the distinct counts, each term times how often it occurs. With few samples the
+(and IRLS's likelihood terms that do not involve mu) run over the distinct counts, each term times how often it occurs. With few samples the
 bookkeeping would cost more than it saves, and the sums run over the samples in their order.
 Which way a gene's sums run depends on the number of samples alone, never on the other genes
 of its block, so a gene's numbers do not depend on the shard or block it falls in.
@@ -59,6 +59,12 @@ class CountRows:
         index = np.arange(lengths.sum()) + np.repeat(offsets[rows] - new_offsets, lengths)
         return CountRows(self.counts[rows], self.distinct[index], self.multiplicity[index], lengths)
 
+    def sums(self, f: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        """(G,) sum over each gene's samples of f(y), over its distinct counts (`by_distinct`)."""
+        terms = f(self.distinct)
+        terms *= self.multiplicity
+        return self._gene_sums(terms)
+
     def shifted_sums(self, f: Callable[[np.ndarray], np.ndarray], shift: np.ndarray) -> np.ndarray:
         """(G,) sum over each gene's samples of f(y + shift_g) - f(shift_g), over its distinct
         counts y (only with `by_distinct`). Each term is formed as the per-sample sum would form
@@ -66,4 +72,8 @@ class CountRows:
         terms = f(self.distinct + np.repeat(shift, self.lengths))
         terms -= np.repeat(f(shift), self.lengths)
         terms *= self.multiplicity
+        return self._gene_sums(terms)
+
+    def _gene_sums(self, terms: np.ndarray) -> np.ndarray:
+        """(G,) sums of per-distinct-count terms, gene by gene."""
         return np.add.reduceat(terms, np.cumsum(self.lengths) - self.lengths) if terms.size else np.zeros(0)
