@@ -25,6 +25,7 @@ import numpy as np
 from scipy.interpolate import CubicSpline
 
 from ..io.shards import select_pairs
+from ..io.tables import ColumnCodes, column_codes
 from ..rmath.fmm_spline import fmm_spline
 from .genewise import genewise_dispersion
 from .size_factors import base_means, factor_rows
@@ -111,7 +112,13 @@ class Stabilizer:
 
         factors : the block's (G, N) normalization factors; None: the size factors.
         """
-        q = np.asarray(counts, dtype=float) / (self.size_factors if factors is None else factors)
+        divisor = self.size_factors if factors is None else factors
+        return self.stabilize(np.asarray(counts, dtype=float) / divisor)
+
+    def stabilize(self, q: np.ndarray) -> np.ndarray:
+        """VST values of normalised counts q = counts / factors, elementwise (any shape): a
+        cell's value depends on its q alone, so distinct q may stand for a whole matrix."""
+        q = np.asarray(q, dtype=float)
         kind = self.trend.fit_type
         if kind == "parametric":
             a0 = self.trend.coefficients["asymptDisp"]
@@ -257,6 +264,45 @@ def study_stabilizer(
     return make_stabilizer(trend, sf, base_mean, max_normalized), library_sizes
 
 
+def normalized_and_stabilized(
+    stabilizer: Stabilizer, counts: np.ndarray, factors: np.ndarray
+) -> tuple[np.ndarray | ColumnCodes, np.ndarray | ColumnCodes]:
+    """A block's normalised counts q = counts / factors (DESeq2 counts(dds, normalized = TRUE))
+    and their VST values, both (G, N); the same doubles whichever form they come in.
+
+    Where `count_codes` finds each column's distinct counts, both are `ColumnCodes`: q and the
+    VST computed for the distinct counts only (a column of 20,000 genes holds a few thousand),
+    which `tsv_matrices` also formats once each. Otherwise (normalization factors per gene and
+    sample, counts that are not whole numbers, few repeated counts) dense arrays, computed
+    cell by cell.
+    """
+    coded = count_codes(counts, factors)
+    if coded is None:
+        normalized = np.asarray(counts, dtype=float) / factors
+        return normalized, stabilizer.stabilize(normalized)
+    normalized = coded.with_values(coded.values / factors[coded.columns])  # the same division
+    return normalized, normalized.with_values(stabilizer.stabilize(normalized.values))
+
+
+def count_codes(counts: np.ndarray, factors: np.ndarray) -> ColumnCodes | None:
+    """The (G, N) counts as `ColumnCodes` where a cell's normalised count depends on its count
+    and column alone and the columns repeat values enough to pay for finding them; else None.
+
+    That is: factors are (N,) size factors (not (G, N) normalization factors, which differ
+    from gene to gene); the counts are finite whole numbers >= 0 (other numbers are left to
+    the cell-by-cell path, so that unusual data meets the path that has always written it);
+    and at most half the cells hold a value new to their column (beyond that, formatting
+    the distinct values costs about what formatting every cell does).
+    """
+    if np.ndim(factors) != 1:
+        return None
+    coded = column_codes(counts)
+    values = coded.values
+    with np.errstate(invalid="ignore"):
+        whole = np.all(np.isfinite(values) & (values >= 0) & (values == np.floor(values)))
+    return coded if whole and values.size <= np.size(counts) / 2 else None
+
+
 class VstSummary:
     """Top genes and sample distances of VST values given block by block (input order):
     `add` each block, then `result`. Memory O(ntop x N + N^2)."""
@@ -266,8 +312,8 @@ class VstSummary:
         self.gram = np.zeros((n_samples, n_samples))
         self.top_index, self.top_values, self.top_var = np.zeros(0, dtype=int), np.zeros((0, n_samples)), np.zeros(0)
 
-    def add(self, block: np.ndarray) -> None:
-        block = np.asarray(block, dtype=float)
+    def add(self, block: np.ndarray | ColumnCodes) -> None:
+        block = block.dense() if isinstance(block, ColumnCodes) else np.asarray(block, dtype=float)
         centred = block - block.mean(axis=1, keepdims=True)  # distances ignore gene shifts
         self.gram += centred.T @ centred
         index = np.concatenate([self.top_index, self.start + np.arange(block.shape[0])])
