@@ -49,6 +49,7 @@ def test_codes_hold_few_values_and_rebuild_the_matrix():
     dense = coded.dense()
     assert dense.flags.c_contiguous
     np.testing.assert_array_equal(dense, counts)
+    np.testing.assert_array_equal(coded.rows(np.array([3, 0])), counts[[3, 0]])
     with pytest.raises(ValueError, match="with_values"):
         coded.with_values(np.zeros(3))
 

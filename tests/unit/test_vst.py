@@ -216,6 +216,37 @@ def test_cells_are_computed_one_by_one_where_they_are_not_functions_of_their_cou
     assert isinstance(vst.count_codes(counts, sf), ColumnCodes)  # the same counts, size factors
 
 
+def test_summary_of_coded_blocks_is_the_summary_of_their_values():
+    """VstSummary.add keeps numpy's steps (mean, var(ddof=1), the gram of centred values): the
+    same doubles as the whole-block computation below, from arrays or from ColumnCodes."""
+    counts, sf = marioni()
+    stabilizer = marioni_stabilizer("parametric")
+    blocks = [counts[:2000], counts[2000:2001], counts[2001:]]
+    summary, coded_summary = vst.VstSummary(counts.shape[1], 300), vst.VstSummary(counts.shape[1], 300)
+    for block in blocks:
+        summary.add(stabilizer.transform(block, sf))
+        coded_summary.add(vst.normalized_and_stabilized(stabilizer, block, sf)[1])
+    values = stabilizer.transform(counts, sf)
+    gram = np.zeros((counts.shape[1],) * 2)
+    for block in blocks:
+        part = stabilizer.transform(block, sf)
+        centred = part - part.mean(axis=1, keepdims=True)
+        gram += centred.T @ centred
+    top = np.lexsort((np.arange(len(values)), -values.var(axis=1, ddof=1)))[:300]
+    norms = np.diag(gram)
+    distances = np.sqrt(np.maximum(norms[:, None] + norms[None, :] - 2.0 * gram, 0.0))
+    np.fill_diagonal(distances, 0.0)
+    for kept in (summary, coded_summary):
+        np.testing.assert_array_equal(kept.top_var, values.var(axis=1, ddof=1)[top])
+    for result in (summary.result(), coded_summary.result()):
+        np.testing.assert_array_equal(result[0], top)
+        np.testing.assert_array_equal(result[1], values[top])
+        np.testing.assert_array_equal(result[2], distances)
+    one_sample = vst.VstSummary(1, 5)
+    one_sample.add(values[:, :1])
+    np.testing.assert_array_equal(one_sample.result()[0], np.arange(5))  # no variance: input order
+
+
 def test_select_rows_keeps_the_requested_order():
     blocks = [np.arange(6.0).reshape(3, 2), np.arange(6.0, 10).reshape(2, 2)]
     np.testing.assert_array_equal(

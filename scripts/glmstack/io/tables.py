@@ -109,6 +109,10 @@ class ColumnCodes:
             raise ValueError(f"with_values: {values.shape} values for {self.values.shape}")
         return ColumnCodes(values, self.starts, self.codes)
 
+    def rows(self, index: np.ndarray) -> np.ndarray:
+        """(len(index), N) rows of the matrix."""
+        return self.values[self.codes[:, index].T + self.starts[:-1]]
+
     def dense(self) -> np.ndarray:
         """(G, N) the matrix, C-ordered as the matrix it was coded from (filled column by
         column: no (G, N) index array beside it)."""

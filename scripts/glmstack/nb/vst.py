@@ -313,17 +313,22 @@ class VstSummary:
         self.top_index, self.top_values, self.top_var = np.zeros(0, dtype=int), np.zeros((0, n_samples)), np.zeros(0)
 
     def add(self, block: np.ndarray | ColumnCodes) -> None:
-        block = block.dense() if isinstance(block, ColumnCodes) else np.asarray(block, dtype=float)
-        centred = block - block.mean(axis=1, keepdims=True)  # distances ignore gene shifts
+        coded = isinstance(block, ColumnCodes)
+        values = block.dense() if coded else np.asarray(block, dtype=float)
+        # distances ignore gene shifts; a block densified here is centred in place (one (G, N)
+        # array less: fresh memory is much of this step's cost) and its rows come from the codes
+        centred = np.subtract(values, values.mean(axis=1, keepdims=True), out=values if coded else None)
         self.gram += centred.T @ centred
-        index = np.concatenate([self.top_index, self.start + np.arange(block.shape[0])])
-        pool_var = np.concatenate(
-            [self.top_var, block.var(axis=1, ddof=1) if self.n_samples > 1 else np.zeros(len(block))]
-        )
+        index = np.concatenate([self.top_index, self.start + np.arange(values.shape[0])])
+        pool_var = np.concatenate([self.top_var, _row_variances(centred)])  # centred is squared now
         keep = np.lexsort((index, -pool_var))[: self.ntop]
         self.top_index, self.top_var = index[keep], pool_var[keep]
-        self.top_values = np.concatenate([self.top_values, block])[keep]
-        self.start += block.shape[0]
+        kept = np.empty((keep.size, self.n_samples))  # the kept rows, not the whole pool
+        old = keep < len(self.top_values)
+        new = keep[~old] - len(self.top_values)
+        kept[old], kept[~old] = self.top_values[keep[old]], block.rows(new) if coded else values[new]
+        self.top_values = kept
+        self.start += values.shape[0]
 
     def result(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """top_index : (T,) most variable genes (DESeq2 plotPCA: rowVars ranking, ties in input
@@ -332,6 +337,16 @@ class VstSummary:
         distances = np.sqrt(np.maximum(norms[:, None] + norms[None, :] - 2.0 * self.gram, 0.0))
         np.fill_diagonal(distances, 0.0)
         return self.top_index, self.top_values, distances
+
+
+def _row_variances(centred: np.ndarray) -> np.ndarray:
+    """(G,) variances (ddof 1) of the rows of (G, N) values less their row means, squaring
+    `centred` in place: the same steps, and so the same doubles, as values.var(axis=1, ddof=1),
+    without its (G, N) temporary. Zeros for one sample (no spread to estimate)."""
+    n = centred.shape[1]
+    if n < 2:
+        return np.zeros(centred.shape[0])
+    return np.add.reduce(np.square(centred, out=centred), axis=1) / (n - 1)
 
 
 def vst_summaries(values: Iterable[np.ndarray], n_samples: int, ntop: int = PCA_TOP_GENES):
