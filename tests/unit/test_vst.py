@@ -247,6 +247,15 @@ def test_summary_of_coded_blocks_is_the_summary_of_their_values():
     np.testing.assert_array_equal(one_sample.result()[0], np.arange(5))  # no variance: input order
 
 
+def test_largest_normalized_count_without_dividing_every_cell():
+    counts, sf = study_counts(8, 300, 7)
+    counts[5, 3] = 7e6  # not the largest count, but the largest once divided
+    sf[3] = 0.3
+    assert vst._max_normalized(counts, sf) == np.max(counts / sf) == 7e6 / 0.3
+    factors = np.random.default_rng(2).lognormal(size=counts.shape)
+    assert vst._max_normalized(counts, factors) == np.max(counts / factors)
+
+
 def test_select_rows_keeps_the_requested_order():
     blocks = [np.arange(6.0).reshape(3, 2), np.arange(6.0, 10).reshape(2, 2)]
     np.testing.assert_array_equal(

@@ -250,10 +250,11 @@ def study_stabilizer(
             library_sizes, log_factor_sum = np.zeros(block.shape[1]), np.zeros(block.shape[1])
         means.append(base_means(block, factors))
         library_sizes += block.sum(axis=0)
-        log_factor_sum += np.log(np.broadcast_to(factors, block.shape)).sum(axis=0)
+        if np.ndim(factors) == 2:  # for the stand-in size factors below; (N,) ones are used as given
+            log_factor_sum += np.log(factors).sum(axis=0)
         n_genes += block.shape[0]
         if block.size:
-            max_normalized = max(max_normalized, float(np.max(block / factors)))
+            max_normalized = max(max_normalized, _max_normalized(block, factors))
     base_mean = np.concatenate(means) if means else np.zeros(0)
     subset = trend_subset(base_mean, nsub)
     counts, factors = select_pairs(shards(), subset)
@@ -262,6 +263,15 @@ def study_stabilizer(
     if factors.ndim == 1:
         sf = factors
     return make_stabilizer(trend, sf, base_mean, max_normalized), library_sizes
+
+
+def _max_normalized(counts: np.ndarray, factors: np.ndarray) -> float:
+    """max(counts / factors) of a non-empty block; for positive (N,) size factors from the
+    column maxima (division by a positive number keeps the order: the same double, without
+    a (G, N) temporary)."""
+    if np.ndim(factors) == 1 and np.all(factors > 0):
+        return float(np.max(counts.max(axis=0) / factors))
+    return float(np.max(counts / factors))
 
 
 def normalized_and_stabilized(
