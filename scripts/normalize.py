@@ -7,7 +7,7 @@ import numpy as np
 from glmstack.design.matrices import model_from_params
 from glmstack.io.files import read_json, read_npz, write_npz
 from glmstack.io.shards import read_shard_counts
-from glmstack.io.tables import tsv_matrices
+from glmstack.io.tables import ColumnCodes, tsv_matrices
 from glmstack.logs import log_to
 from glmstack.nb import vst
 from glmstack.sva.covariates import job_covariates
@@ -28,14 +28,15 @@ def main(smk) -> None:
 
     stabilizer, _ = vst.study_stabilizer(shards, design)
     summary = vst.VstSummary(len(samples), smk.params.pca_genes)
-    library_sizes = np.zeros(len(samples))
+    library_sizes, coded = np.zeros(len(samples)), 0
     tables = {name: path for name, path in smk.output.items() if name in TABLES}
     with tsv_matrices(tables, samples) as write:
         for path, (counts, factors) in zip(smk.input.shards, shards()):
             ids = read_npz(path, keys=[])["gene_id"]
-            stabilized = stabilizer.transform(counts, factors)
-            write("normalized", ids, counts / factors)  # DESeq2 counts(dds, normalized = TRUE)
+            normalized, stabilized = vst.normalized_and_stabilized(stabilizer, counts, factors)
+            write("normalized", ids, normalized)  # DESeq2 counts(dds, normalized = TRUE)
             write("vst", ids, stabilized)
+            coded += isinstance(stabilized, ColumnCodes)
             if "factors" in tables:
                 write("factors", ids, factors)
             summary.add(stabilized)
@@ -45,6 +46,8 @@ def main(smk) -> None:
                                       "library_sizes": library_sizes})
     log.info("VST trend %s %s over %d genes", stabilizer.trend.fit_type, stabilizer.trend.coefficients,
              manifest["n_genes"])
+    log.info("%d of %d shards computed and written from each sample's distinct counts, the rest cell by cell",
+             coded, len(smk.input.shards))
 
 
 if __name__ == "__main__":

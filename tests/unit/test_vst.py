@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from cases import DATA, load
 from glmstack.io.shards import select_rows
+from glmstack.io.tables import ColumnCodes, column_codes, tsv_matrices
 from glmstack.nb import size_factors, vst
 from glmstack.rmath.fmm_spline import fmm_spline
 
@@ -126,6 +127,133 @@ def test_study_vst_shard_by_shard_equals_the_whole_matrix():
         np.testing.assert_allclose(result.distances, vst.sample_distances(whole), rtol=1e-9)
         np.testing.assert_allclose(result.library_sizes, counts.sum(axis=0))
         assert result.trend.fit_type == "parametric"
+
+
+@functools.lru_cache(maxsize=3)
+def marioni_stabilizer(fit_type: str) -> vst.Stabilizer:
+    counts, sf = marioni()
+    stabilizer, _ = vst.study_stabilizer(lambda: [(counts, sf)], None, fit_type)
+    assert stabilizer.trend.fit_type == fit_type
+    return stabilizer
+
+
+def study_counts(seed: int, genes: int, samples: int) -> tuple[np.ndarray, np.ndarray]:
+    """Counts with many zeros, a long tail, some 1e7, an all-zero sample; size factors that are
+    not round numbers."""
+    rng = np.random.default_rng(seed)
+    means = rng.lognormal(3, 2, size=(genes, 1))
+    counts = rng.negative_binomial(0.5, 0.5 / (0.5 + means), size=(genes, samples)).astype(float)
+    counts[rng.random(counts.shape) < 0.002] = 1e7
+    if samples > 2:
+        counts[:, 2] = 0.0
+    return counts, rng.lognormal(0, 0.4, size=samples)
+
+
+def as_bits(values: np.ndarray | ColumnCodes) -> np.ndarray:
+    return (values.dense() if isinstance(values, ColumnCodes) else values).view(np.int64)
+
+
+@pytest.mark.parametrize("fit_type", ["parametric", "mean", "local"])
+@pytest.mark.parametrize("genes, samples", [(3000, 9), (1, 6), (500, 1), (0, 3)])
+def test_normalized_counts_and_vst_of_distinct_counts_are_those_of_every_cell(
+    tmp_path, fit_type, genes, samples
+):
+    stabilizer = marioni_stabilizer(fit_type)
+    counts, sf = study_counts(genes * samples, genes, samples)
+    coded = column_codes(counts)  # as normalized_and_stabilized codes them (one gene too)
+    normalized = coded.with_values(coded.values / sf[coded.columns])
+    stabilized = normalized.with_values(stabilizer.stabilize(normalized.values))
+    cell_normalized, cell_vst = counts / sf, stabilizer.transform(counts, sf)  # cell by cell
+    np.testing.assert_array_equal(as_bits(normalized), cell_normalized.view(np.int64))
+    np.testing.assert_array_equal(as_bits(stabilized), cell_vst.view(np.int64))
+    ids = np.array([f"gene{i}" for i in range(genes)])
+    paths = {name: tmp_path / f"{name}.tsv" for name in ("normalized", "vst", "cell_normalized", "cell_vst")}
+    with tsv_matrices(paths, [f"s{j}" for j in range(samples)]) as write:
+        for name, values in (("normalized", normalized), ("vst", stabilized)):
+            write(name, ids, values)
+        for name, values in (("cell_normalized", cell_normalized), ("cell_vst", cell_vst)):
+            write(name, ids, values)
+    assert paths["normalized"].read_bytes() == paths["cell_normalized"].read_bytes()
+    assert paths["vst"].read_bytes() == paths["cell_vst"].read_bytes()
+    # the job's choice: codes, except for one gene (every value new to its column)
+    job_normalized, job_vst = vst.normalized_and_stabilized(stabilizer, counts, sf)
+    assert isinstance(job_normalized, ColumnCodes) == isinstance(job_vst, ColumnCodes) == (genes != 1)
+    np.testing.assert_array_equal(as_bits(job_normalized), cell_normalized.view(np.int64))
+    np.testing.assert_array_equal(as_bits(job_vst), cell_vst.view(np.int64))
+
+
+def test_marioni_through_distinct_counts_is_its_vst_bit_for_bit():
+    counts, sf = marioni()
+    for fit_type in ("parametric", "mean", "local"):
+        _, stabilized = vst.normalized_and_stabilized(marioni_stabilizer(fit_type), counts, sf)
+        assert isinstance(stabilized, ColumnCodes) and stabilized.values.size < counts.size / 2
+        cells = marioni_stabilizer(fit_type).transform(counts, sf)
+        np.testing.assert_array_equal(as_bits(stabilized), cells.view(np.int64))
+    _, stabilized = vst.normalized_and_stabilized(marioni_stabilizer("parametric"), counts, sf)
+    np.testing.assert_array_equal(as_bits(stabilized), marioni_vst().view(np.int64))  # vst.vst's
+
+
+def test_cells_are_computed_one_by_one_where_they_are_not_functions_of_their_count():
+    stabilizer = marioni_stabilizer("parametric")
+    counts, sf = study_counts(4, 200, 5)
+    factors = np.random.default_rng(5).lognormal(0, 0.3, size=counts.shape)  # per gene and sample
+    fractional, missing, negative, infinite = counts + 0.0, counts + 0.0, counts + 0.0, counts + 0.0
+    fractional[3, 1] = 2.5
+    missing[7, 0] = np.nan
+    negative[0, 4] = -1.0
+    infinite[9, 3] = np.inf
+    distinct = np.arange(counts.size, dtype=float).reshape(counts.shape)  # nothing to share
+    for cells, divide_by in (
+        (counts, factors), (fractional, sf), (missing, sf), (negative, sf), (infinite, sf), (distinct, sf)
+    ):
+        assert vst.count_codes(cells, divide_by) is None
+        with np.errstate(invalid="ignore"):
+            normalized, stabilized = vst.normalized_and_stabilized(stabilizer, cells, divide_by)
+            expected = stabilizer.transform(cells, divide_by)
+        assert type(normalized) is np.ndarray and type(stabilized) is np.ndarray
+        np.testing.assert_array_equal(normalized.view(np.int64), (cells / divide_by).view(np.int64))
+        np.testing.assert_array_equal(stabilized.view(np.int64), expected.view(np.int64))
+    assert isinstance(vst.count_codes(counts, sf), ColumnCodes)  # the same counts, size factors
+
+
+def test_summary_of_coded_blocks_is_the_summary_of_their_values():
+    """VstSummary.add keeps numpy's steps (mean, var(ddof=1), the gram of centred values): the
+    same doubles as the whole-block computation below, from arrays or from ColumnCodes."""
+    counts, sf = marioni()
+    stabilizer = marioni_stabilizer("parametric")
+    blocks = [counts[:2000], counts[2000:2001], counts[2001:]]
+    summary, coded_summary = vst.VstSummary(counts.shape[1], 300), vst.VstSummary(counts.shape[1], 300)
+    for block in blocks:
+        summary.add(stabilizer.transform(block, sf))
+        coded_summary.add(vst.normalized_and_stabilized(stabilizer, block, sf)[1])
+    values = stabilizer.transform(counts, sf)
+    gram = np.zeros((counts.shape[1],) * 2)
+    for block in blocks:
+        part = stabilizer.transform(block, sf)
+        centred = part - part.mean(axis=1, keepdims=True)
+        gram += centred.T @ centred
+    top = np.lexsort((np.arange(len(values)), -values.var(axis=1, ddof=1)))[:300]
+    norms = np.diag(gram)
+    distances = np.sqrt(np.maximum(norms[:, None] + norms[None, :] - 2.0 * gram, 0.0))
+    np.fill_diagonal(distances, 0.0)
+    for kept in (summary, coded_summary):
+        np.testing.assert_array_equal(kept.top_var, values.var(axis=1, ddof=1)[top])
+    for result in (summary.result(), coded_summary.result()):
+        np.testing.assert_array_equal(result[0], top)
+        np.testing.assert_array_equal(result[1], values[top])
+        np.testing.assert_array_equal(result[2], distances)
+    one_sample = vst.VstSummary(1, 5)
+    one_sample.add(values[:, :1])
+    np.testing.assert_array_equal(one_sample.result()[0], np.arange(5))  # no variance: input order
+
+
+def test_largest_normalized_count_without_dividing_every_cell():
+    counts, sf = study_counts(8, 300, 7)
+    counts[5, 3] = 7e6  # not the largest count, but the largest once divided
+    sf[3] = 0.3
+    assert vst._max_normalized(counts, sf) == np.max(counts / sf) == 7e6 / 0.3
+    factors = np.random.default_rng(2).lognormal(size=counts.shape)
+    assert vst._max_normalized(counts, factors) == np.max(counts / factors)
 
 
 def test_select_rows_keeps_the_requested_order():

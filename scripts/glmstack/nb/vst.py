@@ -25,6 +25,7 @@ import numpy as np
 from scipy.interpolate import CubicSpline
 
 from ..io.shards import select_pairs
+from ..io.tables import ColumnCodes, column_codes
 from ..rmath.fmm_spline import fmm_spline
 from .genewise import genewise_dispersion
 from .size_factors import base_means, factor_rows
@@ -111,7 +112,13 @@ class Stabilizer:
 
         factors : the block's (G, N) normalization factors; None: the size factors.
         """
-        q = np.asarray(counts, dtype=float) / (self.size_factors if factors is None else factors)
+        divisor = self.size_factors if factors is None else factors
+        return self.stabilize(np.asarray(counts, dtype=float) / divisor)
+
+    def stabilize(self, q: np.ndarray) -> np.ndarray:
+        """VST values of normalised counts q = counts / factors, elementwise (any shape): a
+        cell's value depends on its q alone, so distinct q may stand for a whole matrix."""
+        q = np.asarray(q, dtype=float)
         kind = self.trend.fit_type
         if kind == "parametric":
             a0 = self.trend.coefficients["asymptDisp"]
@@ -243,10 +250,11 @@ def study_stabilizer(
             library_sizes, log_factor_sum = np.zeros(block.shape[1]), np.zeros(block.shape[1])
         means.append(base_means(block, factors))
         library_sizes += block.sum(axis=0)
-        log_factor_sum += np.log(np.broadcast_to(factors, block.shape)).sum(axis=0)
+        if np.ndim(factors) == 2:  # for the stand-in size factors below; (N,) ones are used as given
+            log_factor_sum += np.log(factors).sum(axis=0)
         n_genes += block.shape[0]
         if block.size:
-            max_normalized = max(max_normalized, float(np.max(block / factors)))
+            max_normalized = max(max_normalized, _max_normalized(block, factors))
     base_mean = np.concatenate(means) if means else np.zeros(0)
     subset = trend_subset(base_mean, nsub)
     counts, factors = select_pairs(shards(), subset)
@@ -255,6 +263,54 @@ def study_stabilizer(
     if factors.ndim == 1:
         sf = factors
     return make_stabilizer(trend, sf, base_mean, max_normalized), library_sizes
+
+
+def _max_normalized(counts: np.ndarray, factors: np.ndarray) -> float:
+    """max(counts / factors) of a non-empty block; for positive (N,) size factors from the
+    column maxima (division by a positive number keeps the order: the same double, without
+    a (G, N) temporary)."""
+    if np.ndim(factors) == 1 and np.all(factors > 0):
+        return float(np.max(counts.max(axis=0) / factors))
+    return float(np.max(counts / factors))
+
+
+def normalized_and_stabilized(
+    stabilizer: Stabilizer, counts: np.ndarray, factors: np.ndarray
+) -> tuple[np.ndarray | ColumnCodes, np.ndarray | ColumnCodes]:
+    """A block's normalised counts q = counts / factors (DESeq2 counts(dds, normalized = TRUE))
+    and their VST values, both (G, N); the same doubles whichever form they come in.
+
+    Where `count_codes` finds each column's distinct counts, both are `ColumnCodes`: q and the
+    VST computed for the distinct counts only (a column of 20,000 genes holds a few thousand),
+    which `tsv_matrices` also formats once each. Otherwise (normalization factors per gene and
+    sample, counts that are not whole numbers, few repeated counts) dense arrays, computed
+    cell by cell.
+    """
+    coded = count_codes(counts, factors)
+    if coded is None:
+        normalized = np.asarray(counts, dtype=float) / factors
+        return normalized, stabilizer.stabilize(normalized)
+    normalized = coded.with_values(coded.values / factors[coded.columns])  # the same division
+    return normalized, normalized.with_values(stabilizer.stabilize(normalized.values))
+
+
+def count_codes(counts: np.ndarray, factors: np.ndarray) -> ColumnCodes | None:
+    """The (G, N) counts as `ColumnCodes` where a cell's normalised count depends on its count
+    and column alone and the columns repeat values enough to pay for finding them; else None.
+
+    That is: factors are (N,) size factors (not (G, N) normalization factors, which differ
+    from gene to gene); the counts are finite whole numbers >= 0 (other numbers are left to
+    the cell-by-cell path, so that unusual data meets the path that has always written it);
+    and at most half the cells hold a value new to their column (beyond that, formatting
+    the distinct values costs about what formatting every cell does).
+    """
+    if np.ndim(factors) != 1:
+        return None
+    coded = column_codes(counts)
+    values = coded.values
+    with np.errstate(invalid="ignore"):
+        whole = np.all(np.isfinite(values) & (values >= 0) & (values == np.floor(values)))
+    return coded if whole and values.size <= np.size(counts) / 2 else None
 
 
 class VstSummary:
@@ -266,18 +322,23 @@ class VstSummary:
         self.gram = np.zeros((n_samples, n_samples))
         self.top_index, self.top_values, self.top_var = np.zeros(0, dtype=int), np.zeros((0, n_samples)), np.zeros(0)
 
-    def add(self, block: np.ndarray) -> None:
-        block = np.asarray(block, dtype=float)
-        centred = block - block.mean(axis=1, keepdims=True)  # distances ignore gene shifts
+    def add(self, block: np.ndarray | ColumnCodes) -> None:
+        coded = isinstance(block, ColumnCodes)
+        values = block.dense() if coded else np.asarray(block, dtype=float)
+        # distances ignore gene shifts; a block densified here is centred in place (one (G, N)
+        # array less: fresh memory is much of this step's cost) and its rows come from the codes
+        centred = np.subtract(values, values.mean(axis=1, keepdims=True), out=values if coded else None)
         self.gram += centred.T @ centred
-        index = np.concatenate([self.top_index, self.start + np.arange(block.shape[0])])
-        pool_var = np.concatenate(
-            [self.top_var, block.var(axis=1, ddof=1) if self.n_samples > 1 else np.zeros(len(block))]
-        )
+        index = np.concatenate([self.top_index, self.start + np.arange(values.shape[0])])
+        pool_var = np.concatenate([self.top_var, _row_variances(centred)])  # centred is squared now
         keep = np.lexsort((index, -pool_var))[: self.ntop]
         self.top_index, self.top_var = index[keep], pool_var[keep]
-        self.top_values = np.concatenate([self.top_values, block])[keep]
-        self.start += block.shape[0]
+        kept = np.empty((keep.size, self.n_samples))  # the kept rows, not the whole pool
+        old = keep < len(self.top_values)
+        new = keep[~old] - len(self.top_values)
+        kept[old], kept[~old] = self.top_values[keep[old]], block.rows(new) if coded else values[new]
+        self.top_values = kept
+        self.start += values.shape[0]
 
     def result(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """top_index : (T,) most variable genes (DESeq2 plotPCA: rowVars ranking, ties in input
@@ -286,6 +347,16 @@ class VstSummary:
         distances = np.sqrt(np.maximum(norms[:, None] + norms[None, :] - 2.0 * self.gram, 0.0))
         np.fill_diagonal(distances, 0.0)
         return self.top_index, self.top_values, distances
+
+
+def _row_variances(centred: np.ndarray) -> np.ndarray:
+    """(G,) variances (ddof 1) of the rows of (G, N) values less their row means, squaring
+    `centred` in place: the same steps, and so the same doubles, as values.var(axis=1, ddof=1),
+    without its (G, N) temporary. Zeros for one sample (no spread to estimate)."""
+    n = centred.shape[1]
+    if n < 2:
+        return np.zeros(centred.shape[0])
+    return np.add.reduce(np.square(centred, out=centred), axis=1) / (n - 1)
 
 
 def vst_summaries(values: Iterable[np.ndarray], n_samples: int, ntop: int = PCA_TOP_GENES):

@@ -1,0 +1,92 @@
+"""glmstack.io.tables: matrices written from each column's distinct values (`ColumnCodes`) are
+byte for byte the matrices written cell by cell."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from glmstack.io.tables import column_codes, tsv_matrices
+
+
+def counts_like(rng: np.random.Generator, genes: int, samples: int) -> np.ndarray:
+    """Counts as a study has them: many zeros, a long tail, a few huge ones, one empty sample."""
+    means = rng.lognormal(3, 2, size=(genes, 1))
+    counts = rng.negative_binomial(0.5, 0.5 / (0.5 + means), size=(genes, samples)).astype(float)
+    counts[rng.random(counts.shape) < 0.001] = 1e7
+    if samples > 2:
+        counts[:, 1] = 0.0
+    return counts
+
+
+@pytest.mark.parametrize("genes, samples", [(2000, 12), (1, 7), (300, 1), (0, 4)])
+def test_normalized_counts_from_distinct_counts_are_the_bytes_written_cell_by_cell(tmp_path, genes, samples):
+    rng = np.random.default_rng(genes + samples)
+    counts = counts_like(rng, genes, samples)
+    size_factors = rng.lognormal(0, 0.4, size=samples)  # no round numbers
+    ids = np.array([f"ENSG{i:011d}" for i in range(genes)])
+    coded = column_codes(counts)
+    normalized = coded.with_values(coded.values / size_factors[coded.columns])
+    np.testing.assert_array_equal(normalized.dense().view(np.int64), (counts / size_factors).view(np.int64))
+
+    paths = {"cells": tmp_path / "cells.tsv", "coded": tmp_path / "coded.tsv"}
+    with tsv_matrices(paths, [f"s{j}" for j in range(samples)]) as write:
+        write("cells", ids, counts / size_factors)
+        write("coded", ids, normalized)
+    cells, coded_bytes = paths["cells"].read_bytes(), paths["coded"].read_bytes()
+    assert coded_bytes == cells
+    assert cells.count(b"\n") == genes + 1
+    if genes > 100 and samples > 2:  # zeros, the empty sample and the huge counts are there
+        assert (counts == 0).sum() > genes and (counts == 1e7).any() and not counts[:, 1].any()
+
+
+def test_codes_hold_few_values_and_rebuild_the_matrix():
+    counts = np.array([[0.0, 5.0], [3.0, 5.0], [0.0, 5.0], [3.0, 1e7]])
+    coded = column_codes(counts)
+    np.testing.assert_array_equal(coded.starts, [0, 2, 4])
+    np.testing.assert_array_equal(coded.values, [0.0, 3.0, 5.0, 1e7])
+    np.testing.assert_array_equal(coded.codes, [[0, 1, 0, 1], [0, 0, 0, 1]])
+    np.testing.assert_array_equal(coded.columns, [0, 0, 1, 1])
+    dense = coded.dense()
+    assert dense.flags.c_contiguous
+    np.testing.assert_array_equal(dense, counts)
+    np.testing.assert_array_equal(coded.rows(np.array([3, 0])), counts[[3, 0]])
+    with pytest.raises(ValueError, match="with_values"):
+        coded.with_values(np.zeros(3))
+
+
+def test_values_are_told_apart_by_their_bits_so_odd_values_keep_their_text(tmp_path):
+    # 0.0 and -0.0 are == but are written "0" and "-0"; NaN is an empty field, inf is "inf";
+    # below them doubles of every magnitude, some repeated: each distinct one formatted once
+    odd = np.array([[0.0, np.nan], [-0.0, 1.5], [np.inf, np.nan], [0.0, -np.inf], [5e-324, 0.1]])
+    rng = np.random.default_rng(9)
+    wide = rng.normal(size=(300, 2)) * 10.0 ** rng.integers(-300, 300, size=(300, 2))
+    values = np.vstack([odd, wide, wide[::3]])
+    coded = column_codes(values)
+    assert coded.values.size == 2 * (4 + 300)
+    np.testing.assert_array_equal(coded.dense().view(np.int64), values.view(np.int64))
+    ids = np.array([f"f{i}" for i in range(len(values))])
+    paths = {"cells": tmp_path / "cells.tsv", "coded": tmp_path / "coded.tsv"}
+    with tsv_matrices(paths, ["x", "y"]) as write:
+        write("cells", ids, values)
+        write("coded", ids, coded)
+    text = paths["coded"].read_text()
+    assert text == paths["cells"].read_text()
+    assert text.splitlines()[1:6] == ["f0\t0\t", "f1\t-0\t1.5", "f2\tinf\t", "f3\t0\t-inf", "f4\t5e-324\t0.1"]
+
+
+def test_ids_that_need_quotes_are_quoted_beside_coded_values(tmp_path):
+    rng = np.random.default_rng(11)
+    counts = counts_like(rng, 50, 4)
+    ids = np.array([f"g{i}" for i in range(50)], dtype="<U8")
+    ids[3] = 'odd"id'
+    ids[7] = "tab\tid"
+    counts[5, 2] = np.nan  # an empty field in the quoted lines too
+    paths = {"cells": tmp_path / "cells.tsv", "coded": tmp_path / "coded.tsv"}
+    with tsv_matrices(paths, ["a", "b", "c", "d"]) as write:
+        write("cells", ids, counts / 1.37)
+        coded = column_codes(counts)
+        write("coded", ids, coded.with_values(coded.values / 1.37))
+    written = paths["coded"].read_bytes()
+    assert written == paths["cells"].read_bytes()
+    assert b'"odd""id"\t' in written and b'"tab\tid"\t' in written and b"\ng5\t" in written
+    assert written.split(b"\n")[6].split(b"\t")[3] == b""
