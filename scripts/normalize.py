@@ -5,9 +5,10 @@ library sizes), so that they read no matrix again."""
 
 import numpy as np
 from glmstack.design.matrices import model_from_params
+from glmstack.io.column_codes import ColumnCodes
 from glmstack.io.files import read_json, read_npz, write_npz
 from glmstack.io.shards import read_shard_counts
-from glmstack.io.tables import ColumnCodes, tsv_matrices
+from glmstack.io.tables import tsv_matrices
 from glmstack.logs import log_to
 from glmstack.nb import vst
 from glmstack.sva.covariates import job_covariates

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from glmstack.io.tables import column_codes, tsv_matrices
+from glmstack.io.column_codes import column_codes
+from glmstack.io.tables import tsv_matrices
 
 
 def counts_like(rng: np.random.Generator, genes: int, samples: int) -> np.ndarray:

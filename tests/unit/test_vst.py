@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from cases import DATA, load
+from glmstack.io.column_codes import ColumnCodes, column_codes
 from glmstack.io.shards import select_rows
-from glmstack.io.tables import ColumnCodes, column_codes, tsv_matrices
+from glmstack.io.tables import tsv_matrices
 from glmstack.nb import size_factors, vst
 from glmstack.rmath.fmm_spline import fmm_spline
 

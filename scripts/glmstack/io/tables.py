@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -14,6 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
+from .column_codes import ColumnCodes
 from .files import atomic_write
 
 
@@ -77,68 +77,6 @@ def _quoted_lines(arrays: list[pa.Array]) -> bytes:
         texts.append(pc.if_else(needs_quotes, quoted, a))
     lines = pc.binary_join_element_wise(*texts, "\t")
     return ("\n".join(lines.to_pylist()) + "\n").encode()
-
-
-@dataclass(frozen=True)
-class ColumnCodes:
-    """A (G, N) matrix as each column's distinct values and each cell's place among them.
-
-    Column j is values[starts[j] + codes[j]]. Formatting a double as text costs ~100 ns, and a
-    column of counts holds a few thousand distinct values among 20,000 genes: `tsv_matrices`
-    formats each distinct value once and gathers the text. An elementwise function of the
-    matrix is the same function of `values` with the same codes (`with_values`).
-
-    values : (K,) float, column 0's distinct values, then column 1's, ...
-    starts : (N + 1,) int, column j's values are values[starts[j]:starts[j + 1]].
-    codes : (N, G) int32, row j: the index of each of column j's cells among its values.
-    """
-
-    values: np.ndarray
-    starts: np.ndarray
-    codes: np.ndarray
-
-    @property
-    def columns(self) -> np.ndarray:
-        """(K,) the column of each value (to pick a per-column number for each)."""
-        return np.repeat(np.arange(self.starts.size - 1), np.diff(self.starts))
-
-    def with_values(self, values: np.ndarray) -> ColumnCodes:
-        """The matrix f(cell) from (K,) values = f(self.values), f elementwise."""
-        values = np.asarray(values, dtype=float)
-        if values.shape != self.values.shape:
-            raise ValueError(f"with_values: {values.shape} values for {self.values.shape}")
-        return ColumnCodes(values, self.starts, self.codes)
-
-    def rows(self, index: np.ndarray) -> np.ndarray:
-        """(len(index), N) rows of the matrix."""
-        return self.values[self.codes[:, index].T + self.starts[:-1]]
-
-    def dense(self) -> np.ndarray:
-        """(G, N) the matrix, C-ordered as the matrix it was coded from (filled column by
-        column: no (G, N) index array beside it)."""
-        matrix = np.empty(self.codes.shape[::-1])
-        for j, (start, stop) in enumerate(zip(self.starts[:-1], self.starts[1:])):
-            matrix[:, j] = self.values[start:stop][self.codes[j]]
-        return matrix
-
-
-def column_codes(matrix: np.ndarray) -> ColumnCodes:
-    """`ColumnCodes` of a (G, N) float matrix: one np.unique per column (~15 ns a cell).
-
-    Values are told apart by their bits, not by ==: 0.0 and -0.0 (texts "0" and "-0") and
-    NaNs stay apart, so any elementwise function of the matrix comes out bit for bit the same
-    through the codes, whatever the matrix holds.
-    """
-    matrix = np.asarray(matrix, dtype=float)
-    n_rows, n_columns = matrix.shape
-    codes = np.empty((n_columns, n_rows), dtype=np.int32)  # half of intp's memory; G < 2**31
-    distinct = []
-    for j in range(n_columns):
-        bits, codes[j] = np.unique(matrix[:, j].view(np.int64), return_inverse=True)
-        distinct.append(bits.view(float))
-    starts = np.concatenate([[0], np.cumsum([d.size for d in distinct], dtype=np.intp)])
-    values = np.concatenate(distinct) if distinct else np.zeros(0)
-    return ColumnCodes(values, starts, codes)
 
 
 def _coded_text(coded: ColumnCodes) -> list[pa.Array]:

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.interpolate import CubicSpline
 
+from ..io.column_codes import ColumnCodes, column_codes
 from ..io.shards import select_pairs
-from ..io.tables import ColumnCodes, column_codes
 from ..rmath.fmm_spline import fmm_spline
 from .genewise import genewise_dispersion
 from .size_factors import base_means, factor_rows
