@@ -75,7 +75,12 @@ def test_empty_shard():
 @pytest.mark.parametrize("n_samples", [9, 150])  # sums over samples / over distinct counts
 def test_log_likelihood_parts_add_up_to_the_log_likelihood(n_samples):
     """IRLS's deviance sums the mu-free lgamma terms once; the two parts are the whole."""
-    from glmstack.nb.irls import nb_log_likelihood, nb_log_likelihood_mu_part, nb_log_likelihood_parts
+    from glmstack.nb.irls import (
+        nb_gene_log_likelihood,
+        nb_log_likelihood,
+        nb_log_likelihood_mu_part,
+        nb_log_likelihood_parts,
+    )
 
     rng = np.random.default_rng(5)
     mu = rng.gamma(1.0, 50.0, (40, n_samples)) + 0.5
@@ -85,3 +90,4 @@ def test_log_likelihood_parts_add_up_to_the_log_likelihood(n_samples):
     whole = nb_log_likelihood(counts, mu, disp).sum(axis=1)
     parts = nb_log_likelihood_parts(counts, disp) + nb_log_likelihood_mu_part(counts, mu, disp)
     np.testing.assert_allclose(parts, whole, rtol=1e-12)
+    np.testing.assert_allclose(nb_gene_log_likelihood(counts, mu, disp), whole, rtol=1e-13)

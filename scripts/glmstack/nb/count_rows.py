@@ -59,21 +59,21 @@ class CountRows:
         index = np.arange(lengths.sum()) + np.repeat(offsets[rows] - new_offsets, lengths)
         return CountRows(self.counts[rows], self.distinct[index], self.multiplicity[index], lengths)
 
-    def sums(self, f: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-        """(G,) sum over each gene's samples of f(y), over its distinct counts (`by_distinct`)."""
-        terms = f(self.distinct)
-        terms *= self.multiplicity
-        return self._gene_sums(terms)
-
     def shifted_sums(self, f: Callable[[np.ndarray], np.ndarray], shift: np.ndarray) -> np.ndarray:
         """(G,) sum over each gene's samples of f(y + shift_g) - f(shift_g), over its distinct
         counts y (only with `by_distinct`). Each term is formed as the per-sample sum would form
         it, then weighted by its multiplicity."""
-        terms = f(self.distinct + np.repeat(shift, self.lengths))
-        terms -= np.repeat(f(shift), self.lengths)
-        terms *= self.multiplicity
-        return self._gene_sums(terms)
+        terms = f(self.distinct + self.repeat(shift))
+        terms -= self.repeat(f(shift))
+        return self.total(terms)
 
-    def _gene_sums(self, terms: np.ndarray) -> np.ndarray:
-        """(G,) sums of per-distinct-count terms, gene by gene."""
-        return np.add.reduceat(terms, np.cumsum(self.lengths) - self.lengths) if terms.size else np.zeros(0)
+    def repeat(self, per_gene: np.ndarray) -> np.ndarray:
+        """(K,) each distinct count's gene's value of a (G,) array (`by_distinct`)."""
+        return np.repeat(per_gene, self.lengths)
+
+    def total(self, terms: np.ndarray) -> np.ndarray:
+        """(G,) sum over each gene's samples of a term given per distinct count, (K,): the
+        terms times their multiplicities, summed gene by gene (`by_distinct`)."""
+        if terms.size == 0:
+            return np.zeros(0)
+        return np.add.reduceat(terms * self.multiplicity, np.cumsum(self.lengths) - self.lengths)

@@ -42,6 +42,22 @@ def nb_log_likelihood(counts: np.ndarray, mu: np.ndarray, disp: np.ndarray) -> n
         )
 
 
+def nb_gene_log_likelihood(counts: np.ndarray, mu: np.ndarray, disp: np.ndarray) -> np.ndarray:
+    """(G,) each gene's NB log likelihood, R's rowSums(dnbinom(..., log=TRUE)) (the LRT's).
+
+    With many samples (count_rows) the mu-free lgamma terms are summed over the gene's
+    distinct counts and only the terms with mu over its samples, those in R's order.
+    """
+    rows = CountRows.of(counts)
+    if not rows.by_distinct:
+        return row_sums(nb_log_likelihood(counts, mu, disp))
+    size = 1.0 / disp[:, None]
+    fixed = _mu_free_sums(rows, size[:, 0])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_mu_term = np.where(counts > 0, counts * (np.log(mu) - np.log(size + mu)), 0.0)
+        return fixed + row_sums(log_mu_term - size * np.log1p(mu / size))
+
+
 def nb_log_likelihood_parts(counts: np.ndarray, disp: np.ndarray) -> np.ndarray:
     """(G,) the part of each gene's NB log likelihood that does not depend on mu.
 
@@ -53,13 +69,19 @@ def nb_log_likelihood_parts(counts: np.ndarray, disp: np.ndarray) -> np.ndarray:
     rows = CountRows.of(counts)
     if rows.by_distinct:  # the lgammas once per distinct count of a gene (count_rows)
         size = 1.0 / disp
-        return (
-            rows.shifted_sums(gammaln, size)
-            - rows.sums(lambda y: gammaln(y + 1.0))
-            - np.sum(counts, axis=1) * np.log(size)
-        )
+        return _mu_free_sums(rows, size) - np.sum(counts, axis=1) * np.log(size)
     size = 1.0 / disp[:, None]
     return np.sum(gammaln(counts + size) - gammaln(size) - gammaln(counts + 1.0) - counts * np.log(size), axis=1)
+
+
+def _mu_free_sums(rows: CountRows, size: np.ndarray) -> np.ndarray:
+    """(G,) sum_n lgamma(y + r) - lgamma(r) - lgamma(y + 1), r = size (G,), over distinct counts;
+    each term formed whole, as per sample (its lgammas nearly cancel for large counts)."""
+    y, r = rows.distinct, rows.repeat(size)
+    terms = gammaln(y + r)
+    terms -= rows.repeat(gammaln(size))
+    terms -= gammaln(y + 1.0)
+    return rows.total(terms)
 
 
 def nb_log_likelihood_mu_part(counts: np.ndarray, mu: np.ndarray, disp: np.ndarray) -> np.ndarray:
@@ -247,7 +269,7 @@ def _irls(
     covariance, hat = sandwich(design, w, ridge)
     variances = np.diagonal(covariance, axis1=1, axis2=2)
     stable = np.all(np.isfinite(beta), axis=1) & np.all(variances > 0, axis=1)
-    log_like = row_sums(nb_log_likelihood(counts, fit_mu, disp)) if want_log_like else np.full(n_genes, np.nan)
+    log_like = nb_gene_log_likelihood(counts, fit_mu, disp) if want_log_like else np.full(n_genes, np.nan)
     beta_se = np.sqrt(np.maximum(variances, 0.0))
 
     for_optim = np.flatnonzero(~converged | ~stable)
@@ -278,7 +300,7 @@ def _irls(
         covariance[for_optim] = sub_cov
         beta_se[for_optim] = np.sqrt(np.maximum(np.diagonal(sub_cov, axis1=1, axis2=2), 0.0))
         if want_log_like:
-            log_like[for_optim] = row_sums(nb_log_likelihood(counts[for_optim], bounded, disp[for_optim]))
+            log_like[for_optim] = nb_gene_log_likelihood(counts[for_optim], bounded, disp[for_optim])
     return GlmFit(
         beta=beta,
         beta_se=beta_se,
@@ -348,7 +370,7 @@ def _fit_intercept_only(counts: np.ndarray, size_factors: np.ndarray, disp: np.n
         covariance=covariance,
         mu=mu,
         hat=w / xtwx[:, None],
-        log_like=row_sums(nb_log_likelihood(counts, mu, disp)),
+        log_like=nb_gene_log_likelihood(counts, mu, disp),
         converged=np.ones(n_genes, dtype=bool),
         iterations=np.ones(n_genes, dtype=int),
     )
