@@ -1,12 +1,11 @@
 """Rule plot_analysis: dispersion plot, Cook's distances per sample and the summary table."""
 
 import numpy as np
-from glmstack.io.files import read_json
+from glmstack.io.files import read_json, write_small_tsv
 from glmstack.io.shards import read_fit
-from glmstack.io.tables import write_tsv
 from glmstack.logs import log_to
 from glmstack.report import plots
-from glmstack.report.summary import summary_frame
+from glmstack.report.summary import analysis_summary
 from glmstack.spec import Analysis
 
 KEYS = ["base_mean", "disp_gene_est", "disp_fit", "dispersion", "disp_outlier", "cooks"]
@@ -22,7 +21,8 @@ def main(smk) -> None:
     samples = read_json(smk.input.manifest)["samples"]
     cutoff = plots.cooks_line(analysis.cooks_cutoff, len(samples), len(model["design_columns"]))
     plots.cooks_boxplot(fit["cooks"], samples, cutoff, smk.output.cooks, f"{analysis.name}: Cook's distances")
-    write_tsv(smk.output.summary, summary_frame(model))
+    rows = analysis_summary(model)
+    write_small_tsv(smk.output.summary, {"item": [r[0] for r in rows], "value": [r[1] for r in rows]})
     log.info("%d genes, %d dispersion outliers", len(fit["base_mean"]), int(np.nansum(fit["disp_outlier"])))
 
 

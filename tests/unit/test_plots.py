@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from glmstack.design.model import build_model as build_model_of
+from glmstack.io.files import FORMAT_VERSION
 from glmstack.nb import vst
 from glmstack.report import plots
 from glmstack.spec import Analysis
@@ -356,3 +360,75 @@ def test_log_axes_label_decades_as_plain_numbers():
     labels = [t.get_text() for t in ax.get_xticklabels() + ax.get_yticklabels() if t.get_text()]
     assert "1,000" in labels and "0.01" in labels
     assert not any("$" in label or "mathdefault" in label for label in labels)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [str(x) for x in range(9)],
+        ["1.5", "2e3", " 7 ", "+3", ".5", "1.", "-inf", "8", "9"],  # numbers as pandas reads them
+        ["1", "2", "3", "4", "5"],  # five values: a factor
+        ["1", "2", "3", "4", "5", "6", "1_000"],  # float() reads 1_000, pandas does not
+        ["1", "2", "3", "4", "5", "6", "\u0661\u0662"],  # nor Arabic-Indic digits
+        ["1", "2", "3", "4", "5", "6", "nan"],
+        ["1", "2", "3", "4", "5", "6", float("nan")],  # a missing value of the sheet
+        ["1", "2", "3", "4", "5", "6", "0x10"],
+        ["a", "b", "c", "d", "e", "f"],
+    ],
+)
+def test_numeric_colours_are_what_pandas_reads_as_numbers(values):
+    as_number = pd.to_numeric(pd.Series(list(values), dtype=object), errors="coerce")
+    expected = None if as_number.isna().any() or as_number.nunique() <= 5 else as_number.to_numpy(dtype=float)
+    got = plots._numeric(values)
+    assert (got is None) == (expected is None)
+    if expected is not None:
+        np.testing.assert_array_equal(got, expected)
+
+
+SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
+
+
+@pytest.mark.parametrize("script", ["plot_study", "plot_analysis"])
+def test_study_and_analysis_plots_start_without_pandas_arrow_or_scipy_interpolate(script):
+    """pandas (0.2 s, also pulled in by Arrow) and scipy.interpolate (0.3 s) were most of the
+    start of these jobs, which need neither."""
+    code = f"import sys; import {script}; print(' '.join(sorted(sys.modules)))"
+    loaded = set(subprocess.run([sys.executable, "-c", code], cwd=SCRIPTS, check=True, capture_output=True,
+                                text=True).stdout.split())
+    assert not loaded & {"pandas", "pyarrow", "scipy.interpolate", "formulaic"}
+
+
+def test_the_study_plots_draw_without_pandas_or_arrow(tmp_path):
+    """The whole plot_study job, on 12 samples: the functions it calls import no pandas either."""
+    rng = np.random.default_rng(11)
+    samples = [f"s{i}" for i in range(12)]
+    (tmp_path / "samples.tsv").write_text(
+        "sample\tcondition\tage\n" + "".join(f"{s}\t{'ab'[i % 2]}\t{20 + i}\n" for i, s in enumerate(samples))
+    )
+    (tmp_path / "manifest.json").write_text(
+        json.dumps({"samples": samples, "size_factors": rng.uniform(0.5, 2, 12).tolist()})
+    )
+    values = rng.normal(size=(50, 12))
+    np.savez(tmp_path / "vst.npz", format_version=FORMAT_VERSION, gene_id=np.arange(50).astype(str),
+             top_values=values, distances=vst.sample_distances(values), library_sizes=rng.uniform(1e6, 2e6, 12))
+    code = f"""
+import sys
+from pathlib import Path
+from types import SimpleNamespace as N
+import plot_study
+out = Path({str(tmp_path)!r})
+for colour in ("condition", "age"):
+    plot_study.main(N(
+        input=N(plot_data=str(out / "vst.npz"), manifest=str(out / "manifest.json"), samples=str(out / "samples.tsv")),
+        output=N(size_factors=str(out / "sf.png"), pca=str(out / "pca.png"), distances=str(out / "d.png"),
+                 pca_table=str(out / f"pca_{{colour}}.tsv")),
+        params=N(plot={{"color_by": colour}}), log=[str(out / "log.txt")]))
+print(" ".join(sorted(sys.modules)))
+"""
+    loaded = set(subprocess.run([sys.executable, "-c", code], cwd=SCRIPTS, check=True, capture_output=True,
+                                text=True).stdout.split())
+    assert not loaded & {"pandas", "pyarrow", "scipy.interpolate", "formulaic"}
+    table = pd.read_csv(tmp_path / "pca_age.tsv", sep="\t")
+    assert table["sample"].tolist() == samples and table["age"].tolist() == list(range(20, 32))
+    for name in ("sf.png", "pca.png", "d.png"):
+        assert_sensible_png(tmp_path / name)
