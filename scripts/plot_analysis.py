@@ -15,12 +15,13 @@ def main(smk) -> None:
     log = log_to(smk.log[0])
     analysis = Analysis.from_params(smk.params.analysis)
     parts = [read_fit(path, analysis.name, KEYS) for path in smk.input.fits]
-    fit = {key: np.concatenate([p[key] for p in parts]) for key in KEYS}
+    fit = {key: np.concatenate([p[key] for p in parts]) for key in KEYS if key != "cooks"}
+    cooks = [p.pop("cooks") for p in parts]  # (genes x samples) per shard: box statistics without stacking
     plots.dispersion_plot(*(fit[k] for k in KEYS[:5]), smk.output.dispersion, f"{analysis.name}: dispersion estimates")
     model = read_json(smk.input.model)
     samples = read_json(smk.input.manifest)["samples"]
     cutoff = plots.cooks_line(analysis.cooks_cutoff, len(samples), len(model["design_columns"]))
-    plots.cooks_boxplot(fit["cooks"], samples, cutoff, smk.output.cooks, f"{analysis.name}: Cook's distances")
+    plots.cooks_boxplot(cooks, samples, cutoff, smk.output.cooks, f"{analysis.name}: Cook's distances")
     rows = analysis_summary(model)
     write_small_tsv(smk.output.summary, {"item": [r[0] for r in rows], "value": [r[1] for r in rows]})
     log.info("%d genes, %d dispersion outliers", len(fit["base_mean"]), int(np.nansum(fit["disp_outlier"])))

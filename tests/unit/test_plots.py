@@ -432,3 +432,32 @@ print(" ".join(sorted(sys.modules)))
     assert table["sample"].tolist() == samples and table["age"].tolist() == list(range(20, 32))
     for name in ("sf.png", "pca.png", "d.png"):
         assert_sensible_png(tmp_path / name)
+
+
+@pytest.mark.parametrize("n_genes", [1, 2, 5, 998, 1001])
+def test_box_statistics_are_matplotlibs_boxplot_numbers(n_genes):
+    """Whiskers at the range (whis=(0, 100), DESeq2's range = 0) and the quartiles, per column,
+    over the genes without NaN, from row blocks (shards) as from the stacked matrix."""
+    from matplotlib import cbook
+
+    rng = np.random.default_rng(n_genes)
+    cooks = rng.exponential(0.1, size=(n_genes, 7)) * rng.choice([1.0, 1e-8, 1e5], size=(n_genes, 7))
+    cooks[:, 3] = np.round(cooks[:, 3], 1)  # ties
+    cooks[rng.random(n_genes) < 0.1, 1] = np.nan  # genes with a NaN: left out in every column
+    cooks[:, 6] = 0.25  # one value
+    finite = cooks[np.all(np.isfinite(cooks), axis=1)]
+    stats = plots.box_statistics([cooks[:n_genes // 3], cooks[n_genes // 3 :]])
+    if finite.shape[0] == 0:
+        assert np.isnan(stats).all()
+        return
+    for j in range(7):
+        (expected,) = cbook.boxplot_stats(finite[:, j], whis=(0, 100))
+        got = dict(zip(["whislo", "q1", "med", "q3", "whishi"], stats[:, j]))
+        assert got == {k: expected[k] for k in got}, j  # exactly the same doubles
+    np.testing.assert_array_equal(stats, np.percentile(finite, [0, 25, 50, 75, 100], axis=0))
+    np.testing.assert_array_equal(plots.box_statistics([cooks]), stats)
+
+
+def test_box_statistics_of_no_gene_are_nan():
+    assert np.isnan(plots.box_statistics([np.full((4, 3), np.nan), np.zeros((0, 3))])).all()
+    assert plots.box_statistics([np.zeros((0, 3))]).shape == (5, 3)

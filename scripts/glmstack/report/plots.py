@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import re
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -368,28 +368,73 @@ def cooks_line(setting: bool | float, n_samples: int, n_coef: int) -> float | No
     return float(setting)
 
 
+def box_statistics(blocks: Iterable[np.ndarray]) -> np.ndarray:
+    """Each column's minimum, quartiles and maximum over the rows of `blocks` that are finite.
+
+    Parameters
+    ----------
+    blocks : (G_b, N) arrays whose rows stack to (G, N), e.g. one per shard; a row with a
+        non-finite value is left out (Cook's distances of all-zero genes).
+
+    Returns
+    -------
+    (5, N): min, 25 %, 50 %, 75 %, max: the numbers of matplotlib's boxplot with whis=(0, 100)
+    (cbook.boxplot_stats: np.percentile, linear interpolation). NaN where no row is finite.
+
+    Notes
+    -----
+    The finite rows are gathered once into an (N, G) buffer (a column's values contiguous) and
+    each column is sorted: numpy's vectorised sort of 1000 columns of 20,000 values takes a third
+    of the time of np.percentile's partition along the strided axis, and no copy is made of the
+    stacked (G, N) matrix.
+    """
+    blocks = [np.asarray(block, dtype=float) for block in blocks]
+    n = blocks[0].shape[1] if blocks else 0
+    columns = np.empty((n, sum(block.shape[0] for block in blocks)))
+    filled = 0
+    for block in blocks:
+        finite = block[np.all(np.isfinite(block), axis=1)]
+        columns[:, filled : filled + finite.shape[0]] = finite.T
+        filled += finite.shape[0]
+    if filled == 0:
+        return np.full((5, n), np.nan)
+    columns = columns[:, :filled]
+    columns.sort(axis=1)
+    # np.percentile's linear method: virtual index q (G - 1), and its interpolation (numpy _lerp)
+    position = np.array([0.25, 0.5, 0.75]) * (filled - 1)
+    below = np.floor(position).astype(int)
+    gamma = position - below
+    a, b = columns[:, below], columns[:, np.minimum(below + 1, filled - 1)]
+    quartiles = np.where(gamma >= 0.5, b - (b - a) * (1 - gamma), a + (b - a) * gamma)
+    return np.vstack([columns[:, 0], quartiles.T, columns[:, -1]])
+
+
 @plain_text
 def cooks_boxplot(
-    cooks: np.ndarray, samples: Sequence[str], cutoff: float | None, path: str | Path, title: str
+    cooks: np.ndarray | Sequence[np.ndarray],
+    samples: Sequence[str],
+    cutoff: float | None,
+    path: str | Path,
+    title: str,
 ) -> None:
-    """log10 Cook's distance per sample over all genes (box = quartiles, whiskers = range).
+    """log10 Cook's distance per sample over all genes (box = quartiles, whiskers = range, as
+    DESeq2's vignette draws them: boxplot(log10(assays(dds)[["cooks"]]), range = 0)).
 
-    cooks : (G, N); NaN rows (all-zero genes) are left out. cutoff : DESeq2's F(0.99; p,
-    m - p) outlier threshold, drawn as a dashed line (None: not drawn).
+    cooks : (G, N), or its (G_b, N) row blocks (one per shard: not stacked); NaN rows (all-zero
+    genes) are left out. cutoff : DESeq2's F(0.99; p, m - p) outlier threshold, drawn as a
+    dashed line (None: not drawn).
     """
     n = len(samples)
     fig = _figure(max(6.0, min(16.0, 0.3 * n + 2.5)), 5.0)
     ax = fig.add_subplot()
-    rows = np.all(np.isfinite(cooks), axis=1) if cooks.size else np.zeros(0, dtype=bool)
-    data = cooks[rows]  # a copy: the percentiles partition it in place
-    if data.shape[0] == 0:
+    stats = box_statistics([cooks] if isinstance(cooks, np.ndarray) else cooks)
+    if stats.shape[1] == 0 or np.isnan(stats[0, 0]):
         _empty(ax, "no Cook's distances (no gene with counts)")
     else:
         # per sample; the quantiles of the distances, then their log10 (the logarithm of 20 million
         # distances cost more than the plot; it is monotone, so only the interpolation between two
         # neighbouring distances differs, by less than a pixel)
-        quantiles = np.percentile(data, [0, 25, 50, 75, 100], axis=0, overwrite_input=True)
-        low, q1, median, q3, high = np.log10(np.maximum(quantiles, np.finfo(float).tiny))
+        low, q1, median, q3, high = np.log10(np.maximum(stats, np.finfo(float).tiny))
         x = np.arange(1, n + 1)
         if n <= MAX_SAMPLE_LABELS:
             stats = [
