@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from matplotlib import rc_context
+from matplotlib import cbook, rc_context, rcParams
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, NullLocator
 
@@ -921,29 +922,26 @@ def count_plot(
         jitter = np.zeros(positions.size)
         for centre, mask, _ in cells:
             jitter[mask] = centre + rng.uniform(-0.3 * width, 0.3 * width, int(mask.sum()))
+        cells = [cell for cell in cells if cell[1].any()]
+    # one scatter per colour: a single-colour scatter is drawn as one stamped marker (Agg's
+    # draw_markers), a scatter of many colours as a path per point
+    groups = [(c, np.flatnonzero(np.asarray(colours) == c)) for c in dict.fromkeys(colours)]
+    points, box_z = {"s": 14, "edgecolor": "k", "linewidth": 0.3, "zorder": 3}, 2.0
     for ax, panel in zip(axes, panels):
         y = panel.normalized + PSEUDOCOUNT if counts else panel.normalized
         if x_levels is not None:
-            for centre, mask, edge in cells:
-                if mask.any():
-                    ax.boxplot(
-                        [y[mask]],
-                        positions=[centre],
-                        widths=0.75 * width,
-                        showfliers=False,
-                        medianprops={"color": "k"},
-                        boxprops={"color": edge},
-                        whiskerprops={"color": edge},
-                        capprops={"color": edge},
-                    )
-            ax.scatter(jitter, y, c=colours, s=14, edgecolor="k", linewidth=0.3, zorder=3)
+            stats = [cbook.boxplot_stats(y[mask])[0] for _, mask, _ in cells]  # ax.boxplot's numbers
+            _boxes(ax, stats, [cell[0] for cell in cells], 0.75 * width, [cell[2] for cell in cells], box_z)
+            for colour, members in groups:
+                ax.scatter(jitter[members], y[members], c=colour, **points)
             ax.set_xlim(-0.6, len(x_levels) - 0.4)
             ax.set_xticks(
                 np.arange(len(x_levels)), list(x_levels), rotation=30 if len(x_levels) > 3 else 0, fontsize=7
             )
         else:
             x = np.asarray(x_values, dtype=float)
-            ax.scatter(x, y, c=colours, s=14, edgecolor="k", linewidth=0.3, zorder=3)
+            for colour, members in groups:
+                ax.scatter(x[members], y[members], c=colour, **points)
             for group, curve in (panel.curves or {}).items():
                 ax.plot(grid, curve, color=lookup.get(group, "0.2"), linewidth=1.4)
             ax.set_xlabel(x_label, fontsize=7)
@@ -978,6 +976,35 @@ def count_plot(
     fig.subplots_adjust(left=1.0 / width, right=1 - legend / width, bottom=0.55 / height,
                         top=1 - 0.75 / height, wspace=0.38, hspace=0.6)
     _save(fig, path)
+
+
+def _boxes(ax, stats: Sequence[dict], positions: Sequence[float], width: float, colours: Sequence[str],
+           zorder: float = 2.0) -> None:
+    """What ax.boxplot(showfliers=False) draws for each box's `stats` (cbook.boxplot_stats), as
+    two line collections instead of six lines per box: box, whiskers and caps in the box's
+    colour, the median in black above them; bxp's coordinates (caps half the box width), line
+    widths, styles and z-orders (2, median 2.1). Fifty boxes of six lines were a quarter of a
+    count plot's drawing."""
+    lines, line_colours, medians = [], [], []
+    for box, centre, colour in zip(stats, positions, colours):
+        left, right = centre - width / 2, centre + width / 2
+        cap_left, cap_right = centre - width / 4, centre + width / 4
+        q1, q3, low, high = box["q1"], box["q3"], box["whislo"], box["whishi"]
+        lines += [
+            [(left, q1), (right, q1), (right, q3), (left, q3), (left, q1)],
+            [(centre, q1), (centre, low)],
+            [(centre, q3), (centre, high)],
+            [(cap_left, low), (cap_right, low)],
+            [(cap_left, high), (cap_right, high)],
+        ]
+        line_colours += [colour] * 5
+        medians.append([(left, box["med"]), (right, box["med"])])
+    style = {"linestyles": "solid", "capstyle": rcParams["lines.solid_capstyle"],
+             "joinstyle": rcParams["lines.solid_joinstyle"]}
+    ax.add_collection(LineCollection(lines, colors=line_colours, zorder=zorder,
+                                     linewidths=rcParams["boxplot.boxprops.linewidth"], **style))
+    ax.add_collection(LineCollection(medians, colors="k", zorder=zorder + 0.1,
+                                     linewidths=rcParams["boxplot.medianprops.linewidth"], **style))
 
 
 def tested_columns(model: Model, table: str) -> np.ndarray:
