@@ -461,3 +461,33 @@ def test_box_statistics_are_matplotlibs_boxplot_numbers(n_genes):
 def test_box_statistics_of_no_gene_are_nan():
     assert np.isnan(plots.box_statistics([np.full((4, 3), np.nan), np.zeros((0, 3))])).all()
     assert plots.box_statistics([np.zeros((0, 3))]).shape == (5, 3)
+
+
+@pytest.mark.parametrize("numeric_x", [False, True])
+def test_count_plots_of_many_samples_show_their_boxes(tmp_path, monkeypatch, numeric_x):
+    """1000 samples: small light points under the boxes (with a point per sample over them, the
+    boxes of a dense cell were hidden); 60 samples: points with edges over the boxes."""
+    from matplotlib.collections import LineCollection, PathCollection
+
+    figures = []
+    monkeypatch.setattr(plots, "_save", lambda fig, path: figures.append(fig))
+    rng = np.random.default_rng(12)
+    n = 1000
+    panels = [plots.CountPanel(f"g{i}", 1e-5, rng.lognormal(4, 1, n)) for i in range(3)]
+    batch = rng.choice(["b1", "b2"], n).tolist()
+    if numeric_x:
+        x_values, x_levels, grid = rng.uniform(20, 70, n).tolist(), None, np.linspace(20, 70, 5)
+        panels = [plots.CountPanel(p.gene_id, p.padj, p.normalized, {"b1": np.full(5, 50.0)}) for p in panels]
+    else:
+        x_values, x_levels, grid = rng.choice(["a", "b"], n).tolist(), ["a", "b"], None
+    plots.count_plot(panels, x_values, "x", x_levels, batch, "batch", tmp_path / "many.png", "many", grid)
+    few = [plots.CountPanel(p.gene_id, p.padj, p.normalized[:60], p.curves) for p in panels]
+    plots.count_plot(few, x_values[:60], "x", x_levels, batch[:60], "batch", tmp_path / "few.png", "few", grid)
+    for fig, above in zip(figures, (True, False)):
+        ax = fig.axes[0]
+        points = [c for c in ax.collections if isinstance(c, PathCollection) and len(c.get_offsets())]
+        boxes = [c for c in ax.collections if isinstance(c, LineCollection)]
+        assert len(points) == 2  # one scatter per colour
+        assert len(boxes) == (0 if numeric_x else 2)
+        assert all((b.get_zorder() > p.get_zorder()) == above for b in boxes for p in points)
+        assert all((p.get_sizes()[0] < 14) == above for p in points)

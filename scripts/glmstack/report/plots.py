@@ -926,7 +926,10 @@ def count_plot(
     # one scatter per colour: a single-colour scatter is drawn as one stamped marker (Agg's
     # draw_markers), a scatter of many colours as a path per point
     groups = [(c, np.flatnonzero(np.asarray(colours) == c)) for c in dict.fromkeys(colours)]
-    points, box_z = {"s": 14, "edgecolor": "k", "linewidth": 0.3, "zorder": 3}, 2.0
+    if len(x_values) > MAX_SAMPLE_LABELS:  # small light points, the boxes drawn over them
+        points, box_z = {"s": 6, "linewidths": 0, "alpha": 0.45, "zorder": 3}, 4.0
+    else:
+        points, box_z = {"s": 14, "edgecolor": "k", "linewidth": 0.3, "zorder": 3}, 2.0
     for ax, panel in zip(axes, panels):
         y = panel.normalized + PSEUDOCOUNT if counts else panel.normalized
         if x_levels is not None:
@@ -983,8 +986,8 @@ def _boxes(ax, stats: Sequence[dict], positions: Sequence[float], width: float, 
     """What ax.boxplot(showfliers=False) draws for each box's `stats` (cbook.boxplot_stats), as
     two line collections instead of six lines per box: box, whiskers and caps in the box's
     colour, the median in black above them; bxp's coordinates (caps half the box width), line
-    widths, styles and z-orders (2, median 2.1). Fifty boxes of six lines were a quarter of a
-    count plot's drawing."""
+    widths and styles. zorder : the boxes' (boxplot's is 2), the medians' 0.1 above. Fifty
+    boxes of six lines were a quarter of a count plot's drawing."""
     lines, line_colours, medians = [], [], []
     for box, centre, colour in zip(stats, positions, colours):
         left, right = centre - width / 2, centre + width / 2
