@@ -9,6 +9,7 @@ from glmstack.io.files import (
     FORMAT_VERSION,
     atomic_write,
     float_text,
+    map_npz,
     read_npz,
     write_json,
     write_npz,
@@ -132,3 +133,26 @@ def test_small_tables_are_written_as_the_arrow_writer_writes_them(tmp_path):
     write_tsv(tmp_path / "arrow.tsv", pd.DataFrame(plain))
     write_small_tsv(tmp_path / "small.tsv", plain)
     assert (tmp_path / "small.tsv").read_bytes() == (tmp_path / "arrow.tsv").read_bytes()
+
+
+def test_mapped_arrays_are_read_only_memory_maps_of_the_same_numbers(tmp_path):
+    rng = np.random.default_rng(10)
+    arrays = {"gene_id": np.array(["a", "b", "c"]), "counts": rng.poisson(5, (3, 4)).astype(float),
+              "fortran": np.asfortranarray(rng.normal(size=(3, 2))), "none": np.zeros((0, 4))}
+    write_npz(tmp_path / "s.npz", arrays)
+    mapped = map_npz(tmp_path / "s.npz", ["counts", "fortran", "none", "absent"])
+    assert set(mapped) == {"counts", "fortran", "none"}  # an array it lacks is left out
+    assert isinstance(mapped["counts"], np.memmap) and isinstance(mapped["fortran"], np.memmap)
+    for key in ("counts", "fortran", "none"):
+        np.testing.assert_array_equal(mapped[key], arrays[key])
+    np.testing.assert_array_equal(mapped["counts"][[2, 0]], arrays["counts"][[2, 0]])
+    with pytest.raises(ValueError, match="read-only"):
+        mapped["counts"][0, 0] = 1.0
+    # compressed members (not written by write_npz) are read whole, the same numbers
+    np.savez_compressed(tmp_path / "z.npz", format_version=np.array(FORMAT_VERSION), **arrays)
+    packed = map_npz(tmp_path / "z.npz", ["counts"])
+    assert not isinstance(packed["counts"], np.memmap)
+    np.testing.assert_array_equal(packed["counts"], arrays["counts"])
+    np.savez(tmp_path / "old.npz", format_version=np.array(1), **arrays)
+    with pytest.raises(ValueError, match="format_version 1, expected 2; rerun"):
+        map_npz(tmp_path / "old.npz", ["counts"])

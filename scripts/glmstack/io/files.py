@@ -11,7 +11,9 @@ import gzip
 import json
 import math
 import os
+import struct
 import tempfile
+import zipfile
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -65,6 +67,42 @@ def read_npz(path: str | Path, keys: list[str] | None = None, exclude: tuple[str
             raise ValueError(f"{path}: no gene_id array")
         wanted = data.files if keys is None else ["gene_id", *keys]
         return {k: data[k] for k in wanted if k != "format_version" and k not in exclude}
+
+
+def map_npz(path: str | Path, keys: list[str]) -> dict[str, np.ndarray]:
+    """Arrays `keys` of an intermediate written by `write_npz` (format version checked) as
+    read-only memory maps: np.savez stores them uncompressed, so indexing reads only what it
+    takes (a few genes of a shard: kilobytes, not the shard). Keys it lacks are left out; a
+    compressed array is read whole."""
+    read_npz(path, keys=[])  # the checks: format version, gene_id
+    arrays = {}
+    with zipfile.ZipFile(path) as archive, open(path, "rb") as fh:
+        for key in keys:
+            if f"{key}.npy" not in archive.namelist():
+                continue
+            info = archive.getinfo(f"{key}.npy")
+            fh.seek(info.header_offset)
+            local = fh.read(30)  # the member's local header: its name and extra field precede the data
+            if local[:4] != b"PK\x03\x04":
+                raise ValueError(f"{path}: {key} is not where the archive's directory says; rerun the workflow")
+            name_length, extra_length = struct.unpack("<HH", local[26:30])
+            fh.seek(info.header_offset + 30 + name_length + extra_length)
+            version = np.lib.format.read_magic(fh) if info.compress_type == zipfile.ZIP_STORED else None
+            if version not in ((1, 0), (2, 0)):
+                arrays[key] = read_npz(path, [key])[key]
+                continue
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
+            else:
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
+            if dtype.hasobject:
+                raise ValueError(f"{path}: {key} holds objects; rerun the workflow")
+            if math.prod(shape) == 0:
+                arrays[key] = np.empty(shape, dtype)
+                continue
+            arrays[key] = np.memmap(fh.name, dtype=dtype, mode="r", offset=fh.tell(), shape=shape,
+                                    order="F" if fortran else "C")
+    return arrays
 
 
 def write_json(path: str | Path, obj: Any) -> None:

@@ -389,12 +389,13 @@ def box_statistics(blocks: Iterable[np.ndarray]) -> np.ndarray:
     of the time of np.percentile's partition along the strided axis, and no copy is made of the
     stacked (G, N) matrix.
     """
-    blocks = [np.asarray(block, dtype=float) for block in blocks]
+    blocks = [np.asarray(block, dtype=float) for block in blocks]  # memory maps stay maps
     n = blocks[0].shape[1] if blocks else 0
     columns = np.empty((n, sum(block.shape[0] for block in blocks)))
     filled = 0
     for block in blocks:
-        finite = block[np.all(np.isfinite(block), axis=1)]
+        keep = np.all(np.isfinite(block), axis=1)
+        finite = block if keep.all() else block[keep]
         columns[:, filled : filled + finite.shape[0]] = finite.T
         filled += finite.shape[0]
     if filled == 0:
