@@ -34,6 +34,9 @@ if TYPE_CHECKING:
     from ..design.model import Model
 
 DPI = 100
+# zlib level of the PNGs: 1 writes files 10-50 % larger than the default 6 in a third of the time
+# (the distance heatmap of 1000 samples, a million noisy cells: 0.3 s -> 0.1 s)
+PNG_COMPRESSION = 1
 SIGNIFICANT = "#c0392b"  # padj < alpha
 BACKGROUND = "#9a9a9a"  # everything else
 TREND = "#d62728"
@@ -95,7 +98,8 @@ def plain_text(plot: Callable) -> Callable:
 def _save(fig: Figure, path: str | Path) -> None:
     """Write a PNG atomically (io.files.atomic_write)."""
     with atomic_write(path) as fh:
-        fig.savefig(fh, format="png", dpi=DPI, metadata={"Software": None})
+        fig.savefig(fh, format="png", dpi=DPI, metadata={"Software": None},
+                    pil_kwargs={"compress_level": PNG_COMPRESSION})
 
 
 def _finish_single(fig: Figure, path: str | Path) -> None:
