@@ -8,7 +8,7 @@ from glmstack.design.matrices import model_from_params
 from glmstack.io.annotation import annotation_columns, feature_labels
 from glmstack.io.files import read_json
 from glmstack.io.samples import aligned_samples
-from glmstack.io.shards import read_fit, read_shard_counts, select_pairs
+from glmstack.io.shards import map_shard_counts, read_fit, select_pairs
 from glmstack.io.tables import write_tsv
 from glmstack.logs import log_to
 from glmstack.nb.results import table_from_files
@@ -37,7 +37,7 @@ def main(smk) -> None:
     model = dataclasses.replace(model_from_params(smk.params.model, manifest["samples"]), samples=sheet)
     beta = np.concatenate([read_fit(path, analysis.name, ["beta"])["beta"] for path in smk.input.fits])[rows]
     beta = beta[:, : model.full.matrix.shape[1]]  # without the surrogate variables (at the end)
-    counts, factors = select_pairs((read_shard_counts(path, sf) for path in smk.input.shards), rows)
+    counts, factors = select_pairs((map_shard_counts(path, sf) for path in smk.input.shards), rows)
     genes, padj = feature_labels(top, annotation), top["padj"].to_numpy(dtype=float)
     title = f"{name}: top {len(top)} genes by padj"
     plots.top_gene_counts(model, table_name, genes, padj, counts, factors, beta, smk.output.counts, title)

@@ -5,7 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from glmstack.io.files import FORMAT_VERSION, atomic_write, read_npz, write_json, write_npz
+from glmstack.io.files import (
+    FORMAT_VERSION,
+    atomic_write,
+    float_text,
+    map_npz,
+    read_npz,
+    write_json,
+    write_npz,
+    write_small_tsv,
+)
 from glmstack.io.tables import read_matrix_blocks, tsv_matrices, write_tsv
 
 
@@ -91,3 +100,59 @@ def test_matrices_written_by_arrow_equal_the_general_writer_and_read_back_exactl
     blocks = list(read_matrix_blocks(paths["plain"], rows=100))
     np.testing.assert_array_equal(np.concatenate([v for _, v in blocks]), values)
     assert np.concatenate([i for i, _ in blocks]).tolist() == ids.tolist()
+
+
+def test_float_text_is_arrows_text_of_every_double(tmp_path):
+    rng = np.random.default_rng(8)
+    numbers = np.concatenate([
+        rng.normal(size=3000) * 10.0 ** rng.integers(-20, 20, size=3000),  # both sides of 1e-6 and 1e10
+        np.frombuffer(rng.bytes(8 * 3000), dtype=float),  # any bit pattern: subnormals, NaNs, 1e300
+        rng.integers(-10**12, 10**12, size=500).astype(float),
+        [0.0, -0.0, np.inf, -np.inf, 5e-324, 1e-6, 1.5e-6, 1e-7, 999999999.0, 1e10, 0.1, 100.0, 1 / 3],
+    ])
+    write_tsv(tmp_path / "arrow.tsv", pd.DataFrame({"x": numbers}))
+    assert [float_text(v) for v in numbers.tolist()] == (tmp_path / "arrow.tsv").read_text().splitlines()[1:]
+
+
+def test_small_tables_are_written_as_the_arrow_writer_writes_them(tmp_path):
+    rng = np.random.default_rng(9)
+    numbers = rng.normal(size=40) * 10.0 ** rng.integers(-9, 12, size=40)
+    numbers[[2, 5]] = np.nan
+    columns = {
+        "feature_id": [f"g{i}" for i in range(40)],
+        "name": ["a\tb", 'say "hi"', None, "line\nbreak", "cr\r", np.nan, *[f"n{i}" for i in range(34)]],
+        "flag": np.arange(40) % 3 == 0,
+        "count": np.arange(40),
+        'odd "name"': numbers,
+        "text": [f"t{i}" for i in range(38)] + ["nan", np.nan],  # a missing text (sample_column's NaN)
+    }
+    write_tsv(tmp_path / "arrow.tsv", pd.DataFrame(columns))
+    write_small_tsv(tmp_path / "small.tsv", columns)
+    assert (tmp_path / "small.tsv").read_bytes() == (tmp_path / "arrow.tsv").read_bytes()
+    plain = {"item": ["design", "genes"], "value": ["~ batch + condition", "20,000 (3 all zero)"]}
+    write_tsv(tmp_path / "arrow.tsv", pd.DataFrame(plain))
+    write_small_tsv(tmp_path / "small.tsv", plain)
+    assert (tmp_path / "small.tsv").read_bytes() == (tmp_path / "arrow.tsv").read_bytes()
+
+
+def test_mapped_arrays_are_read_only_memory_maps_of_the_same_numbers(tmp_path):
+    rng = np.random.default_rng(10)
+    arrays = {"gene_id": np.array(["a", "b", "c"]), "counts": rng.poisson(5, (3, 4)).astype(float),
+              "fortran": np.asfortranarray(rng.normal(size=(3, 2))), "none": np.zeros((0, 4))}
+    write_npz(tmp_path / "s.npz", arrays)
+    mapped = map_npz(tmp_path / "s.npz", ["counts", "fortran", "none", "absent"])
+    assert set(mapped) == {"counts", "fortran", "none"}  # an array it lacks is left out
+    assert isinstance(mapped["counts"], np.memmap) and isinstance(mapped["fortran"], np.memmap)
+    for key in ("counts", "fortran", "none"):
+        np.testing.assert_array_equal(mapped[key], arrays[key])
+    np.testing.assert_array_equal(mapped["counts"][[2, 0]], arrays["counts"][[2, 0]])
+    with pytest.raises(ValueError, match="read-only"):
+        mapped["counts"][0, 0] = 1.0
+    # compressed members (not written by write_npz) are read whole, the same numbers
+    np.savez_compressed(tmp_path / "z.npz", format_version=np.array(FORMAT_VERSION), **arrays)
+    packed = map_npz(tmp_path / "z.npz", ["counts"])
+    assert not isinstance(packed["counts"], np.memmap)
+    np.testing.assert_array_equal(packed["counts"], arrays["counts"])
+    np.savez(tmp_path / "old.npz", format_version=np.array(1), **arrays)
+    with pytest.raises(ValueError, match="format_version 1, expected 2; rerun"):
+        map_npz(tmp_path / "old.npz", ["counts"])

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import struct
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from glmstack.design.model import build_model as build_model_of
+from glmstack.io.files import FORMAT_VERSION
 from glmstack.nb import vst
 from glmstack.report import plots
 from glmstack.spec import Analysis
@@ -356,3 +360,134 @@ def test_log_axes_label_decades_as_plain_numbers():
     labels = [t.get_text() for t in ax.get_xticklabels() + ax.get_yticklabels() if t.get_text()]
     assert "1,000" in labels and "0.01" in labels
     assert not any("$" in label or "mathdefault" in label for label in labels)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [str(x) for x in range(9)],
+        ["1.5", "2e3", " 7 ", "+3", ".5", "1.", "-inf", "8", "9"],  # numbers as pandas reads them
+        ["1", "2", "3", "4", "5"],  # five values: a factor
+        ["1", "2", "3", "4", "5", "6", "1_000"],  # float() reads 1_000, pandas does not
+        ["1", "2", "3", "4", "5", "6", "\u0661\u0662"],  # nor Arabic-Indic digits
+        ["1", "2", "3", "4", "5", "6", "nan"],
+        ["1", "2", "3", "4", "5", "6", float("nan")],  # a missing value of the sheet
+        ["1", "2", "3", "4", "5", "6", "0x10"],
+        ["a", "b", "c", "d", "e", "f"],
+    ],
+)
+def test_numeric_colours_are_what_pandas_reads_as_numbers(values):
+    as_number = pd.to_numeric(pd.Series(list(values), dtype=object), errors="coerce")
+    expected = None if as_number.isna().any() or as_number.nunique() <= 5 else as_number.to_numpy(dtype=float)
+    got = plots._numeric(values)
+    assert (got is None) == (expected is None)
+    if expected is not None:
+        np.testing.assert_array_equal(got, expected)
+
+
+SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
+
+
+@pytest.mark.parametrize("script", ["plot_study", "plot_analysis"])
+def test_study_and_analysis_plots_start_without_pandas_arrow_or_scipy_interpolate(script):
+    """pandas (0.2 s, also pulled in by Arrow) and scipy.interpolate (0.3 s) were most of the
+    start of these jobs, which need neither."""
+    code = f"import sys; import {script}; print(' '.join(sorted(sys.modules)))"
+    loaded = set(subprocess.run([sys.executable, "-c", code], cwd=SCRIPTS, check=True, capture_output=True,
+                                text=True).stdout.split())
+    assert not loaded & {"pandas", "pyarrow", "scipy.interpolate", "formulaic"}
+
+
+def test_the_study_plots_draw_without_pandas_or_arrow(tmp_path):
+    """The whole plot_study job, on 12 samples: the functions it calls import no pandas either."""
+    rng = np.random.default_rng(11)
+    samples = [f"s{i}" for i in range(12)]
+    (tmp_path / "samples.tsv").write_text(
+        "sample\tcondition\tage\n" + "".join(f"{s}\t{'ab'[i % 2]}\t{20 + i}\n" for i, s in enumerate(samples))
+    )
+    (tmp_path / "manifest.json").write_text(
+        json.dumps({"samples": samples, "size_factors": rng.uniform(0.5, 2, 12).tolist()})
+    )
+    values = rng.normal(size=(50, 12))
+    np.savez(tmp_path / "vst.npz", format_version=FORMAT_VERSION, gene_id=np.arange(50).astype(str),
+             top_values=values, distances=vst.sample_distances(values), library_sizes=rng.uniform(1e6, 2e6, 12))
+    code = f"""
+import sys
+from pathlib import Path
+from types import SimpleNamespace as N
+import plot_study
+out = Path({str(tmp_path)!r})
+for colour in ("condition", "age"):
+    plot_study.main(N(
+        input=N(plot_data=str(out / "vst.npz"), manifest=str(out / "manifest.json"), samples=str(out / "samples.tsv")),
+        output=N(size_factors=str(out / "sf.png"), pca=str(out / "pca.png"), distances=str(out / "d.png"),
+                 pca_table=str(out / f"pca_{{colour}}.tsv")),
+        params=N(plot={{"color_by": colour}}), log=[str(out / "log.txt")]))
+print(" ".join(sorted(sys.modules)))
+"""
+    loaded = set(subprocess.run([sys.executable, "-c", code], cwd=SCRIPTS, check=True, capture_output=True,
+                                text=True).stdout.split())
+    assert not loaded & {"pandas", "pyarrow", "scipy.interpolate", "formulaic"}
+    table = pd.read_csv(tmp_path / "pca_age.tsv", sep="\t")
+    assert table["sample"].tolist() == samples and table["age"].tolist() == list(range(20, 32))
+    for name in ("sf.png", "pca.png", "d.png"):
+        assert_sensible_png(tmp_path / name)
+
+
+@pytest.mark.parametrize("n_genes", [1, 2, 5, 998, 1001])
+def test_box_statistics_are_matplotlibs_boxplot_numbers(n_genes):
+    """Whiskers at the range (whis=(0, 100), DESeq2's range = 0) and the quartiles, per column,
+    over the genes without NaN, from row blocks (shards) as from the stacked matrix."""
+    from matplotlib import cbook
+
+    rng = np.random.default_rng(n_genes)
+    cooks = rng.exponential(0.1, size=(n_genes, 7)) * rng.choice([1.0, 1e-8, 1e5], size=(n_genes, 7))
+    cooks[:, 3] = np.round(cooks[:, 3], 1)  # ties
+    cooks[rng.random(n_genes) < 0.1, 1] = np.nan  # genes with a NaN: left out in every column
+    cooks[:, 6] = 0.25  # one value
+    finite = cooks[np.all(np.isfinite(cooks), axis=1)]
+    stats = plots.box_statistics([cooks[:n_genes // 3], cooks[n_genes // 3 :]])
+    if finite.shape[0] == 0:
+        assert np.isnan(stats).all()
+        return
+    for j in range(7):
+        (expected,) = cbook.boxplot_stats(finite[:, j], whis=(0, 100))
+        got = dict(zip(["whislo", "q1", "med", "q3", "whishi"], stats[:, j]))
+        assert got == {k: expected[k] for k in got}, j  # exactly the same doubles
+    np.testing.assert_array_equal(stats, np.percentile(finite, [0, 25, 50, 75, 100], axis=0))
+    np.testing.assert_array_equal(plots.box_statistics([cooks]), stats)
+
+
+def test_box_statistics_of_no_gene_are_nan():
+    assert np.isnan(plots.box_statistics([np.full((4, 3), np.nan), np.zeros((0, 3))])).all()
+    assert plots.box_statistics([np.zeros((0, 3))]).shape == (5, 3)
+
+
+@pytest.mark.parametrize("numeric_x", [False, True])
+def test_count_plots_of_many_samples_show_their_boxes(tmp_path, monkeypatch, numeric_x):
+    """1000 samples: small light points under the boxes (with a point per sample over them, the
+    boxes of a dense cell were hidden); 60 samples: points with edges over the boxes."""
+    from matplotlib.collections import LineCollection, PathCollection
+
+    figures = []
+    monkeypatch.setattr(plots, "_save", lambda fig, path: figures.append(fig))
+    rng = np.random.default_rng(12)
+    n = 1000
+    panels = [plots.CountPanel(f"g{i}", 1e-5, rng.lognormal(4, 1, n)) for i in range(3)]
+    batch = rng.choice(["b1", "b2"], n).tolist()
+    if numeric_x:
+        x_values, x_levels, grid = rng.uniform(20, 70, n).tolist(), None, np.linspace(20, 70, 5)
+        panels = [plots.CountPanel(p.gene_id, p.padj, p.normalized, {"b1": np.full(5, 50.0)}) for p in panels]
+    else:
+        x_values, x_levels, grid = rng.choice(["a", "b"], n).tolist(), ["a", "b"], None
+    plots.count_plot(panels, x_values, "x", x_levels, batch, "batch", tmp_path / "many.png", "many", grid)
+    few = [plots.CountPanel(p.gene_id, p.padj, p.normalized[:60], p.curves) for p in panels]
+    plots.count_plot(few, x_values[:60], "x", x_levels, batch[:60], "batch", tmp_path / "few.png", "few", grid)
+    for fig, above in zip(figures, (True, False)):
+        ax = fig.axes[0]
+        points = [c for c in ax.collections if isinstance(c, PathCollection) and len(c.get_offsets())]
+        boxes = [c for c in ax.collections if isinstance(c, LineCollection)]
+        assert len(points) == 2  # one scatter per colour
+        assert len(boxes) == (0 if numeric_x else 2)
+        assert all((b.get_zorder() > p.get_zorder()) == above for b in boxes for p in points)
+        assert all((p.get_sizes()[0] < 14) == above for p in points)

@@ -111,3 +111,30 @@ def test_shards_named_for_a_bound_of_many_shards_are_renamed_to_the_plan(tmp_pat
     whole = write_shards(str(tmp_path / "whole"), ids, {"values": values}, 1, 400)
     assert plan == whole and plan[-1]["id"] == "0299"
     assert_same_shards(tmp_path / "blocks", tmp_path / "whole", plan)
+
+
+@pytest.mark.parametrize("with_factors", [False, True])
+def test_rows_of_mapped_shards_equal_those_of_read_shards(tmp_path, with_factors):
+    """plot_contrast takes the top genes' rows from memory-mapped shards (only those rows read)."""
+    rng = np.random.default_rng(13)
+    counts = rng.poisson(20, (25, 6)).astype(float)
+    arrays = {"counts": counts}
+    if with_factors:
+        arrays["norm_factors"] = rng.uniform(0.5, 2, (25, 6))
+    plan = write_shards(str(tmp_path), np.array([f"g{i}" for i in range(25)]), arrays, 7)
+    paths = [str(tmp_path / f"{s['id']}.npz") for s in plan]
+    sf, rows = rng.uniform(0.5, 2, 6), np.array([24, 3, 7, 0, 13])
+    mapped = shards.select_pairs((shards.map_shard_counts(p, sf) for p in paths), rows)
+    read = shards.select_pairs((shards.read_shard_counts(p, sf) for p in paths), rows)
+    np.testing.assert_array_equal(mapped[0], counts[rows])
+    np.testing.assert_array_equal(mapped[0], read[0])
+    np.testing.assert_array_equal(mapped[1], read[1])
+    assert mapped[1].shape == ((5, 6) if with_factors else (6,))
+
+
+def test_a_mapped_fit_array_names_a_missing_one(tmp_path):
+    path = str(tmp_path / "fit.npz")
+    shards.write_npz(path, {"gene_id": np.array(["a", "b"]), "condition.cooks": np.ones((2, 3))})
+    np.testing.assert_array_equal(shards.map_fit_array(path, "condition", "cooks"), np.ones((2, 3)))
+    with pytest.raises(ValueError, match="no array 'cooks' of analysis 'other'; rerun its fit job"):
+        shards.map_fit_array(path, "other", "cooks")

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import functools
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,6 +16,8 @@ from glmstack.io.shards import select_rows
 from glmstack.io.tables import tsv_matrices
 from glmstack.nb import size_factors, vst
 from glmstack.rmath.fmm_spline import fmm_spline
+
+SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
 
 # R 4.2.2, DESeq2 1.38.3 on tests/data/marioni/counts.tsv.gz (all reference numbers below):
 #   dds <- DESeqDataSetFromMatrix(counts, data.frame(row.names = colnames(counts)), ~ 1)
@@ -304,3 +309,12 @@ def test_distances_and_clustering():
     groups = fcluster(vst.cluster_linkage(d), 2, criterion="maxclust")
     assert groups[0] == groups[1] != groups[2] == groups[3]
     assert vst.cluster_linkage(np.zeros((1, 1))) is None
+
+
+def test_pca_and_distances_come_without_scipy_interpolate_or_special():
+    """The study plots import this module for pca() and cluster_linkage(); the VST's spline and
+    gene-wise estimates (scipy.interpolate, scipy.special: about 0.3 s) load where they are used."""
+    code = "import sys, glmstack.nb.vst; print(' '.join(sorted(sys.modules)))"
+    loaded = set(subprocess.run([sys.executable, "-c", code], cwd=SCRIPTS, check=True, capture_output=True,
+                                text=True).stdout.split())
+    assert not loaded & {"scipy.interpolate", "scipy.special", "pandas"}

@@ -1,6 +1,7 @@
 """Reading and writing: npz/json between jobs, always atomically; what the text readers share.
 
-No pandas or Arrow here (glmstack.io.tables writes the tables): the shard jobs import this.
+No pandas or Arrow here (glmstack.io.tables writes the tables): the shard jobs import this, and
+the plot jobs write their few-line tables with `write_small_tsv` (Arrow imports pandas: 0.2 s).
 """
 
 from __future__ import annotations
@@ -8,11 +9,15 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import math
 import os
+import struct
 import tempfile
+import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
@@ -64,6 +69,42 @@ def read_npz(path: str | Path, keys: list[str] | None = None, exclude: tuple[str
         return {k: data[k] for k in wanted if k != "format_version" and k not in exclude}
 
 
+def map_npz(path: str | Path, keys: list[str]) -> dict[str, np.ndarray]:
+    """Arrays `keys` of an intermediate written by `write_npz` (format version checked) as
+    read-only memory maps: np.savez stores them uncompressed, so indexing reads only what it
+    takes (a few genes of a shard: kilobytes, not the shard). Keys it lacks are left out; a
+    compressed array is read whole."""
+    read_npz(path, keys=[])  # the checks: format version, gene_id
+    arrays = {}
+    with zipfile.ZipFile(path) as archive, open(path, "rb") as fh:
+        for key in keys:
+            if f"{key}.npy" not in archive.namelist():
+                continue
+            info = archive.getinfo(f"{key}.npy")
+            fh.seek(info.header_offset)
+            local = fh.read(30)  # the member's local header: its name and extra field precede the data
+            if local[:4] != b"PK\x03\x04":
+                raise ValueError(f"{path}: {key} is not where the archive's directory says; rerun the workflow")
+            name_length, extra_length = struct.unpack("<HH", local[26:30])
+            fh.seek(info.header_offset + 30 + name_length + extra_length)
+            version = np.lib.format.read_magic(fh) if info.compress_type == zipfile.ZIP_STORED else None
+            if version not in ((1, 0), (2, 0)):
+                arrays[key] = read_npz(path, [key])[key]
+                continue
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
+            else:
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
+            if dtype.hasobject:
+                raise ValueError(f"{path}: {key} holds objects; rerun the workflow")
+            if math.prod(shape) == 0:
+                arrays[key] = np.empty(shape, dtype)
+                continue
+            arrays[key] = np.memmap(fh.name, dtype=dtype, mode="r", offset=fh.tell(), shape=shape,
+                                    order="F" if fortran else "C")
+    return arrays
+
+
 def write_json(path: str | Path, obj: Any) -> None:
     with atomic_write(path) as fh:
         fh.write((json.dumps(obj, indent=2, sort_keys=False, default=_json_default) + "\n").encode())
@@ -89,6 +130,62 @@ def read_numeric_tsv(path: str | Path) -> tuple[list[str], list[str], np.ndarray
     names = rows[0][1:]
     values = np.array([[float(x) if x else np.nan for x in row[1:]] for row in rows[1:]], dtype=float)
     return [row[0] for row in rows[1:]], names, values.reshape(len(rows) - 1, len(names))
+
+
+def write_small_tsv(path: str | Path, columns: Mapping[str, Sequence]) -> None:
+    """Named equal-length columns as the text `glmstack.io.tables.write_tsv` writes, without Arrow;
+    for tables of a few hundred lines (a Python loop per value).
+
+    Each column is typed as pandas types it: floats as `float_text` (NaN: an empty field), booleans
+    as True / False, None and NaN among texts as empty, everything else as str(); a field holding
+    a tab, a quote or a line break is quoted as csv quotes it.
+    """
+    texts = [_text_column(column) for column in columns.values()]
+    lines = ["\t".join(_quoted(str(name)) for name in columns)]
+    lines += ["\t".join(row) for row in zip(*texts)]
+    with atomic_write(path) as fh:
+        fh.write(("\n".join(lines) + "\n").encode())
+
+
+def _text_column(column: Sequence) -> list[str]:
+    values = np.asarray(column)
+    if values.dtype.kind in "US" and not all(isinstance(v, str) for v in column):
+        values = np.asarray(column, dtype=object)  # texts with missing values, kept as pandas keeps them
+    if values.dtype.kind == "f":
+        return [float_text(v) for v in values.tolist()]
+    if values.dtype.kind == "b":
+        return ["True" if v else "False" for v in values.tolist()]
+    if values.dtype.kind == "O":
+        missing = [v is None or (isinstance(v, float) and math.isnan(v)) for v in values.tolist()]
+        return ["" if gap else _quoted(str(v)) for v, gap in zip(values.tolist(), missing)]
+    return [_quoted(v) for v in values.astype(str).tolist()]
+
+
+def _quoted(text: str) -> str:
+    if any(c in text for c in '\t"\n\r'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def float_text(value: float) -> str:
+    """A double as Arrow's CSV writer writes it: the shortest digits that read back as the same
+    double (repr's), fixed-point for decimal exponents -6 to 9 (`0.0000015`, `100`), else as
+    `1.5e-7`, `1e+10`; `inf`, `-inf`, `-0`; NaN as "" (an empty field)."""
+    if math.isnan(value):
+        return ""
+    if value in (np.inf, -np.inf):
+        return "inf" if value > 0 else "-inf"
+    sign, digits, exponent = Decimal(repr(value)).as_tuple()
+    while len(digits) > 1 and digits[-1] == 0:
+        digits, exponent = digits[:-1], int(exponent) + 1
+    if digits == (0,):
+        return "-0" if sign else "0"
+    leading = int(exponent) + len(digits) - 1  # decimal exponent of the first digit
+    if -6 <= leading < 10:
+        return format(Decimal((sign, digits, exponent)), "f")
+    mantissa = "".join(map(str, digits))
+    mantissa = mantissa[0] + ("." + mantissa[1:] if len(mantissa) > 1 else "")
+    return f"{'-' if sign else ''}{mantissa}e{'+' if leading > 0 else '-'}{abs(leading)}"
 
 
 def read_library_sizes(path: str | Path, samples: list[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
+import csv
 import warnings
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from ..errors import StudyError
-from .files import DECODE_ERRORS, table_separator, unreadable
+from .files import DECODE_ERRORS, open_text, table_separator, unreadable
+
+if TYPE_CHECKING:  # imported where used: `sample_column` serves jobs that start without pandas
+    import pandas as pd
+
+MISSING = ("", "NA")  # read_samples's missing values
 
 
 def read_samples(path: str | Path) -> pd.DataFrame:
     """Sample sheet as strings (types are decided by the design); "" and NA are missing."""
+    import pandas as pd
 
     try:
         with warnings.catch_warnings():
             # rows longer than the header would otherwise shift into the index or be cut
             warnings.simplefilter("error", pd.errors.ParserWarning)
             sheet = pd.read_csv(
-                path, sep=table_separator(path), dtype=str, keep_default_na=False, na_values=["", "NA"],
+                path, sep=table_separator(path), dtype=str, keep_default_na=False, na_values=list(MISSING),
                 index_col=False, encoding="utf-8-sig",
             )  # fmt: skip
     except pd.errors.EmptyDataError:
@@ -40,6 +46,8 @@ def read_samples(path: str | Path) -> pd.DataFrame:
 
 def read_size_factors(path: str | Path) -> pd.Series:
     """`sample`, `size_factor` table -> Series indexed by sample."""
+    import pandas as pd
+
     frame = pd.read_csv(path, sep=table_separator(path), dtype={"sample": str})
     return frame.set_index("sample")["size_factor"].astype(float)
 
@@ -48,3 +56,18 @@ def aligned_samples(samples_path: str | Path, samples: list[str]) -> pd.DataFram
     """The sample sheet with rows in count-column order (checked before any job ran)."""
     sheet = read_samples(samples_path)
     return sheet.set_index(sheet["sample"].astype(str)).loc[samples].reset_index(drop=True)
+
+
+def sample_column(samples_path: str | Path, samples: list[str], column: str) -> list:
+    """One column of the sample sheet, rows in count-column order, read without pandas (0.2 s of
+    a plot job's start): texts, and NaN where a value is missing, as `aligned_samples` reads it.
+
+    The sheet was checked by `read_samples` before any job ran; blank lines are skipped as
+    pandas skips them.
+    """
+    path = Path(samples_path)
+    with open_text(path) as fh:
+        rows = [row for row in csv.reader(fh, delimiter=table_separator(path)) if row]
+    index, key = rows[0].index(column), rows[0].index("sample")
+    by_sample = {row[key]: row[index] if index < len(row) else "" for row in rows[1:]}
+    return [float("nan") if by_sample[s] in MISSING else by_sample[s] for s in samples]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import read_json, read_npz, write_npz
+from .files import map_npz, read_json, read_npz, write_npz
 
 AUTO_SHARD_COUNTS = 10_000_000  # counts per shard at most: ~10 s of work per job, ~1 GB of memory
 # values per shard at most (values: studies): least squares costs ~1 % of a negative-binomial
@@ -189,6 +189,13 @@ def read_shard_counts(path: str, size_factors: np.ndarray) -> tuple[np.ndarray, 
     return shard["counts"], shard.get("norm_factors", np.asarray(size_factors, dtype=float))
 
 
+def map_shard_counts(path: str, size_factors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`read_shard_counts` as read-only memory maps (`map_npz`): for `select_pairs` of a few
+    rows, which then reads those rows only."""
+    shard = map_npz(path, ["counts", "norm_factors"])
+    return shard["counts"], shard.get("norm_factors", np.asarray(size_factors, dtype=float))
+
+
 def concat_npz(paths: list[str], exclude: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
     """Concatenate per-shard arrays along genes; scalars (per-shard counts) are summed.
 
@@ -226,6 +233,16 @@ def read_fit(
     wanted = [key for key in (held if keys is None else keys) if key not in exclude]
     arrays = read_npz(path, [prefix + key for key in wanted])
     return {"gene_id": arrays["gene_id"], **{key: arrays[prefix + key] for key in wanted}}
+
+
+def map_fit_array(path: str, analysis: str, key: str) -> np.ndarray:
+    """One array of an analysis in a fit file (`fit_arrays`) as a read-only memory map (`map_npz`):
+    the (genes x samples) Cook's distances of a shard, read as they are used, not copied first."""
+    name = f"{analysis}.{key}"
+    arrays = map_npz(path, [name])
+    if name not in arrays:
+        raise ValueError(f"{path}: no array {key!r} of analysis {analysis!r}; rerun its fit job")
+    return arrays[name]
 
 
 def concat_fits(paths: list[str], analysis: str, exclude: tuple[str, ...] = ()) -> dict[str, np.ndarray]:

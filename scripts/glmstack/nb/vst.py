@@ -20,16 +20,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.interpolate import CubicSpline
 
 from ..io.column_codes import ColumnCodes, column_codes
 from ..io.shards import select_pairs
-from ..rmath.fmm_spline import fmm_spline
-from .genewise import genewise_dispersion
 from .size_factors import base_means, factor_rows
 from .trend import DispersionTrend, fit_trend
+
+if TYPE_CHECKING:
+    from scipy.interpolate import CubicSpline
 
 NSUB = 1000  # DESeq2 vst(nsub = 1000): genes used to fit the trend
 SUBSET_MIN_MEAN = 5.0  # DESeq2 vst: only genes with mean normalised count > 5 join the subset
@@ -85,6 +86,8 @@ def vst_trend(
         design = np.ones((counts.shape[1], 1))
     nonzero = counts.sum(axis=1) > 0
     factors = factor_rows(size_factors, nonzero)
+    from .genewise import genewise_dispersion  # here: scipy.special, which pca() does not need
+
     fit = genewise_dispersion(counts[nonzero], factors, design)
     return fit_trend(base_means(counts[nonzero], factors), fit.disp, fit_type)
 
@@ -157,6 +160,8 @@ def make_stabilizer(
     size_factors = np.asarray(size_factors, dtype=float)
     if trend.fit_type != "local":
         return Stabilizer(trend, size_factors)
+    from ..rmath.fmm_spline import fmm_spline  # here: scipy.interpolate, which pca() does not need
+
     grid = np.sinh(np.linspace(0.0, np.arcsinh(max_normalized), LOCAL_GRID_POINTS))[1:]
     with np.errstate(divide="ignore", over="ignore"):
         base_var = trend.evaluate(grid) * grid**2 + np.mean(1.0 / size_factors) * grid
