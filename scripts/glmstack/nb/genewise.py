@@ -7,9 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..constants import DISP_MAXIT, MIN_DISP, MIN_MU, NO_INCREASE_RTOL
+from .blocks import by_blocks
 from .dispersion import grid_search, maximise_log_posterior
 from .irls import fit_nb_glm, linear_predictor
-from .size_factors import moments_xim
+from .size_factors import factor_rows, moments_xim
 
 
 def max_dispersion(n_samples: int) -> float:
@@ -34,11 +35,6 @@ def linear_model_coef(normalized: np.ndarray, design: np.ndarray) -> np.ndarray:
     return np.einsum("gn,pn->gp", normalized, np.linalg.pinv(design))
 
 
-def linear_model_mu(normalized: np.ndarray, design: np.ndarray) -> np.ndarray:
-    """Least-squares fitted values of normalised counts on the design, (G, N)."""
-    return linear_predictor(linear_model_coef(normalized, design), design)
-
-
 def fitted_mu(coef: np.ndarray, size_factors: np.ndarray, design: np.ndarray) -> np.ndarray:
     """The gene-wise step's mu (G, N) from its coefficients (`GenewiseFit.coef`, G x P).
 
@@ -52,10 +48,16 @@ def fitted_mu(coef: np.ndarray, size_factors: np.ndarray, design: np.ndarray) ->
     return np.maximum(mu, MIN_MU)
 
 
-def rough_dispersion(normalized: np.ndarray, design: np.ndarray) -> np.ndarray:
-    """DESeq2 roughDispEstimate: moments around a linear fit (mu bounded at 1), >= 0."""
+def rough_dispersion(
+    normalized: np.ndarray, design: np.ndarray, coef: np.ndarray | None = None
+) -> np.ndarray:
+    """DESeq2 roughDispEstimate: moments around a linear fit (mu bounded at 1), >= 0.
+
+    coef : the fit's `linear_model_coef` where the caller has it.
+    """
     m, p = design.shape
-    mu = np.maximum(linear_model_mu(normalized, design), 1.0)
+    coef = linear_model_coef(normalized, design) if coef is None else coef
+    mu = np.maximum(linear_predictor(coef, design), 1.0)
     est = np.sum(((normalized - mu) ** 2 - mu) / mu**2, axis=1) / (m - p)
     return np.maximum(est, 0.0)
 
@@ -68,6 +70,34 @@ def moments_dispersion(normalized: np.ndarray, xim: float) -> np.ndarray:
     base_mean = normalized.mean(axis=1)
     base_var = normalized.var(axis=1, ddof=1)
     return (base_var - xim * base_mean) / base_mean**2
+
+
+@dataclass(frozen=True)
+class StartingValues:
+    """start : (G,) min(rough, moments) estimate (NaN where undefined), before its bounds;
+    coef : (G, P) least-squares coefficients of the normalised counts (`linear_model_coef`)."""
+
+    start: np.ndarray
+    coef: np.ndarray
+
+
+def starting_values(
+    counts: np.ndarray, size_factors: np.ndarray, design: np.ndarray, xim: float
+) -> StartingValues:
+    """The line search's starting dispersions and the least-squares fit of normalised counts,
+    gene block by gene block (nb.blocks): the normalised counts and the moments around the
+    fit stay in the CPU cache, and each gene's numbers are those of the whole matrix."""
+
+    def block_values(block: slice) -> StartingValues:
+        normalized = counts[block] / factor_rows(size_factors, block)
+        coef = linear_model_coef(normalized, design)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            start = np.minimum(
+                rough_dispersion(normalized, design, coef), moments_dispersion(normalized, xim)
+            )
+        return StartingValues(start, coef)
+
+    return by_blocks(block_values, *counts.shape)
 
 
 @dataclass(frozen=True)
@@ -114,14 +144,13 @@ def genewise_dispersion(
             empty, np.zeros((0, n_samples)), np.zeros((0, design.shape[1])), np.zeros(0, dtype=int),
             np.zeros(0, dtype=bool),
         )  # fmt: skip
-    normalized = counts / size_factors
     with np.errstate(divide="ignore", invalid="ignore"):
         xim = moments_xim(size_factors) if xim is None else xim
-        start = np.minimum(rough_dispersion(normalized, design), moments_dispersion(normalized, xim))
-    start = np.clip(np.where(np.isnan(start), MIN_DISP, start), MIN_DISP, max_disp)
+    initial = starting_values(counts, size_factors, design, xim)
+    start = np.clip(np.where(np.isnan(initial.start), MIN_DISP, initial.start), MIN_DISP, max_disp)
 
     if is_groups_only(design):
-        coef = linear_model_coef(normalized, design)
+        coef = initial.coef
     else:
         coef = fit_nb_glm(counts, size_factors, design, start, log_like=False).beta
     mu = fitted_mu(coef, size_factors, design)
@@ -135,6 +164,9 @@ def genewise_dispersion(
     if refit.any():
         disp[refit] = grid_search(counts[refit], mu[refit], design, None, max_disp)
     return GenewiseFit(
-        disp=np.clip(disp, MIN_DISP, max_disp), mu=mu, coef=coef, iterations=search.iterations,
+        disp=np.clip(disp, MIN_DISP, max_disp),
+        mu=mu,
+        coef=coef,
+        iterations=search.iterations,
         converged=converged,
     )
