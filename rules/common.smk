@@ -98,12 +98,16 @@ SCRIPTS = Path(workflow.basedir) / "scripts"
 # Arrow's parser threads in the ingest job (it reads OMP_NUM_THREADS, which Snakemake sets to a
 # job's threads; Snakemake runs it on at most --cores): every other job waits for the matrix
 READ_THREADS = 4
-# priority of the study-wide jobs off the path to the tables (the matrices, the study plots):
-# Snakemake otherwise starts the ready job with the largest inputs first, which is them
-LATER = -1
-# and of the jobs after the fits that the report waits for longest: the tables' plots, and the
-# jobs that the analysis plots wait for (merge, limma_model)
+# Job priorities. Snakemake starts the ready jobs of highest priority first and, among equals,
+# those with the largest inputs (the study-wide matrices and plots). FIRST: the dispersion fit's
+# chain (genewise, trend, fit), which every table waits for. SOONER: the jobs after the fits that
+# the report waits for longest: the plots, and the jobs that the analysis plots wait for (merge,
+# limma_model). The rest (normalize, plot_study) take a core whenever one is free. A
+# negative priority holds a job back even then (Snakemake's ILP scheduler weighs priority
+# against the cores a selection fills): LATER, for plot_values, which nothing waits for.
+FIRST = 2
 SOONER = 1
+LATER = -1
 REPORT_PATHS = ReportPaths(OUTDIR, Path(workflow.basedir) / "rules" / "captions")
 
 

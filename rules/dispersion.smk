@@ -16,6 +16,7 @@ rule genewise:
         f"{OUTDIR}/logs/models/{{model}}/genewise/{{shard}}.log",
     benchmark:
         f"{OUTDIR}/benchmarks/models/{{model}}/genewise/{{shard}}.tsv"
+    priority: FIRST
     conda:
         "../envs/glmstack.yaml"
     resources:
@@ -41,6 +42,7 @@ rule trend:
         f"{OUTDIR}/logs/models/{{model}}/{{fit_type}}/trend.log",
     benchmark:
         f"{OUTDIR}/benchmarks/models/{{model}}/{{fit_type}}/trend.tsv"
+    priority: FIRST
     conda:
         "../envs/glmstack.yaml"
     params:

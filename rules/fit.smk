@@ -15,6 +15,7 @@ rule fit:
         f"{OUTDIR}/logs/models/{{model}}/{{fit_type}}/fit/{{shard}}.log",
     benchmark:
         f"{OUTDIR}/benchmarks/models/{{model}}/{{fit_type}}/fit/{{shard}}.tsv"
+    priority: FIRST
     conda:
         "../envs/glmstack.yaml"
     resources:

@@ -17,7 +17,6 @@ rule normalize:
         f"{OUTDIR}/logs/normalize.log",
     benchmark:
         f"{OUTDIR}/benchmarks/normalize.tsv"
-    priority: LATER
     conda:
         "../envs/glmstack.yaml"
     resources:

@@ -33,7 +33,6 @@ rule plot_study:
         f"{OUTDIR}/logs/plot_study.log",
     benchmark:
         f"{OUTDIR}/benchmarks/plot_study.tsv"
-    priority: LATER
     conda:
         "../envs/glmstack.yaml"
     params:
@@ -77,6 +76,7 @@ rule plot_analysis:
         f"{OUTDIR}/benchmarks/{{analysis}}/plot_analysis.tsv"
     wildcard_constraints:
         analysis=NB_NAMES,
+    priority: SOONER
     conda:
         "../envs/glmstack.yaml"
     params:
