@@ -3,8 +3,9 @@
 The Cox-Reid posterior sums lgamma(y + 1/a) - lgamma(1/a) (and its derivative digamma(y + 1/a)
 - digamma(1/a)) over a gene's samples at every step of the dispersion line search, and these
 special functions are most of its cost. A gene has far fewer distinct counts than samples when
-the samples are many (a fifth of them at 1,000 samples, two fifths at 200), so there the sums
-(and IRLS's likelihood terms that do not involve mu) run over the distinct counts, each term times how often it occurs. With few samples the
+the samples are many (a fifth of them at 1,000 samples, two fifths at 200), so there these sums,
+and the lgamma terms of IRLS's deviance and of the LRT's log likelihoods, run over the distinct
+counts, each term formed as per sample and times how often it occurs. With few samples the
 bookkeeping would cost more than it saves, and the sums run over the samples in their order.
 Which way a gene's sums run depends on the number of samples alone, never on the other genes
 of its block, so a gene's numbers do not depend on the shard or block it falls in.
