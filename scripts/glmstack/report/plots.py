@@ -388,10 +388,9 @@ def box_statistics(blocks: Iterable[np.ndarray]) -> np.ndarray:
 
     Notes
     -----
-    The finite rows are gathered once into an (N, G) buffer (a column's values contiguous) and
-    each column is sorted: numpy's vectorised sort of 1000 columns of 20,000 values takes a third
-    of the time of np.percentile's partition along the strided axis, and no copy is made of the
-    stacked (G, N) matrix.
+    The finite rows are gathered once into an (N, G) buffer (a column's values contiguous), where
+    np.percentile partitions each column in place: a third of the time of its partition along
+    the strided axis of the (G, N) matrix, and no copy is made of the stacked matrix.
     """
     blocks = [np.asarray(block, dtype=float) for block in blocks]  # memory maps stay maps
     n = blocks[0].shape[1] if blocks else 0
@@ -404,15 +403,7 @@ def box_statistics(blocks: Iterable[np.ndarray]) -> np.ndarray:
         filled += finite.shape[0]
     if filled == 0:
         return np.full((5, n), np.nan)
-    columns = columns[:, :filled]
-    columns.sort(axis=1)
-    # np.percentile's linear method: virtual index q (G - 1), and its interpolation (numpy _lerp)
-    position = np.array([0.25, 0.5, 0.75]) * (filled - 1)
-    below = np.floor(position).astype(int)
-    gamma = position - below
-    a, b = columns[:, below], columns[:, np.minimum(below + 1, filled - 1)]
-    quartiles = np.where(gamma >= 0.5, b - (b - a) * (1 - gamma), a + (b - a) * gamma)
-    return np.vstack([columns[:, 0], quartiles.T, columns[:, -1]])
+    return np.percentile(columns[:, :filled], [0, 25, 50, 75, 100], axis=1, overwrite_input=True)
 
 
 @plain_text
