@@ -131,6 +131,5 @@ def model_summary(
         "n_counts_replaced": int(fit["n_counts_replaced"]),
         "results": summaries,
         "settings": model_settings(analysis, "tables"),
-        # statsmodels through its metadata: importing it for the version would be slow
-        "versions": software_versions(("numpy", "scipy", "statsmodels", "pandas", "formulaic")),
+        "versions": software_versions(("numpy", "scipy", "pandas", "formulaic")),
     }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,6 +17,7 @@ from ..constants import (
     TREND_MIN_RATIO,
 )
 from ..errors import StudyError
+from ..rmath.gamma_glm import GlmFitError, gamma_identity_glm
 from ..rmath.locfit import LocalFit, local_fit
 
 log = logging.getLogger(__name__)
@@ -77,10 +77,6 @@ def parametric_trend(base_mean: np.ndarray, disp: np.ndarray) -> dict[str, float
     ------
     TrendFitError when a coefficient is not positive or after more than 10 rounds.
     """
-    # imported here, and not statsmodels.api: the import is most of this job's time
-    from statsmodels.genmod import families
-    from statsmodels.genmod.generalized_linear_model import GLM
-
     coefs = np.array([0.1, 1.0])
     for _ in range(TREND_MAXIT + 1):
         ratio = disp / (coefs[0] + coefs[1] / base_mean)
@@ -88,26 +84,14 @@ def parametric_trend(base_mean: np.ndarray, disp: np.ndarray) -> dict[str, float
         if good.sum() < 2:
             raise TrendFitError("too few genes left for the parametric trend")
         exog = np.column_stack([np.ones(good.sum()), 1.0 / base_mean[good]])
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            # statsmodels warns that the identity link leaves the Gamma domain; DESeq2
-            # uses this link too, and a fit that leaves the domain fails below
-            warnings.simplefilter("ignore")
-            try:
-                family = families.Gamma(link=families.links.Identity())
-                # R glm.fit's stopping rule |dev - dev_old| < 1e-8 (|dev| + 0.1), at most 25
-                # iterations, on the unscaled deviance (scale=1; the coefficients do not
-                # depend on it): the outer loop stops at a 1e-3 coefficient change, so where
-                # each inner fit stops shows in the result
-                result = GLM(disp[good], exog, family=family).fit(
-                    start_params=coefs, maxiter=25, atol=1e-9, rtol=1e-8, scale=1.0
-                )
-            except (ValueError, np.linalg.LinAlgError, FloatingPointError) as exc:
-                raise TrendFitError(str(exc)) from exc
-        old, coefs = coefs, np.asarray(result.params, dtype=float)
+        try:
+            result = gamma_identity_glm(disp[good], exog, start=coefs)
+        except (GlmFitError, np.linalg.LinAlgError) as exc:
+            raise TrendFitError(str(exc)) from exc
+        old, coefs = coefs, result.coefficients
         if not np.all(np.isfinite(coefs)) or not np.all(coefs > 0):
             raise TrendFitError("parametric dispersion fit failed")
-        converged = bool(result.converged)
-        if np.sum(np.log(coefs / old) ** 2) < TREND_COEF_TOL and converged:
+        if np.sum(np.log(coefs / old) ** 2) < TREND_COEF_TOL and result.converged:
             return {"asymptDisp": float(coefs[0]), "extraPois": float(coefs[1])}
     raise TrendFitError("dispersion fit did not converge")
 
