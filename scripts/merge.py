@@ -1,7 +1,7 @@
 """Rule merge: dispersions.tsv and model.json for one analysis."""
 
 from glmstack.design.matrices import model_from_params
-from glmstack.io.annotation import annotate, read_features
+from glmstack.io.features import annotate, read_features
 from glmstack.io.files import read_json, write_json
 from glmstack.io.shards import PER_SAMPLE_FIT_ARRAYS, concat_fits
 from glmstack.io.tables import write_tsv

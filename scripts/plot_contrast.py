@@ -3,6 +3,7 @@
 import dataclasses
 
 import numpy as np
+import pandas as pd
 from glmstack.design.covariates import design_samples
 from glmstack.design.matrices import model_from_params
 from glmstack.io.annotation import annotation_columns, feature_labels
@@ -23,7 +24,8 @@ def main(smk) -> None:
     name = f"{analysis.name}: {table_name}"
     annotation = annotation_columns(smk.input.features)  # gene_name, ...: genes are named by it
     # the table of rule results_table, from the same inputs and call: the plots need not wait for it
-    table, _ = table_from_files(smk.input.fits, smk.input.shrunk, smk.input.features, analysis, table_name)
+    columns, _ = table_from_files(smk.input.fits, smk.input.shrunk, smk.input.features, analysis, table_name)
+    table = pd.DataFrame(columns)
     top = top_genes(table, smk.params.top_genes, annotation)
     rows = top.index.to_numpy()
     paths = {"ma": smk.output.ma, "volcano": smk.output.volcano, "pvalues": smk.output.pvalues}

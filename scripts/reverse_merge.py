@@ -1,6 +1,6 @@
 """Rule reverse_merge: calibrated p-values and BH genome-wide; reverse.tsv and model.json."""
 
-from glmstack.io.annotation import annotate, read_features
+from glmstack.io.features import annotate, read_features
 from glmstack.io.files import read_npz, write_json
 from glmstack.io.shards import concat_npz
 from glmstack.io.tables import write_tsv

@@ -1,4 +1,5 @@
-"""Feature annotation (glmstack.io.annotation and the study checks): one test per behaviour.
+"""Feature annotation (glmstack.io.annotation, glmstack.io.features and the study checks): one
+test per behaviour.
 
 Gene names here are invented (GENE1, ...); the tests are about where names go.
 """
@@ -14,6 +15,8 @@ from glmstack import study as study_checks
 from glmstack.errors import StudyError
 from glmstack.io import annotation as ann
 from glmstack.io.counts import count_layout, read_counts
+from glmstack.io.features import Features, annotate, read_features
+from glmstack.io.tables import write_tsv
 
 SAMPLES = "sample\tcondition\na1\tctl\na2\tctl\nb1\ttrt\nb2\ttrt\n"
 COUNTS = "gene_id\ta1\ta2\tb1\tb2\ng1\t10\t12\t30\t28\ng2\t0\t1\t4\t2\ng3\t5\t5\t6\t7\n"
@@ -89,20 +92,38 @@ def test_an_annotation_matching_no_feature_is_an_error():
 
 
 def test_annotate_puts_the_columns_after_the_id_matching_rows_by_id():
-    features = pd.DataFrame({"feature_id": ["g1", "g2", "g3"], "gene_name": ["A", "B", np.nan]})
-    table = pd.DataFrame({"gene_id": ["g3", "g1"], "baseMean": [1.0, 2.0]}, index=[5, 7])
-    out = ann.annotate(table, features)
+    features = Features(np.array(["g1", "g2", "g3"]), {"gene_name": np.array(["A", "B", ""])})
+    table = pd.DataFrame({"gene_id": ["g3", "g1", "g9"], "baseMean": [1.0, 2.0, 3.0]}, index=[5, 7, 8])
+    out = annotate(table, features)
     assert list(out.columns) == ["gene_id", "gene_name", "baseMean"]
-    assert out.index.tolist() == [5, 7] and out["baseMean"].tolist() == [1.0, 2.0]
-    assert pd.isna(out["gene_name"].iloc[0]) and out["gene_name"].iloc[1] == "A"
-    assert ann.annotate(table, None) is table
-    assert ann.annotate(table, features[["feature_id"]]) is table
+    assert out.index.tolist() == [5, 7, 8] and out["baseMean"].tolist() == [1.0, 2.0, 3.0]
+    # an empty cell and an unknown id are NaN in a frame, as pandas reads an empty field
+    assert pd.isna(out["gene_name"].iloc[0]) and out["gene_name"].iloc[1] == "A" and pd.isna(out["gene_name"].iloc[2])
+    assert annotate(table, None) is table
+    assert annotate(table, Features(features.ids, {})) is table
+
+
+def test_annotate_columns_keeps_them_as_columns_and_empty_text_for_missing():
+    features = Features(np.array(["g1", "g2"]), {"gene_name": np.array(["A", "B"]), "biotype": np.array(["x", ""])})
+    columns = {"gene_id": np.array(["g2", "g7", "g1"]), "stat": np.array([1.0, 2.0, 3.0])}
+    out = annotate(columns, features)
+    assert list(out) == ["gene_id", "gene_name", "biotype", "stat"] and out["stat"] is columns["stat"]
+    assert out["gene_name"].tolist() == ["B", "", "A"] and out["biotype"].tolist() == ["", "", "x"]
 
 
 def test_annotate_refuses_a_column_the_table_has():
-    features = pd.DataFrame({"feature_id": ["g1"], "stat": ["x"]})
+    features = Features(np.array(["g1"]), {"stat": np.array(["x"])})
     with pytest.raises(StudyError, match=r"annotation column\(s\) 'stat' are also columns of this result table"):
-        ann.annotate(pd.DataFrame({"gene_id": ["g1"], "stat": [1.0]}), features)
+        annotate(pd.DataFrame({"gene_id": ["g1"], "stat": [1.0]}), features)
+
+
+def test_read_features_reads_what_ingest_writes(tmp_path):
+    path = tmp_path / "features.tsv"
+    write_tsv(path, pd.DataFrame({"feature_id": ["g1", "g2"], "gene_name": ["A", np.nan], "note": ['a\tb "c"', "d"]}))
+    features = read_features(path)
+    assert features.ids.tolist() == ["g1", "g2"]
+    assert features.columns["gene_name"].tolist() == ["A", ""]
+    assert features.columns["note"].tolist() == ['a\tb "c"', "d"]
 
 
 def test_labels_are_names_where_they_exist_else_ids():

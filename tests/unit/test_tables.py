@@ -91,3 +91,41 @@ def test_ids_that_need_quotes_are_quoted_beside_coded_values(tmp_path):
     assert written == paths["cells"].read_bytes()
     assert b'"odd""id"\t' in written and b'"tab\tid"\t' in written and b"\ng5\t" in written
     assert written.split(b"\n")[6].split(b"\t")[3] == b""
+
+
+def test_a_dict_of_columns_is_written_as_its_frame_and_without_pandas(tmp_path):
+    """The NB table jobs write dicts of columns (no pandas: 0.2 s of their start): the same bytes
+    as the frame, NaN and missing text as empty fields, quotes where a field needs them."""
+    import subprocess
+    import sys
+
+    import pandas as pd
+
+    code = """
+import sys
+import numpy as np
+from glmstack.io.tables import write_tsv
+write_tsv(sys.argv[1], {
+    "gene_id": np.array(["g1", 'g"2', "g\\t3", "g4"]),
+    "baseMean": np.array([0.1, np.nan, 1e-300, 123456789.5]),
+    "padj": np.array([np.inf, -0.0, 5e-324, np.nan]),
+    "dispOutlier": np.array(["True", "", "False", "True"]),
+    "flag": np.array([True, False, True, False]),
+    "n": np.arange(4),
+})
+assert "pandas" not in sys.modules, "write_tsv imported pandas"
+"""
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "dict.tsv")], check=True)
+    frame = pd.DataFrame({
+        "gene_id": ["g1", 'g"2', "g\t3", "g4"],
+        "baseMean": [0.1, np.nan, 1e-300, 123456789.5],
+        "padj": [np.inf, -0.0, 5e-324, np.nan],
+        "dispOutlier": pd.array([True, None, False, True], dtype="boolean"),
+        "flag": [True, False, True, False],
+        "n": np.arange(4),
+    })  # fmt: skip
+    from glmstack.io.tables import write_tsv
+
+    write_tsv(tmp_path / "frame.tsv", frame)
+    assert (tmp_path / "dict.tsv").read_bytes() == (tmp_path / "frame.tsv").read_bytes()
+    assert pd.read_csv(tmp_path / "dict.tsv", sep="\t")["gene_id"].tolist() == ["g1", 'g"2', "g\t3", "g4"]

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..design.matrices import Model, model_description, model_settings
-from ..io.annotation import annotate, read_features
+from ..io.features import annotate, read_features
 from ..io.shards import concat_npz
 from ..spec import Analysis
 from ..workflow import software_versions

@@ -5,8 +5,8 @@ or in a column named as the matrix's id column; any other columns), and the text
 nf-core/rnaseq's merged tables hold between the id and the samples (`gene_id, gene_name,
 sample...`). Ingest aligns them to the features, in input order, as `<outdir>/features.tsv`
 (the id, then the annotation columns; only the id when there is none). Every table writer
-calls `annotate(table, features)`, so the annotation columns follow the feature id in every
-table; plots and the report name a feature by `feature_labels` (its name where one exists).
+calls `glmstack.io.features.annotate(table, features)`, so the annotation columns follow the
+feature id in every table; plots and the report name a feature by `feature_labels` (its name where one exists).
 """
 
 from __future__ import annotations
@@ -183,39 +183,6 @@ def align_annotation(
         values = table.set_index(ids).iloc[:, 1:]
         out = out.join(values, on="feature_id")
     return out, messages
-
-
-def read_features(path: str | Path) -> pd.DataFrame:
-    """features.tsv as written by ingest: every cell text, empty cells NaN."""
-    return pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, na_values=[""])
-
-
-def annotate(table: pd.DataFrame, features: pd.DataFrame | None) -> pd.DataFrame:
-    """`table` with the annotation columns of `features` right after its first column (the id).
-
-    Parameters
-    ----------
-    table : any per-feature table whose first column is the feature id (gene_id, feature_id).
-    features : features.tsv (`read_features`), or None; its first column is the id.
-
-    Rows are matched by id, so `table` may hold any subset of features, in any order; a
-    feature without annotation gets empty cells. Without annotation columns the table is
-    returned unchanged. StudyError when an annotation column is already a column of `table`.
-    """
-    if features is None or features.shape[1] < 2:
-        return table
-    extra = list(features.columns[1:])
-    clash = [c for c in extra if c in table.columns]
-    if clash:
-        raise StudyError(
-            f"annotation column(s) {preview(clash)} are also columns of this result table. Fix: rename "
-            "them in the annotation table (or the count matrix's header)."
-        )
-    values = features.set_index(features.columns[0])[extra]
-    ids = table.iloc[:, 0].astype(str)
-    joined = values.reindex(ids.to_numpy())
-    joined.index = table.index
-    return pd.concat([table.iloc[:, :1], joined, table.iloc[:, 1:]], axis=1)
 
 
 def annotation_columns(features_path: str | Path) -> list[str]:

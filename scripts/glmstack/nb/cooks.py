@@ -9,6 +9,7 @@ import numpy as np
 from scipy.special import fdtri
 
 from ..constants import COOKS_MIN_CELL, COOKS_MIN_DISP, COOKS_QUANTILE, REPLACE_TRIM
+from .size_factors import factor_rows
 
 
 def trimmed_mean(x: np.ndarray, trim: float) -> np.ndarray:
@@ -165,7 +166,13 @@ def replace_outliers(
     with np.errstate(invalid="ignore"):
         above = cooks > cutoff
     flagged = np.any(above, axis=1)
-    new_counts = np.where(above & replaceable[None, :], replacement_counts(normalized, size_factors), counts)
+    replaced = above & replaceable[None, :]
+    # the trimmed means (a sort of each gene's counts) only for genes with a count to replace
+    rows = np.flatnonzero(np.any(replaced, axis=1))
+    new_counts = counts.copy()
+    new_counts[rows] = np.where(
+        replaced[rows], replacement_counts(normalized[rows], factor_rows(size_factors, rows)), counts[rows]
+    )
     return Replacement(
         counts=new_counts,
         flagged=flagged,

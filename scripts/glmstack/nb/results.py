@@ -1,14 +1,17 @@
-"""The NB family's outputs from the merged fit shards: result tables, dispersions.tsv, model.json."""
+"""The NB family's outputs from the merged fit shards: result tables, dispersions.tsv, model.json.
+
+Tables are dicts of columns (gene_id first), as `glmstack.io.tables.write_tsv` writes them: the
+table jobs import no pandas (0.2 s of each job's start); `pandas.DataFrame(table)` makes a frame.
+"""
 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from ..design.matrices import Model, model_description, model_settings
 from ..inference.fdr import independent_filtering
 from ..inference.record import array_key, from_arrays
-from ..io.annotation import annotate, read_features
+from ..io.features import annotate, read_features
 from ..io.shards import PER_SAMPLE_FIT_ARRAYS, concat_fits, concat_npz
 from ..spec import Analysis
 from ..workflow import software_versions
@@ -16,7 +19,10 @@ from ..workflow import software_versions
 RESULT_COLUMNS = ["gene_id", "baseMean", "log2FoldChange", "lfcSE", "stat", "pvalue", "padj"]
 
 
-def results_table(fit: dict[str, np.ndarray], analysis: Analysis, table: str) -> tuple[pd.DataFrame, dict]:
+Columns = dict[str, np.ndarray]
+
+
+def results_table(fit: dict[str, np.ndarray], analysis: Analysis, table: str) -> tuple[Columns, dict]:
     """Rule results_table: independent filtering and BH over all genes, for one table.
 
     `fit` holds the fit shards concatenated in input order; `table` is a contrast name or
@@ -27,17 +33,15 @@ def results_table(fit: dict[str, np.ndarray], analysis: Analysis, table: str) ->
     names = analysis.contrast_names
     result = from_arrays(fit, names[0] if table == "lrt" else table)
     filtered = independent_filtering(fit["base_mean"], result.pvalue, analysis.alpha)
-    frame = pd.DataFrame(
-        {
-            "gene_id": fit["gene_id"],
-            "baseMean": fit["base_mean"],
-            "log2FoldChange": result.estimate,
-            "lfcSE": result.std_error,
-            "stat": result.statistic,
-            "pvalue": result.pvalue,
-            "padj": filtered.padj,
-        }
-    )
+    columns = {
+        "gene_id": fit["gene_id"],
+        "baseMean": fit["base_mean"],
+        "log2FoldChange": result.estimate,
+        "lfcSE": result.std_error,
+        "stat": result.statistic,
+        "pvalue": result.pvalue,
+        "padj": filtered.padj,
+    }
     tested = ~np.isnan(result.pvalue)
     summary = {
         "n_tested": int(np.sum(tested)),
@@ -50,23 +54,23 @@ def results_table(fit: dict[str, np.ndarray], analysis: Analysis, table: str) ->
         summary["log2FoldChange_refers_to"] = names[0]
         for name in names[1:]:
             other = from_arrays(fit, name)
-            frame[f"log2FoldChange_{name}"] = other.estimate
-            frame[f"lfcSE_{name}"] = other.std_error
+            columns[f"log2FoldChange_{name}"] = other.estimate
+            columns[f"lfcSE_{name}"] = other.std_error
     summary["table"] = table
-    return frame, summary
+    return columns, summary
 
 
 def table_from_files(
     fits: list[str], shrunk: list[str], features: str, analysis: Analysis, table: str
-) -> tuple[pd.DataFrame, dict]:
+) -> tuple[Columns, dict]:
     """`results_table` from an analysis's fit shards, with the shrunken fold changes (`shrunk`:
     its shrink shards, none without lfc_shrink) and the study's annotation columns: the table
     rule results_table writes, and rule plot_contrast draws without waiting for the file."""
     fit = concat_fits(fits, analysis.name, exclude=PER_SAMPLE_FIT_ARRAYS)
-    frame, summary = results_table(fit, analysis, table)
+    columns, summary = results_table(fit, analysis, table)
     if shrunk:  # lfc_shrink: the shrunken fold changes after lfcSE
-        frame = add_shrunk_columns(frame, concat_npz(shrunk), table)
-    return annotate(frame, read_features(features)), summary
+        columns = add_shrunk_columns(columns, concat_npz(shrunk), table)
+    return annotate(columns, read_features(features)), summary
 
 
 def shrunk_columns(arrays: dict[str, np.ndarray], contrast: str) -> dict[str, np.ndarray]:
@@ -77,34 +81,34 @@ def shrunk_columns(arrays: dict[str, np.ndarray], contrast: str) -> dict[str, np
     }
 
 
-def add_shrunk_columns(table: pd.DataFrame, arrays: dict[str, np.ndarray], contrast: str) -> pd.DataFrame:
+def add_shrunk_columns(table: Columns, arrays: dict[str, np.ndarray], contrast: str) -> Columns:
     """`table` with log2FoldChange_shrunk and lfcSE_shrunk after lfcSE (the rest unchanged).
 
     arrays : the analysis's shrink shards concatenated (gene_id in the table's order).
     """
-    if not np.array_equal(np.asarray(arrays["gene_id"]).astype(str), table["gene_id"].astype(str).to_numpy()):
+    if not np.array_equal(np.asarray(arrays["gene_id"]).astype(str), np.asarray(table["gene_id"]).astype(str)):
         raise ValueError("the shrink shards and the fit shards hold different genes; rerun the workflow")
-    out = table.copy()
-    at = list(out.columns).index("lfcSE") + 1
-    for offset, (name, values) in enumerate(shrunk_columns(arrays, contrast).items()):
-        out.insert(at + offset, name, values)
+    out = {}
+    for name, values in table.items():
+        out[name] = values
+        if name == "lfcSE":
+            out.update(shrunk_columns(arrays, contrast))
     return out
 
 
-def dispersion_table(fit: dict[str, np.ndarray]) -> pd.DataFrame:
-    """dispersions.tsv: gene_id, baseMean, dispGeneEst, dispFit, dispersion, dispOutlier, maxCooks."""
+def dispersion_table(fit: dict[str, np.ndarray]) -> Columns:
+    """dispersions.tsv: gene_id, baseMean, dispGeneEst, dispFit, dispersion, dispOutlier, maxCooks
+    (dispOutlier as True / False, empty for all-zero genes)."""
     outlier = fit["disp_outlier"]
-    return pd.DataFrame(
-        {
-            "gene_id": fit["gene_id"],
-            "baseMean": fit["base_mean"],
-            "dispGeneEst": fit["disp_gene_est"],
-            "dispFit": fit["disp_fit"],
-            "dispersion": fit["dispersion"],
-            "dispOutlier": pd.array(np.where(np.isnan(outlier), None, outlier == 1), dtype="boolean"),
-            "maxCooks": fit["max_cooks"],
-        }
-    )
+    return {
+        "gene_id": fit["gene_id"],
+        "baseMean": fit["base_mean"],
+        "dispGeneEst": fit["disp_gene_est"],
+        "dispFit": fit["disp_fit"],
+        "dispersion": fit["dispersion"],
+        "dispOutlier": np.where(np.isnan(outlier), "", np.where(outlier == 1, "True", "False")),
+        "maxCooks": fit["max_cooks"],
+    }
 
 
 def model_summary(

@@ -416,6 +416,8 @@ def run_analysis(
     {"tables": {name: DataFrame}, "dispersions": DataFrame, "trend": dict, "fit": dict of
     concatenated per-gene arrays}.
     """
+    import pandas as pd
+
     from ..design.model import build_model  # the formula library: not imported by the jobs
     from .results import dispersion_table, results_table
 
@@ -436,5 +438,5 @@ def run_analysis(
         parts.append(fit_step(counts[r], factors, model, g, shared, trend_json, analysis))
     fit = concat_shards(parts)
     fit["gene_id"] = np.asarray(gene_id)
-    tables = {name: results_table(fit, analysis, name)[0] for name in analysis.table_names}
-    return {"tables": tables, "dispersions": dispersion_table(fit), "trend": trend_json, "fit": fit}
+    tables = {name: pd.DataFrame(results_table(fit, analysis, name)[0]) for name in analysis.table_names}
+    return {"tables": tables, "dispersions": pd.DataFrame(dispersion_table(fit)), "trend": trend_json, "fit": fit}
