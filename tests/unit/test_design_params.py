@@ -89,6 +89,16 @@ def test_shard_jobs_import_neither_pandas_nor_the_formula_library(script):
     assert not loaded & {"pandas", "formulaic", "matplotlib", "pyarrow", "statsmodels", "scipy.stats"}
 
 
+@pytest.mark.parametrize("script", ["merge", "results_table", "normalize"])
+def test_table_jobs_import_no_pandas(script):
+    """Their tables are dicts of columns written through Arrow: pandas would add 0.2 s to each
+    (glmstack.io.tables's test writes tables in a process without it)."""
+    code = f"import sys; import {script}; print(' '.join(sorted(sys.modules)))"
+    loaded = set(subprocess.run([sys.executable, "-c", code], cwd=SCRIPTS, check=True, capture_output=True,
+                                text=True).stdout.split())
+    assert not loaded & {"pandas", "formulaic", "matplotlib", "statsmodels", "scipy.stats"}
+
+
 @pytest.mark.parametrize("script", ["moderate", "limma_model"])
 def test_genome_wide_gaussian_jobs_import_neither_the_formula_library_nor_scipy_interpolate(script):
     """limma's trend uses the spline basis only; formulaic and scipy.interpolate would add about 0.3 s."""

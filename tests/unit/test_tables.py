@@ -113,7 +113,11 @@ write_tsv(sys.argv[1], {
     "flag": np.array([True, False, True, False]),
     "n": np.arange(4),
 })
-assert "pandas" not in sys.modules, "write_tsv imported pandas"
+from glmstack.io.column_codes import column_codes
+from glmstack.io.tables import tsv_matrices
+with tsv_matrices({"m": sys.argv[1] + ".matrix"}, ["s1", "s2"]) as write:
+    write("m", np.array(["g1", "g2"]), column_codes(np.array([[1.0, 0.0], [3.0, 1.0]])))
+assert "pandas" not in sys.modules, "write_tsv or tsv_matrices imported pandas"
 """
     subprocess.run([sys.executable, "-c", code, str(tmp_path / "dict.tsv")], check=True)
     frame = pd.DataFrame({
@@ -128,4 +132,5 @@ assert "pandas" not in sys.modules, "write_tsv imported pandas"
 
     write_tsv(tmp_path / "frame.tsv", frame)
     assert (tmp_path / "dict.tsv").read_bytes() == (tmp_path / "frame.tsv").read_bytes()
+    assert (tmp_path / "dict.tsv.matrix").read_text() == "feature_id\ts1\ts2\ng1\t1\t0\ng2\t3\t1\n"
     assert pd.read_csv(tmp_path / "dict.tsv", sep="\t")["gene_id"].tolist() == ["g1", 'g"2', "g\t3", "g4"]
