@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
 
 from ..errors import StudyError, preview
 from .quant import TranscriptMatrices
@@ -60,6 +59,8 @@ def summarize_to_gene(
     -------
     GeneMatrices (lengths also with counts from abundance, as tximport returns them).
     """
+    from scipy import sparse  # transcript quantifications only: not on a count matrix's ingest
+
     keep = gene_of_tx != ""
     genes, index = np.unique(gene_of_tx[keep], return_inverse=True)
     n_tx = int(keep.sum())
