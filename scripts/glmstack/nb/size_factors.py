@@ -86,7 +86,10 @@ def size_factors(counts: np.ndarray, method: str = "ratio", log_geo: np.ndarray 
             "their size factor is undefined. Fix: remove these samples or use "
             "`size_factors_method: poscounts`."
         )
-    sf = np.exp(np.nanmedian(log_ratio, axis=0))
+    # without zeros (ratio: every reference gene is positive) the plain median, the same
+    # numbers: nanmedian takes the columns one by one in Python, 0.3 s at 1,000 samples
+    missing = np.isnan(log_ratio).any()
+    sf = np.exp(np.nanmedian(log_ratio, axis=0) if missing else np.median(log_ratio, axis=0))
     if method == "poscounts":
         sf = sf / np.exp(np.mean(np.log(sf)))
     return sf
