@@ -17,6 +17,7 @@ rule normalize:
         f"{OUTDIR}/logs/normalize.log",
     benchmark:
         f"{OUTDIR}/benchmarks/normalize.tsv"
+    priority: BESIDE
     conda:
         "../envs/glmstack.yaml"
     resources:
