@@ -34,7 +34,9 @@ def test_halving_is_what_reaches_r_answer():
     assert np.any(x @ step <= 0)
 
 
-def test_invalid_start_is_an_error():
+def test_invalid_start_or_response_is_an_error():
     x = np.column_stack([np.ones(3), [1.0, 2.0, 3.0]])
     with pytest.raises(GlmFitError, match="valid starting values"):
         gamma_identity_glm(np.array([1.0, 2.0, 3.0]), x, start=np.array([1.0, -1.0]))
+    with pytest.raises(GlmFitError, match="non-positive values"):
+        gamma_identity_glm(np.array([1.0, 0.0, 3.0]), x, start=np.array([1.0, 1.0]))

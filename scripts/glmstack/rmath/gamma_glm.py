@@ -52,11 +52,13 @@ def gamma_identity_glm(
 
     Raises
     ------
-    GlmFitError when the start gives a non-positive mean, or when `maxit` halvings do not
-    bring a step back into the domain (R stops there too).
+    GlmFitError when some y is not positive, when the start gives a non-positive mean, or when
+    `maxit` halvings do not bring a step back into the domain (R stops there too).
     """
     y = np.asarray(y, dtype=float)
     x = np.asarray(x, dtype=float)
+    if not np.all(y > 0):  # R's Gamma()$initialize refuses them too
+        raise GlmFitError("non-positive values are not allowed for the Gamma family")
     coef = np.asarray(start, dtype=float).copy()
     mu = x @ coef  # identity link: eta and mu are the same numbers
     dev_old = gamma_deviance(y, mu) if np.all(mu > 0) else np.nan
