@@ -199,6 +199,12 @@ def test_duplicated_gene_ids(tmp_path):
         count_files.read_counts(write(tmp_path, "c.tsv", text))
 
 
+def test_duplicated_gene_ids_are_listed_once_in_order_of_repeat(tmp_path):
+    text = GOOD + "g2\t1\t1\t1\t1\t1\t1\ng1\t1\t1\t1\t1\t1\t1\ng2\t2\t2\t2\t2\t2\t2\n"
+    with pytest.raises(StudyError, match="duplicated feature ids in column 'gene': 'g2', 'g1'. Fix"):
+        count_files.read_counts(write(tmp_path, "c.tsv", text))
+
+
 def test_duplicated_column_names(tmp_path):
     text = GOOD.replace("\tb3", "\tb2", 1)
     with pytest.raises(StudyError, match="duplicated column names 'b2'"):
@@ -512,3 +518,25 @@ def test_arrows_reader_and_the_chunked_reader_read_the_same(tmp_path, monkeypatc
     if columns:
         pd.testing.assert_frame_equal(fast.annotation, chunked.annotation)
         assert fast.annotation.iloc[3].isna().any()
+
+
+def test_a_plain_matrix_is_read_without_pandas(tmp_path):
+    """Arrow parses a plain matrix and its values come from Arrow's buffers: pandas (0.2 s of
+    every ingest) is imported only to name what is wrong in a bad one. Missing values (a values
+    matrix) are NaN, here too."""
+    import subprocess
+    import sys
+
+    path = write(tmp_path, "c.tsv", GOOD)
+    values = write(tmp_path, "v.tsv", "feature\ts1\ts2\nf1\t1.5\tNA\nf2\t\t-2\n")
+    code = f"""
+import sys
+import numpy as np
+from glmstack.io import counts
+table = counts.read_counts({str(path)!r})
+assert table.gene_id.tolist() == ["g1", "g2"] and table.counts.tolist()[1] == [0, 1, 0, 4, 2, 3]
+ids, numbers = counts.read_numbers(counts.count_layout({str(values)!r}), allow_missing=True)
+assert ids.tolist() == ["f1", "f2"] and np.array_equal(numbers, [[1.5, np.nan], [np.nan, -2]], equal_nan=True)
+assert "pandas" not in sys.modules, "reading a plain matrix imported pandas"
+"""
+    subprocess.run([sys.executable, "-c", code], check=True)
