@@ -21,7 +21,7 @@ def main(smk) -> None:
     plots.dispersion_plot(*(fit[k] for k in KEYS), smk.output.dispersion, f"{analysis.name}: dispersion estimates")
     model = read_json(smk.input.model)
     samples = read_json(smk.input.manifest)["samples"]
-    cutoff = plots.cooks_line(analysis.cooks_cutoff, len(samples), len(model["design_columns"]))
+    cutoff = model["cooks_distance_cutoff"]  # the analysis's Cook's filter (null: none)
     plots.cooks_boxplot(cooks, samples, cutoff, smk.output.cooks, f"{analysis.name}: Cook's distances")
     rows = analysis_summary(model)
     write_small_tsv(smk.output.summary, {"item": [r[0] for r in rows], "value": [r[1] for r in rows]})

@@ -14,6 +14,7 @@ import pytest
 from glmstack.design.model import build_model as build_model_of
 from glmstack.io.files import FORMAT_VERSION
 from glmstack.nb import vst
+from glmstack.nb.cooks import cooks_cutoff, filter_cutoff
 from glmstack.report import plots
 from glmstack.spec import Analysis
 
@@ -136,12 +137,13 @@ def test_cooks_boxplot_and_cutoff_line(tmp_path):
     cooks[:, 2] *= 30  # an outlier sample
     cooks[:3] = np.nan  # all-zero genes
     path = tmp_path / "cooks.png"
-    plots.cooks_boxplot(cooks, [f"s{i}" for i in range(6)], plots.cooks_line(True, 6, 2), path, "cooks")
+    quantile = cooks_cutoff(6, 2)
+    plots.cooks_boxplot(cooks, [f"s{i}" for i in range(6)], filter_cutoff(True, quantile), path, "cooks")
     assert_sensible_png(path)
     # DESeq2: qf(0.99, 2, 4) = 18.0 (R); a number is used as given; false draws nothing
-    assert plots.cooks_line(True, 6, 2) == pytest.approx(18.0, rel=1e-12)
-    assert plots.cooks_line(2.5, 6, 2) == 2.5
-    assert plots.cooks_line(False, 6, 2) is None
+    assert filter_cutoff(True, quantile) == pytest.approx(18.0, rel=1e-12)
+    assert filter_cutoff(2.5, quantile) == 2.5
+    assert filter_cutoff(False, quantile) is None
 
 
 # ---------------------------------------------------------------- count plots
@@ -396,6 +398,8 @@ def test_study_and_analysis_plots_start_without_pandas_arrow_or_scipy_interpolat
     loaded = set(subprocess.run([sys.executable, "-c", code], cwd=SCRIPTS, check=True, capture_output=True,
                                 text=True).stdout.split())
     assert not loaded & {"pandas", "pyarrow", "scipy.interpolate", "formulaic"}
+    if script == "plot_analysis":  # its Cook's cutoff comes from model.json (the trend job's F quantile)
+        assert "scipy.special" not in loaded
 
 
 def test_the_study_plots_draw_without_pandas_or_arrow(tmp_path):

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import fdtri
 
 from ..constants import COOKS_MIN_CELL, COOKS_MIN_DISP, COOKS_QUANTILE, REPLACE_TRIM
 from .size_factors import factor_rows
@@ -96,7 +95,19 @@ def cooks_distance(
 
 def cooks_cutoff(n_samples: int, n_coef: int) -> float:
     """DESeq2's default cutoff: the 0.99 quantile of F(p, m - p)."""
+    from scipy.special import fdtri  # loaded by the jobs that compute it, not by merge
+
     return float(fdtri(n_coef, n_samples - n_coef, COOKS_QUANTILE))
+
+
+def filter_cutoff(setting: bool | float, f_quantile: float | None) -> float | None:
+    """The Cook's distance above which an analysis's p-values become NA (DESeq2
+    results(cooksCutoff = setting)): true -> the design's F(0.99; p, m - p) quantile
+    (`f_quantile`, None without residual degrees of freedom); a number -> that number;
+    false -> None."""
+    if setting is False:
+        return None
+    return f_quantile if setting is True else float(setting)
 
 
 def max_cooks(cooks: np.ndarray, design: np.ndarray) -> np.ndarray:

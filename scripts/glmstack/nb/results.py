@@ -13,6 +13,7 @@ from ..inference.fdr import independent_filtering
 from ..inference.record import array_key, from_arrays
 from ..io.features import annotate, read_features
 from ..io.shards import PER_SAMPLE_FIT_ARRAYS, concat_fits, concat_npz
+from .cooks import filter_cutoff
 from ..spec import Analysis
 from ..workflow import software_versions
 
@@ -131,6 +132,8 @@ def model_summary(
         "n_dispersion_outliers": int(np.nansum(fit["disp_outlier"])),
         "n_not_converged": int(np.sum(fit["beta_conv"] == 0)),
         "not_converged_genes": [str(g) for g in fit["gene_id"][fit["beta_conv"] == 0][:100]],
+        # p-values of genes with a Cook's distance above this are NA (null: no Cook's filter)
+        "cooks_distance_cutoff": filter_cutoff(analysis.cooks_cutoff, trend_json["cooks_f_quantile"]),
         "n_cooks_replaced_genes": int(np.nansum(fit["replaced"])),
         "n_counts_replaced": int(fit["n_counts_replaced"]),
         "results": summaries,

@@ -85,7 +85,8 @@ def genewise_mu(
 def trend_step(
     base_mean: np.ndarray, disp_gene_est: np.ndarray, fit_type: str, n_samples: int, n_coef: int
 ) -> dict:
-    """Rule trend: the dispersion trend and the prior variance, from all non-zero genes."""
+    """Rule trend: the dispersion trend and the prior variance, from all non-zero genes, and
+    the design's Cook's distance cutoff."""
     nz = ~np.isnan(disp_gene_est)
     trend = fit_trend(base_mean[nz], disp_gene_est[nz], fit_type)
     disp_fit = trend.evaluate(base_mean[nz])
@@ -98,6 +99,9 @@ def trend_step(
         "trend": trend.to_dict(),
         "var_log_disp_ests": var_log_disp_ests(residuals),
         "prior_var": prior_var,
+        # the design's Cook's cutoff F(0.99; p, m - p), for model.json and the Cook's plot (this
+        # job has scipy.special loaded for the prior; the plot job need not load it)
+        "cooks_f_quantile": cooks_mod.cooks_cutoff(n_samples, n_coef) if n_samples > n_coef else None,
     }
 
 

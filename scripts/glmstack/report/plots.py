@@ -359,20 +359,6 @@ def dispersion_plot(
     _finish_single(fig, path)
 
 
-def cooks_line(setting: bool | float, n_samples: int, n_coef: int) -> float | None:
-    """Where the Cook's plot draws the outlier cutoff: the analysis's `cooks_cutoff`.
-
-    true -> DESeq2's F(0.99; p, m - p) quantile; a number -> that number; false -> None.
-    """
-    from ..nb.cooks import cooks_cutoff
-
-    if setting is False:
-        return None
-    if setting is True:
-        return cooks_cutoff(n_samples, n_coef) if n_samples > n_coef else None
-    return float(setting)
-
-
 def box_statistics(blocks: Iterable[np.ndarray]) -> np.ndarray:
     """Each column's minimum, quartiles and maximum over the rows of `blocks` that are finite.
 
