@@ -13,9 +13,9 @@ from ..inference.fdr import independent_filtering
 from ..inference.record import array_key, from_arrays
 from ..io.features import annotate, read_features
 from ..io.shards import PER_SAMPLE_FIT_ARRAYS, concat_fits, concat_npz
-from .cooks import filter_cutoff
 from ..spec import Analysis
 from ..workflow import software_versions
+from .cooks import filter_cutoff
 
 RESULT_COLUMNS = ["gene_id", "baseMean", "log2FoldChange", "lfcSE", "stat", "pvalue", "padj"]
 
