@@ -357,12 +357,10 @@ def check_feature_ids(layout: CountLayout, gene_id: np.ndarray) -> None:
             f"{layout.path}: feature ids are empty or NA on data rows {preview((blank_ids + 1).tolist())}. "
             "Fix: give every row a unique feature id."
         )
-    seen, repeated = set(), {}
-    for g in gene_id.tolist():
-        if g in seen:
-            repeated[g] = None  # each repeated id once, in order of its first repeat
-        seen.add(g)
-    dup = list(repeated)
+    order = np.argsort(gene_id, kind="stable")
+    ranked = gene_id[order]
+    repeats = np.sort(order[1:][ranked[1:] == ranked[:-1]])  # rows of second and later occurrences
+    dup = list(dict.fromkeys(gene_id[repeats].tolist()))  # each id once, in order of its first repeat
     if dup:
         raise StudyError(
             f"{layout.path}: duplicated feature ids in column {layout.id_column!r}: {preview(dup)}. "
