@@ -17,6 +17,7 @@ import tolerances as tol
 import yaml
 from cases import DATA, load, read_table
 from glmstack.nb import size_factors, steps
+from glmstack.nb.cooks import cooks_cutoff, filter_cutoff
 from glmstack.spec import Analysis, study_analyses
 from workflow_runs import snakemake
 
@@ -57,6 +58,11 @@ RECIPES = {
     },
     "interaction_wald": {"design": "~ time * treatment", "contrasts": {"inter": {"coef": "timeday6.treatmenttrt"}}},
     "no_intercept": {"design": "~ 0 + group", "contrasts": {"b_vs_a": {"vector": {"groupB": 1, "groupA": -1}}}},
+    "cooks_number": {
+        "design": "~ tissue",
+        "cooks_cutoff": 2.5,
+        "contrasts": {"liver_vs_kidney": ["tissue", "Liver", "Kidney"]},
+    },
     "threshold": {
         "design": "~ tissue",
         "lfc_threshold": 1,
@@ -111,6 +117,9 @@ def test_recipe_through_snakemake_equals_the_in_process_pipeline(recipe_run, nam
     np.testing.assert_allclose(dispersions["dispersion"], expected["dispersions"]["dispersion"], rtol=1e-14)
     model = json.loads((out / name / "model.json").read_text())
     assert model["design"] == RECIPES[name]["design"]
+    # the Cook's filter in use: DESeq2's F(0.99; p, m - p) quantile, or the study's number
+    quantile = cooks_cutoff(len(SHEET), len(model["design_columns"]))
+    assert model["cooks_distance_cutoff"] == filter_cutoff(RECIPES[name].get("cooks_cutoff", True), quantile)
 
 
 def test_bins_recipe_through_snakemake_matches_deseq2(tmp_path):
