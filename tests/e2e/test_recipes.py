@@ -149,17 +149,17 @@ def test_bins_recipe_through_snakemake_matches_deseq2(tmp_path):
 
 
 def test_analyses_sharing_a_design_share_their_fit_jobs(recipe_run):
-    """two_groups and threshold share `~ tissue`, trait_slope and trait_lrt `~ batch + batch2 +
-    trait`: one fit job per shard fits each pair (on MAP dispersions made once); every other
-    recipe has fit jobs of its own."""
+    """two_groups, cooks_number and threshold share `~ tissue`, trait_slope and trait_lrt
+    `~ batch + batch2 + trait`: one fit job per shard fits each group (on MAP dispersions made
+    once); every other recipe has fit jobs of its own."""
     out, _ = recipe_run
     fits = sorted((out / "models").glob("*/*/fit"))
-    assert len(fits) == len(RECIPES) - 2 and all(len(list(f.glob("*.npz"))) == 2 for f in fits)
-    assert len(list((out / "models").iterdir())) == len(RECIPES) - 2  # two designs used twice
+    assert len(fits) == len(RECIPES) - 3 and all(len(list(f.glob("*.npz"))) == 2 for f in fits)
+    assert len(list((out / "models").iterdir())) == len(RECIPES) - 3  # one design thrice, one twice
     shared = []
     for folder in fits:
         with np.load(next(folder.glob("*.npz"))) as arrays:
             analyses = sorted({name.split(".")[0] for name in arrays.files if "." in name})
         if len(analyses) > 1:
             shared.append(analyses)
-    assert sorted(shared) == [["threshold", "two_groups"], ["trait_lrt", "trait_slope"]]
+    assert sorted(shared) == [["cooks_number", "threshold", "two_groups"], ["trait_lrt", "trait_slope"]]
