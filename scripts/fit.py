@@ -19,12 +19,9 @@ def main(smk) -> None:
     covariates = job_covariates(smk.input)
     models = [model_from_params(params, data.samples, covariates) for params in smk.params.models]
     genewise, trend = read_npz(smk.input.genewise), read_json(smk.input.trend)
-    # the MAP dispersions and the full design's fit once for all; an analysis alone makes them
-    # inside its fit (the same arithmetic, tests/unit/test_shard_invariance.py)
-    shared = None
-    if len(analyses) > 1:
-        lrt = any(model.reduced is not None for model in models)
-        shared = shared_fit_step(data.counts, data.factors, models[0].full.matrix, genewise, trend, log_like=lrt)
+    # the MAP dispersions, the full design's fit and the Cook's robust dispersions once for all
+    lrt = any(model.reduced is not None for model in models)
+    shared = shared_fit_step(data.counts, data.factors, models[0].full.matrix, genewise, trend, log_like=lrt)
     arrays = {"gene_id": data.gene_id}
     for analysis, model in zip(analyses, models):
         result = fit_step(data.counts, data.factors, model, genewise, shared, trend, analysis)

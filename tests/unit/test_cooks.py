@@ -34,9 +34,9 @@ def test_cooks_distance_by_hand():
     mu = np.array([[17.75, 17.75, 17.75, 17.75, 30.6, 30.6, 30.6]])
     hat = np.array([[0.25, 0.25, 0.25, 0.25, 1 / 3, 1 / 3, 1 / 3]])
     normalized = counts
-    alpha = robust_dispersion(normalized, DESIGN)[0]
-    expected = (counts - mu) ** 2 / (mu + alpha * mu**2) / 2 * hat / (1 - hat) ** 2
-    np.testing.assert_allclose(cooks_distance(counts, mu, hat, normalized, DESIGN), expected)
+    alpha = robust_dispersion(normalized, DESIGN)
+    expected = (counts - mu) ** 2 / (mu + alpha[0] * mu**2) / 2 * hat / (1 - hat) ** 2
+    np.testing.assert_allclose(cooks_distance(counts, mu, hat, alpha, 2), expected)
 
 
 def test_cooks_distance_in_place_rounds_as_the_expression():
@@ -47,10 +47,10 @@ def test_cooks_distance_in_place_rounds_as_the_expression():
     counts = rng.poisson(mu).astype(float)
     hat = rng.uniform(0.0, 0.9, (300, 7))
     hat[0, 0] = 1.0
-    alpha = robust_dispersion(counts, DESIGN)[:, None]
+    alpha = robust_dispersion(counts, DESIGN)
     with np.errstate(divide="ignore", invalid="ignore"):
-        expected = (counts - mu) ** 2 / (mu + alpha * mu**2) / 2 * hat / (1.0 - hat) ** 2
-    np.testing.assert_array_equal(cooks_distance(counts, mu, hat, counts, DESIGN), expected)
+        expected = (counts - mu) ** 2 / (mu + alpha[:, None] * mu**2) / 2 * hat / (1.0 - hat) ** 2
+    np.testing.assert_array_equal(cooks_distance(counts, mu, hat, alpha, 2), expected)
 
 
 def test_robust_dispersion_floor():

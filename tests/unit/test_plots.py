@@ -462,6 +462,18 @@ def test_box_statistics_are_matplotlibs_boxplot_numbers(n_genes):
     np.testing.assert_array_equal(plots.box_statistics([cooks]), stats)
 
 
+def test_box_statistics_of_single_precision_blocks_are_those_of_their_doubles():
+    """The fit jobs store Cook's distances in single precision: gathered and sorted as they are,
+    their quartiles are np.percentile's of the same values as doubles, to the last bit."""
+    rng = np.random.default_rng(3)
+    cooks = (rng.exponential(0.1, size=(1001, 9)) * rng.choice([1.0, 1e-8, 1e5], size=(1001, 9))).astype(np.float32)
+    cooks[rng.random(1001) < 0.1, 2] = np.nan
+    finite = cooks[np.all(np.isfinite(cooks), axis=1)].astype(float)
+    stats = plots.box_statistics([cooks[:400], cooks[400:]])
+    assert stats.dtype == np.float64
+    np.testing.assert_array_equal(stats, np.percentile(finite, [0, 25, 50, 75, 100], axis=0))
+
+
 def test_box_statistics_of_no_gene_are_nan():
     assert np.isnan(plots.box_statistics([np.full((4, 3), np.nan), np.zeros((0, 3))])).all()
     assert plots.box_statistics([np.zeros((0, 3))]).shape == (5, 3)

@@ -49,24 +49,38 @@ def test_cache_blocks_change_no_bit(kind, monkeypatch):
     pd.testing.assert_frame_equal(small["dispersions"], whole["dispersions"], check_exact=True)
 
 
-@pytest.mark.parametrize("kind", ["lrt", "wald"])
-def test_the_shared_fit_and_the_fit_an_analysis_makes_alone_are_the_same(kind):
-    """An analysis alone on its design computes its MAP dispersions and full-design fit inside
-    its fit step; a fit job of several analyses makes them once (shared_fit_step) for all, with
-    the log likelihoods if any of them is an LRT. Same arithmetic: equal to the last bit."""
+def test_an_analysis_has_the_same_numbers_alone_or_beside_an_lrt():
+    """A fit job makes the MAP dispersions, the full-design fit and the Cook's robust
+    dispersions once (shared_fit_step) for all its analyses, with the log likelihoods if any
+    of them is an LRT. A Wald analysis beside an LRT gets the numbers it gets alone, to the
+    last bit, and neither analysis changes what the other reads (in either order)."""
     from glmstack.design.model import build_model
 
     case = load("marioni")
     sf = size_factors.size_factors(case.counts, "ratio")
-    analysis = Analysis.from_study(kind, ANALYSES[kind])
-    model = build_model(case.samples, analysis)
     counts = case.counts[:1200]
-    genewise = steps.genewise_step(counts, sf, model.full.matrix)
+    analyses = {kind: Analysis.from_study(kind, ANALYSES[kind]) for kind in ("wald", "lrt")}
+    models = {kind: build_model(case.samples, analysis) for kind, analysis in analyses.items()}
+    design = models["wald"].full.matrix
+    np.testing.assert_array_equal(models["lrt"].full.matrix, design)  # one design: one fit job
+    genewise = steps.genewise_step(counts, sf, design)
     trend = steps.trend_step(genewise["base_mean"], genewise["disp_gene_est"], "parametric", 10, 3)
-    alone = steps.fit_step(counts, sf, model, genewise, None, trend, analysis)
-    for log_like in (True, False) if kind == "wald" else (True,):
-        shared = steps.shared_fit_step(counts, sf, model.full.matrix, genewise, trend, log_like=log_like)
-        via_shared = steps.fit_step(counts, sf, model, genewise, shared, trend, analysis)
-        assert via_shared.keys() == alone.keys()
-        for key in via_shared:
-            np.testing.assert_array_equal(via_shared[key], alone[key], err_msg=key)
+
+    def shared(log_like):
+        return steps.shared_fit_step(counts, sf, design, genewise, trend, log_like=log_like)
+
+    def fit(kind, on):
+        return steps.fit_step(counts, sf, models[kind], genewise, on, trend, analyses[kind])
+
+    wald_alone, lrt_alone = fit("wald", shared(False)), fit("lrt", shared(True))
+    job = shared(True)
+    lrt_first, wald_second = fit("lrt", job), fit("wald", job)
+    job = shared(True)
+    wald_first, lrt_second = fit("wald", job), fit("lrt", job)
+    for key in wald_alone:
+        for got in (wald_first, wald_second):
+            np.testing.assert_array_equal(got[key], wald_alone[key], err_msg=key)
+        for got in (lrt_first, lrt_second):
+            np.testing.assert_array_equal(got[key], lrt_alone[key], err_msg=key)
+    # the LRT's Cook's distances use the gene-wise step's mu, the Wald's the full fit's
+    assert not np.array_equal(lrt_alone["cooks"], wald_alone["cooks"], equal_nan=True)

@@ -69,14 +69,15 @@ def robust_dispersion(normalized: np.ndarray, design: np.ndarray) -> np.ndarray:
 
 
 def cooks_distance(
-    counts: np.ndarray, mu: np.ndarray, hat: np.ndarray, normalized: np.ndarray, design: np.ndarray
+    counts: np.ndarray, mu: np.ndarray, hat: np.ndarray, dispersion: np.ndarray, n_coef: int
 ) -> np.ndarray:
     """Cook's distance of every count, (G, N): Pearson residual^2 / p * h / (1 - h)^2.
 
-    The variance uses the robust dispersion, not the fitted one (as DESeq2).
+    The variance uses the robust dispersion (`robust_dispersion`, (G,)), not the fitted one
+    (as DESeq2); p = n_coef, the design's columns.
     """
-    p = design.shape[1]
-    alpha = robust_dispersion(normalized, design)[:, None]
+    p = n_coef
+    alpha = dispersion[:, None]
     # (counts - mu)^2 / (mu + alpha mu^2) / p * h / (1 - h)^2, operation by operation in place:
     # the same roundings as the expression, without its seven (G, N) temporaries
     with np.errstate(divide="ignore", invalid="ignore"):

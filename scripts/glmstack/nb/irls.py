@@ -42,41 +42,50 @@ def nb_log_likelihood(counts: np.ndarray, mu: np.ndarray, disp: np.ndarray) -> n
         )
 
 
-def nb_gene_log_likelihood(counts: np.ndarray, mu: np.ndarray, disp: np.ndarray) -> np.ndarray:
+def nb_gene_log_likelihood(
+    counts: np.ndarray, mu: np.ndarray, disp: np.ndarray, mu_free: np.ndarray | None = None
+) -> np.ndarray:
     """(G,) each gene's NB log likelihood, R's rowSums(dnbinom(..., log=TRUE)) (the LRT's).
 
     With many samples (count_rows) the mu-free lgamma terms are summed over the gene's
     distinct counts and only the terms with mu over its samples, those in R's order.
+    mu_free : those sums where already made (`mu_free_sums`).
     """
-    rows = CountRows.of(counts)
-    if not rows.by_distinct:
+    if mu_free is None:
+        mu_free = mu_free_sums(counts, disp)
+    if mu_free is None:
         return row_sums(nb_log_likelihood(counts, mu, disp))
     size = 1.0 / disp[:, None]
-    fixed = _mu_free_sums(rows, size[:, 0])
     with np.errstate(divide="ignore", invalid="ignore"):
         log_mu_term = np.where(counts > 0, counts * (np.log(mu) - np.log(size + mu)), 0.0)
-        return fixed + row_sums(log_mu_term - size * np.log1p(mu / size))
+        return mu_free + row_sums(log_mu_term - size * np.log1p(mu / size))
 
 
-def nb_log_likelihood_parts(counts: np.ndarray, disp: np.ndarray) -> np.ndarray:
+def nb_log_likelihood_parts(counts: np.ndarray, disp: np.ndarray, mu_free: np.ndarray | None = None) -> np.ndarray:
     """(G,) the part of each gene's NB log likelihood that does not depend on mu.
 
     sum_n lgamma(y + r) - lgamma(r) - lgamma(y + 1) - y log r with r = 1/disp; the rest,
     `nb_log_likelihood_mu_part`, is y log mu - (y + r) log(1 + mu/r). IRLS evaluates the
     likelihood at every step with the dispersion fixed, so the lgammas (most of the cost) are
-    summed once per fit.
+    summed once per fit. mu_free : `mu_free_sums` where already made.
     """
-    rows = CountRows.of(counts)
-    if rows.by_distinct:  # the lgammas once per distinct count of a gene (count_rows)
-        size = 1.0 / disp
-        return _mu_free_sums(rows, size) - np.sum(counts, axis=1) * np.log(size)
+    if mu_free is None:
+        mu_free = mu_free_sums(counts, disp)
+    if mu_free is not None:  # the lgammas once per distinct count of a gene (count_rows)
+        return mu_free - np.sum(counts, axis=1) * np.log(1.0 / disp)
     size = 1.0 / disp[:, None]
     return np.sum(gammaln(counts + size) - gammaln(size) - gammaln(counts + 1.0) - counts * np.log(size), axis=1)
 
 
-def _mu_free_sums(rows: CountRows, size: np.ndarray) -> np.ndarray:
-    """(G,) sum_n lgamma(y + r) - lgamma(r) - lgamma(y + 1), r = size (G,), over distinct counts;
-    each term formed whole, as per sample (its lgammas nearly cancel for large counts)."""
+def mu_free_sums(counts: np.ndarray, disp: np.ndarray) -> np.ndarray | None:
+    """(G,) sum_n lgamma(y + r) - lgamma(r) - lgamma(y + 1), r = 1/disp, over each gene's
+    distinct counts, where the samples are many (count_rows); None where they are few. Each
+    term formed whole, as per sample (its lgammas nearly cancel for large counts). The same
+    for a gene's full and reduced fits and for its deviance and log likelihood."""
+    rows = CountRows.of(counts)
+    if not rows.by_distinct:
+        return None
+    size = 1.0 / disp
     y, r = rows.distinct, rows.repeat(size)
     terms = gammaln(y + r)
     terms -= rows.repeat(gammaln(size))
@@ -233,7 +242,8 @@ def _irls(
     active = np.arange(n_genes)
     ridge_m = np.diag(ridge)
     design_t = np.ascontiguousarray(design.T)
-    ll_fixed = nb_log_likelihood_parts(counts, disp)
+    mu_free = mu_free_sums(counts, disp)  # for the deviances and the final log likelihoods
+    ll_fixed = nb_log_likelihood_parts(counts, disp, mu_free)
     for t in range(maxit):
         if active.size == 0:
             break
@@ -269,7 +279,7 @@ def _irls(
     covariance, hat = sandwich(design, w, ridge)
     variances = np.diagonal(covariance, axis1=1, axis2=2)
     stable = np.all(np.isfinite(beta), axis=1) & np.all(variances > 0, axis=1)
-    log_like = nb_gene_log_likelihood(counts, fit_mu, disp) if want_log_like else np.full(n_genes, np.nan)
+    log_like = nb_gene_log_likelihood(counts, fit_mu, disp, mu_free) if want_log_like else np.full(n_genes, np.nan)
     beta_se = np.sqrt(np.maximum(variances, 0.0))
 
     for_optim = np.flatnonzero(~converged | ~stable)
@@ -300,7 +310,8 @@ def _irls(
         covariance[for_optim] = sub_cov
         beta_se[for_optim] = np.sqrt(np.maximum(np.diagonal(sub_cov, axis1=1, axis2=2), 0.0))
         if want_log_like:
-            log_like[for_optim] = nb_gene_log_likelihood(counts[for_optim], bounded, disp[for_optim])
+            sub_free = None if mu_free is None else mu_free[for_optim]
+            log_like[for_optim] = nb_gene_log_likelihood(counts[for_optim], bounded, disp[for_optim], sub_free)
     return GlmFit(
         beta=beta,
         beta_se=beta_se,

@@ -185,11 +185,16 @@ def fit_genes(
 
 @dataclass(frozen=True)
 class SharedFit:
-    """What the analyses of one design and trend share in a fit job: the MAP dispersions (G,)
-    arrays (NaN for all-zero genes) and the full design's GLM fit of the non-zero genes on them."""
+    """What the analyses of one design and trend share in a fit job, for its non-zero genes
+    (`rows`, positions in the shard): the gene-wise step's estimates with their fitted means
+    (`genewise_mu`), the MAP dispersions (`map_dispersions`), the full design's GLM fit on them
+    and the robust dispersions of the Cook's distances (`cooks.robust_dispersion`)."""
 
+    rows: np.ndarray
+    genewise: dict[str, np.ndarray]
     dispersions: dict[str, np.ndarray]
     full: GlmFit
+    cooks_dispersion: np.ndarray
 
 
 def shared_fit_step(
@@ -205,15 +210,13 @@ def shared_fit_step(
     after, in its fit step). log_like : some analysis is an LRT (it needs the log likelihoods)."""
     nz = np.flatnonzero(~genewise["all_zero"].astype(bool))
     counts = np.ascontiguousarray(counts, dtype=float)[nz]
-    from_genewise = genewise_mu(genewise, nz, factor_rows(size_factors, nz), design)
+    factors = factor_rows(size_factors, nz)
+    from_genewise = genewise_mu(genewise, nz, factors, design)
     trend = DispersionTrend.from_dict(trend_json["trend"])
     fitted = map_dispersions(counts, design, from_genewise, trend, trend_json)
-    full = fit_nb_glm(counts, factor_rows(size_factors, nz), design, fitted["dispersion"], log_like=log_like)
-    out = {}
-    for key, values in fitted.items():
-        out[key] = np.full(genewise["all_zero"].size, np.nan)
-        out[key][nz] = values
-    return SharedFit(out, full)
+    full = fit_nb_glm(counts, factors, design, fitted["dispersion"], log_like=log_like)
+    robust = cooks_mod.robust_dispersion(counts / factors, design)
+    return SharedFit(nz, from_genewise, fitted, full, robust)
 
 
 def _single_two_level_factor(model: Model) -> bool:
@@ -324,34 +327,30 @@ def fit_step(
     size_factors: np.ndarray,
     model: Model,
     genewise: dict[str, np.ndarray],
-    shared: SharedFit | None,
+    shared: SharedFit,
     trend_json: dict,
     analysis: Analysis,
 ) -> dict[str, np.ndarray]:
-    """Rule fit: GLM fit(s), Cook's handling and tests for one shard (size_factors: (N,), or
-    the shard's (G, N) normalization factors), from its MAP dispersions and full-design fit
-    (`shared_fit_step`'s; None: computed here, for an analysis that shares them with none).
+    """Rule fit: reduced fit (LRT), Cook's handling and tests of one analysis for one shard
+    (size_factors: (N,), or the shard's (G, N) normalization factors), on the MAP dispersions
+    and full-design fit of `shared_fit_step`.
 
     Follows DESeq2 (DESeq + results); all-zero genes are skipped and reported as NaN.
     """
     trend = DispersionTrend.from_dict(trend_json["trend"])
     design = model.full.matrix
     n_samples, n_coef = design.shape
-    nz = np.flatnonzero(~genewise["all_zero"].astype(bool))
+    nz = shared.rows
     counts = np.ascontiguousarray(counts, dtype=float)[nz]
     size_factors = factor_rows(size_factors, nz)
-    from_genewise = genewise_mu(genewise, nz, size_factors, design)
 
-    # 1. GLM fits with the MAP dispersions (prior = the trend and its variance)
-    from_map, full = None, None
-    if shared is not None:
-        from_map = {k: shared.dispersions[k][nz] for k in ("disp_fit", "dispersion", "disp_outlier")}
-        full = shared.full
-    fits = fit_genes(counts, size_factors, model, trend, trend_json, from_genewise, from_map, full)
+    # 1. GLM fits with the MAP dispersions (prior = the trend and its variance): the full
+    #    design's is shared, the reduced design's (LRT) made here
+    fits = fit_genes(counts, size_factors, model, trend, trend_json, shared.genewise, shared.dispersions, shared.full)
     # 2. Cook's distances of the full fit; an LRT uses the gene-wise step's mu, because DESeq2's
     #    nbinomLRT computes them before it stores the full model's mu (bounded at 0.5)
-    cooks_mu = from_genewise["mu"] if model.reduced is not None else fits.full.mu
-    cooks = cooks_mod.cooks_distance(counts, cooks_mu, fits.full.hat, counts / size_factors, design)
+    cooks_mu = shared.genewise["mu"] if model.reduced is not None else fits.full.mu
+    cooks = cooks_mod.cooks_distance(counts, cooks_mu, fits.full.hat, shared.cooks_dispersion, n_coef)
     max_cooks = cooks_mod.max_cooks(cooks, design)
     cutoff = cooks_mod.cooks_cutoff(n_samples, n_coef) if n_samples > n_coef else np.inf
     # 3. with enough replicates: replace outliers and refit those genes
@@ -377,8 +376,8 @@ def fit_step(
     none = np.zeros(nz.size, dtype=bool)
     results = apply_cooks_filter(results, removed, replacement.now_zero if replacement is not None else none)
 
-    def full_length(values: np.ndarray, fill=np.nan) -> np.ndarray:
-        arr = np.full((genewise["all_zero"].size,) + values.shape[1:], fill, dtype=float)
+    def full_length(values: np.ndarray, fill=np.nan, dtype=float) -> np.ndarray:
+        arr = np.full((genewise["all_zero"].size,) + values.shape[1:], fill, dtype=dtype)
         arr[nz] = values
         return arr
 
@@ -389,7 +388,9 @@ def fit_step(
         "dispersion": full_length(fits.dispersion),
         "disp_outlier": full_length(fits.disp_outlier.astype(float)),
         "max_cooks": full_length(max_cooks),
-        "cooks": full_length(cooks),  # (G, N) of the first full fit; NaN rows for all-zero genes
+        # (G, N) of the first full fit, NaN rows for all-zero genes; single precision, since only
+        # the Cook's plot reads them (half the bytes to write and read at 1,000 samples)
+        "cooks": full_length(cooks, dtype=np.float32),
         "replaced": full_length((replacement.flagged if replacement is not None else none).astype(float)),
         "beta": full_length(fits.full.beta * LOG2E),
         "beta_se": full_length(fits.full.beta_se * LOG2E),

@@ -365,22 +365,25 @@ def box_statistics(blocks: Iterable[np.ndarray]) -> np.ndarray:
     Parameters
     ----------
     blocks : (G_b, N) arrays whose rows stack to (G, N), e.g. one per shard; a row with a
-        non-finite value is left out (Cook's distances of all-zero genes).
+        non-finite value is left out (Cook's distances of all-zero genes). Single-precision
+        blocks are gathered and sorted as they are.
 
     Returns
     -------
     (5, N): min, 25 %, 50 %, 75 %, max: the numbers of matplotlib's boxplot with whis=(0, 100)
-    (cbook.boxplot_stats: np.percentile, linear interpolation). NaN where no row is finite.
+    (cbook.boxplot_stats: np.percentile, linear interpolation) of the values as doubles. NaN
+    where no row is finite.
 
     Notes
     -----
-    The finite rows are gathered once into an (N, G) buffer (a column's values contiguous), where
-    np.percentile partitions each column in place: a third of the time of its partition along
-    the strided axis of the (G, N) matrix, and no copy is made of the stacked matrix.
+    The finite rows are gathered once into an (N, G) buffer (a column's values contiguous) and
+    each column is sorted in place, which numpy does several times faster than np.percentile
+    partitions it; the quartiles are then read off the sorted values (`sorted_percentiles`).
     """
-    blocks = [np.asarray(block, dtype=float) for block in blocks]  # memory maps stay maps
+    blocks = [np.asarray(block) for block in blocks]  # memory maps stay maps
     n = blocks[0].shape[1] if blocks else 0
-    columns = np.empty((n, sum(block.shape[0] for block in blocks)))
+    single = bool(blocks) and all(block.dtype == np.float32 for block in blocks)
+    columns = np.empty((n, sum(block.shape[0] for block in blocks)), dtype=np.float32 if single else float)
     filled = 0
     for block in blocks:
         keep = np.all(np.isfinite(block), axis=1)
@@ -389,7 +392,26 @@ def box_statistics(blocks: Iterable[np.ndarray]) -> np.ndarray:
         filled += finite.shape[0]
     if filled == 0:
         return np.full((5, n), np.nan)
-    return np.percentile(columns[:, :filled], [0, 25, 50, 75, 100], axis=1, overwrite_input=True)
+    columns = columns[:, :filled]
+    columns.sort(axis=1)
+    return sorted_percentiles(columns, [0, 25, 50, 75, 100])
+
+
+def sorted_percentiles(rows: np.ndarray, percents: Sequence[float]) -> np.ndarray:
+    """np.percentile(rows, percents, axis=1) (linear interpolation) of rows already sorted, (R, M)
+    with M >= 1, as doubles: the same virtual index, neighbours and interpolation (numpy's
+    _lerp, which interpolates from the upper neighbour past the midpoint), so the same numbers."""
+    m = rows.shape[1]
+    out = np.empty((len(percents), rows.shape[0]))
+    for k, percent in enumerate(percents):
+        index = (m - 1) * (percent / 100)
+        lower = min(int(np.floor(index)), m - 1)
+        gamma = index - lower
+        below = rows[:, lower].astype(float)
+        above = rows[:, min(lower + 1, m - 1)].astype(float)
+        difference = above - below
+        out[k] = above - difference * (1 - gamma) if gamma >= 0.5 else below + difference * gamma
+    return out
 
 
 @plain_text
