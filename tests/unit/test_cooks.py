@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from glmstack.nb import blocks
 from glmstack.nb.cooks import (
     cooks_cutoff,
     cooks_distance,
@@ -39,9 +40,13 @@ def test_cooks_distance_by_hand():
     np.testing.assert_allclose(cooks_distance(counts, mu, hat, alpha, 2), expected)
 
 
-def test_cooks_distance_in_place_rounds_as_the_expression():
-    """Computed operation by operation in place, it equals the textbook expression bit for bit
-    (hat 1: inf or NaN, as before)."""
+@pytest.mark.parametrize("block_rows", [None, 16])
+def test_cooks_distance_in_place_rounds_as_the_expression(block_rows, monkeypatch):
+    """Computed operation by operation in place, gene block by gene block, it equals the
+    textbook expression bit for bit (hat 1: inf or NaN, as before)."""
+    if block_rows is not None:
+        monkeypatch.setattr(blocks, "BLOCK_ELEMENTS", block_rows * DESIGN.shape[0])
+        assert len(blocks.gene_blocks(300, DESIGN.shape[0])) == 19
     rng = np.random.default_rng(5)
     mu = rng.gamma(2.0, 50.0, (300, 7))
     counts = rng.poisson(mu).astype(float)

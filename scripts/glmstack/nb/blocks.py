@@ -35,3 +35,18 @@ def by_blocks(fit: Callable[[slice], T], n_genes: int, n_samples: int) -> T:
         parts[0],
         **{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in dataclasses.fields(parts[0])},
     )
+
+
+def rows_by_blocks(compute: Callable[[slice], np.ndarray], n_genes: int, n_samples: int) -> np.ndarray:
+    """compute(block) for each gene block, an array whose rows are the block's genes, written
+    into one array: an element-wise (genes x samples) expression then makes its temporaries a
+    block at a time, in cache and in memory already mapped, not the whole shard's."""
+    blocks = gene_blocks(n_genes, n_samples)
+    if len(blocks) <= 1:
+        return compute(slice(0, n_genes))
+    first = compute(blocks[0])
+    out = np.empty((n_genes, *first.shape[1:]), dtype=first.dtype)
+    out[blocks[0]] = first
+    for block in blocks[1:]:
+        out[block] = compute(block)
+    return out

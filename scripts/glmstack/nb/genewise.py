@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..constants import DISP_MAXIT, MIN_DISP, MIN_MU, NO_INCREASE_RTOL
-from .blocks import by_blocks
+from .blocks import by_blocks, rows_by_blocks
 from .dispersion import grid_search, maximise_log_posterior
 from .irls import fit_nb_glm, linear_predictor
 from .size_factors import factor_rows, moments_xim
@@ -43,9 +43,15 @@ def fitted_mu(coef: np.ndarray, size_factors: np.ndarray, design: np.ndarray) ->
     numbers: the jobs after it store G x P coefficients and recompute mu rather than write
     and read G x N means.
     """
-    predictor = linear_predictor(coef, design)
-    mu = predictor * size_factors if is_groups_only(design) else size_factors * np.exp(predictor)
-    return np.maximum(mu, MIN_MU)
+    groups = is_groups_only(design)
+
+    def block(rows: slice) -> np.ndarray:
+        predictor = linear_predictor(coef[rows], design)
+        factors = factor_rows(size_factors, rows)
+        mu = predictor * factors if groups else factors * np.exp(predictor)
+        return np.maximum(mu, MIN_MU)
+
+    return rows_by_blocks(block, coef.shape[0], design.shape[0])
 
 
 def rough_dispersion(
