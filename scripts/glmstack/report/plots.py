@@ -642,10 +642,11 @@ def pvalue_histogram(
 
 
 def table_plots(
-    table: pd.DataFrame, labels: np.ndarray, alpha: float, lfc_threshold: float, paths: dict, title: str,
+    table, labels: np.ndarray, alpha: float, lfc_threshold: float, paths: dict, title: str,
     annotation: Sequence[str] = (),
 ) -> None:
-    """MA plot, volcano plot and p-value histogram of one results table (DESeq2's columns).
+    """MA plot, volcano plot and p-value histogram of one results table (DESeq2's columns): a
+    dict of columns (glmstack.nb.results) or a pandas DataFrame.
 
     The MA plot shows log2FoldChange_shrunk where the table has it (lfc_shrink), as DESeq2's
     vignette plots lfcShrink's fold changes; the volcano plot keeps the MLE fold changes.
@@ -656,11 +657,11 @@ def table_plots(
     """
     from ..io.annotation import feature_labels
 
-    col = {c: table[c].to_numpy(dtype=float) for c in ("baseMean", "log2FoldChange", "pvalue", "padj")}
+    col = {c: np.asarray(table[c], dtype=float) for c in ("baseMean", "log2FoldChange", "pvalue", "padj")}
     names = feature_labels(table, annotation)
     lfc, padj = col["log2FoldChange"], col["padj"]
-    if "log2FoldChange_shrunk" in table.columns:  # lfc_shrink: the MA plot shows the shrunken ones
-        shrunk = table["log2FoldChange_shrunk"].to_numpy(dtype=float)
+    if "log2FoldChange_shrunk" in table:  # lfc_shrink: the MA plot shows the shrunken ones
+        shrunk = np.asarray(table["log2FoldChange_shrunk"], dtype=float)
         y_label = "shrunken log2 fold change (log2FoldChange_shrunk)"
         ma_plot(col["baseMean"], shrunk, padj, alpha, labels, names, paths["ma"], title, lfc_threshold, None, y_label)
     else:
