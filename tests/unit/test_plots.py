@@ -172,6 +172,8 @@ def test_plot_axes_follow_the_tested_variable():
     assert plots.plot_axes(wald.full, plots.tested_columns(wald, "c")) == ("condition", "batch")
     trait = build_model(sheet(), {"design": "~ condition + age", "contrasts": {"a": {"coef": "age"}}})
     assert plots.plot_axes(trait.full, plots.tested_columns(trait, "a")) == ("age", "condition")
+    assert plots.count_plot_columns(wald, "c") == ["condition", "batch"]  # read without pandas
+    assert plots.count_plot_columns(trait, "a") is None  # the whole sheet: the trait's fitted curves
     spline = build_model(
         sheet(), {"design": "~ batch + ns(age, df = 3)", "test": "lrt", "reduced": "~ batch"}
     )

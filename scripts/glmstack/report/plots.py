@@ -1046,17 +1046,35 @@ def top_feature_values(
     _top_panels(model, table, feature_ids, adj_p, values, coefficients, path, title, log_link=False, y_label=y_label)
 
 
+def count_plot_columns(model: Model, table: str) -> list[str] | None:
+    """The sample-sheet columns that the count plot of a result table reads: its x and colour
+    variables (`plot_axes`); None where it reads the whole sheet, for a numeric x (a trait),
+    whose fitted curves rebuild the design from it (`trait_curves`)."""
+    x, colour = plot_axes(model.full, tested_columns(model, table))
+    if x is not None and x not in model.full.factors:
+        return None
+    return [v for v in (x, colour) if v is not None]
+
+
+def _texts(values: Iterable) -> list[str]:
+    """The values as text, as pandas' astype(str) writes a sheet's column (NaN as "nan")."""
+    return [str(v) for v in values]
+
+
 def _top_panels(model, table, ids, p_adjusted, values, coefficients, path, title, log_link, y_label="") -> None:
-    """One panel per feature against the tested variable (`plot_axes`), fitted curves for a trait."""
+    """One panel per feature against the tested variable (`plot_axes`), fitted curves for a trait.
+
+    model.samples : the sheet as a DataFrame, or a dict of the columns `count_plot_columns` names.
+    """
     x, colour = plot_axes(model.full, tested_columns(model, table))
     sheet = model.samples
-    colour_values = sheet[colour].astype(str).tolist() if colour is not None else None
+    colour_values = _texts(sheet[colour]) if colour is not None else None
     if x is None:
-        x_values, x_levels = ["all"] * len(sheet), ["all"]
+        x_values, x_levels = ["all"] * model.full.matrix.shape[0], ["all"]
     elif x in model.full.factors:
-        x_values, x_levels = sheet[x].astype(str).tolist(), model.full.factors[x]
+        x_values, x_levels = _texts(sheet[x]), model.full.factors[x]
     else:
-        x_values, x_levels = sheet[x].astype(float).tolist(), None
+        x_values, x_levels = np.asarray(sheet[x], dtype=float).tolist(), None
     grid, curves = None, {}
     if x_levels is None and len(ids):
         coefficients = np.where(np.isnan(coefficients), 0.0, coefficients)  # inestimable: no term
