@@ -4,8 +4,8 @@ Figures are made with matplotlib's object API (`Figure` + Agg canvas), never pyp
 no global state or GUI backend is involved and many figures in one process leak nothing.
 The statistics come in as arrays; the only computations here are what a plot needs to
 place things (axis ranges, the fitted curve of a count plot, which variable to show).
-pandas, formulaic and scipy are imported inside the functions that use them, so that the study
-and analysis plots start without them (pandas alone is 0.2 s).
+pandas, formulaic and scipy are imported inside the functions that use them, so that the study,
+analysis and contrast plots start without them (pandas alone is 0.2 s).
 """
 
 from __future__ import annotations
