@@ -131,6 +131,10 @@ def test_labels_are_names_where_they_exist_else_ids():
     assert ann.feature_labels(table, ["Symbol", "biotype"]) == ["A", "g2", "g3"]
     assert ann.feature_labels(table, ["biotype"]) == ["g1", "g2", "g3"]  # no name column: ids
     assert ann.feature_labels(table) == ["g1", "g2", "g3"]
+    # a dict of columns (the NB table jobs'): empty text where a feature has no name
+    columns = {"gene_id": np.array(["g1", "g2", "g3", "g4"]), "Symbol": np.array(["A", "", "  ", "$B"])}
+    assert ann.feature_labels(columns, ["Symbol"]) == ["A", "g2", "g3", "$B"]
+    assert ann.feature_labels(columns) == ["g1", "g2", "g3", "g4"]
 
 
 def test_tables_are_read_with_annotation_as_text(tmp_path):

@@ -48,6 +48,10 @@ def test_top_genes_by_padj_then_pvalue_without_untested_genes():
     assert list(top.columns) == ["gene_id", "baseMean", "log2FoldChange", "pvalue", "padj"]
     assert summary.top_genes(table, 0).empty
     assert summary.top_genes(table, 99)["gene_id"].tolist() == ["f", "b", "d", "a", "e"]
+    columns = {name: table[name].to_numpy() for name in table}  # the NB jobs' dict of columns
+    np.testing.assert_array_equal(summary.top_rows(columns, 4), [5, 1, 3, 0])
+    assert summary.top_rows(columns, 0).size == 0
+    assert summary.top_columns(columns, ["gene_name"]) == list(top.columns)  # no such column here
 
 
 def test_analysis_summary_names_design_test_counts_trend_and_prior():

@@ -1,11 +1,11 @@
-"""glmstack.io.samples: the sample sheet read with pandas, and one column of it read without."""
+"""glmstack.io.samples: the sample sheet read with pandas, and columns of it read without."""
 
 from __future__ import annotations
 
 import gzip
 
 import pytest
-from glmstack.io.samples import aligned_samples, sample_column
+from glmstack.io.samples import aligned_samples, sample_column, sample_columns
 
 SHEET = (
     "\ufeffsample\tcondition\tage\tnote\n"
@@ -27,9 +27,10 @@ def test_one_column_reads_as_the_aligned_sheet_gives_it(tmp_path, name):
         path.write_text(text, encoding="utf-8")
     order = ["s3", "s1", "s4", "s2"]
     sheet = aligned_samples(path, order)
+    columns = sample_columns(path, order, ["sample", "condition", "age", "note"])  # the sheet read once
     for column in ("sample", "condition", "age", "note"):
-        values = sample_column(path, order, column)
-        assert [v if isinstance(v, str) else None for v in values] == [
-            v if isinstance(v, str) else None for v in sheet[column]
-        ]
+        for values in (columns[column], sample_column(path, order, column)):
+            assert [v if isinstance(v, str) else None for v in values] == [
+                v if isinstance(v, str) else None for v in sheet[column]
+            ]
     assert [str(v) for v in sample_column(path, order, "age")] == ["7.5", "nan", "nan", "41"]  # missing: NaN

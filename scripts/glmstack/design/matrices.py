@@ -70,14 +70,15 @@ class Contrast:
 class Model:
     """Full design, reduced design (LRT only), resolved contrasts, and the sheet they use.
 
-    samples : the sheet in count-column order with derived covariates (bins) added; None for
-    a model rebuilt from params (the jobs that receive one need no sheet).
+    samples : the sheet in count-column order with derived covariates (bins) added, or a dict
+    of the columns a plot reads (glmstack.design.covariates.design_sheet); None for a model
+    rebuilt from params (the jobs that receive one need no sheet).
     """
 
     full: Design
     reduced: Design | None
     contrasts: list[Contrast]
-    samples: pd.DataFrame | None = None
+    samples: pd.DataFrame | dict[str, list] | None = None
 
 
 @dataclass(frozen=True)

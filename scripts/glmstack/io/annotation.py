@@ -12,14 +12,17 @@ feature id in every table; plots and the report name a feature by `feature_label
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from ..errors import StudyError, preview
 from .files import DECODE_ERRORS, table_header, table_separator, unreadable
+
+if TYPE_CHECKING:  # imported where used: `feature_labels` serves plot jobs that start without pandas
+    import pandas as pd
 
 FEATURES_FILE = "features.tsv"  # in outdir: feature ids in input order and their annotation
 # columns that name a feature, in order of preference (case-insensitive): the plots' labels
@@ -58,6 +61,8 @@ def read_annotation(path: str | Path, id_column: str | None = None) -> pd.DataFr
     ------
     StudyError : unreadable, no column besides the id, empty column names, blank or duplicated ids.
     """
+    import pandas as pd
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", pd.errors.ParserWarning)
@@ -125,6 +130,8 @@ def matrix_annotation_columns(layout, known_samples: set[str]) -> list[str]:
     sample missing from the sheet is never taken for a name column: it holds numbers, and is
     refused as before. featureCounts tables (their own columns, layout.annotation) have none.
     """
+    import pandas as pd
+
     from .counts import NA_TEXT
 
     if layout.annotation:
@@ -164,6 +171,8 @@ def align_annotation(
     Features without annotation get empty cells. Returns the frame and warnings (annotation
     ids that match no feature, with a count). StudyError when no id of a table matches.
     """
+    import pandas as pd
+
     out = pd.DataFrame({"feature_id": np.asarray(feature_id, dtype=str)})
     messages = []
     for table, name in zip(tables, where):
@@ -193,6 +202,8 @@ def annotation_columns(features_path: str | Path) -> list[str]:
 def read_table(path: str | Path, annotation: Sequence[str] = ()) -> pd.DataFrame:
     """A table written by glmstack (TSV, empty = NA): the id (first column) and the
     `annotation` columns as text, the other columns as pandas reads them."""
+    import pandas as pd
+
     with open(path, encoding="utf-8") as fh:
         header = fh.readline().rstrip("\r\n").split("\t")
     text = {header[0], *annotation}
@@ -206,17 +217,20 @@ def name_column(columns: Sequence[str]) -> str | None:
     return next((lower[n] for n in NAME_COLUMNS if n in lower), None)
 
 
-def feature_labels(table: pd.DataFrame, annotation: Sequence[str] = ()) -> list[str]:
+def feature_labels(table, annotation: Sequence[str] = ()) -> list[str]:
     """A label per row: the feature's name where an `annotation` column names features
-    (NAME_COLUMNS) and the cell is not empty, else its id (the first column)."""
-    ids = table.iloc[:, 0].astype(str)
-    column = name_column([c for c in annotation if c in table.columns])
+    (NAME_COLUMNS) and the cell is not blank, else its id (the first column).
+
+    table : a dict of columns (text, "" where empty) or a pandas DataFrame (NaN where empty).
+    """
+    columns = list(table)
+    ids = np.asarray(table[columns[0]]).astype(str)
+    column = name_column([c for c in annotation if c in columns])
     if column is None:
         return ids.tolist()
-    names = table[column]
-    usable = names.notna() & (names.astype(str).str.strip() != "")
-    return np.where(usable, names.astype(str), ids).tolist()
-
+    names = table[column] if isinstance(table, Mapping) else table[column].fillna("")
+    names = np.asarray(names).astype(str)
+    return np.where(np.char.strip(names) != "", names, ids).tolist()
 
 
 def study_features(

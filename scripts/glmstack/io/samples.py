@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import csv
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import StudyError
 from .files import DECODE_ERRORS, open_text, table_separator, unreadable
 
-if TYPE_CHECKING:  # imported where used: `sample_column` serves jobs that start without pandas
+if TYPE_CHECKING:  # imported where used: `sample_columns` serves jobs that start without pandas
     import pandas as pd
 
 MISSING = ("", "NA")  # read_samples's missing values
@@ -59,8 +60,14 @@ def aligned_samples(samples_path: str | Path, samples: list[str]) -> pd.DataFram
 
 
 def sample_column(samples_path: str | Path, samples: list[str], column: str) -> list:
-    """One column of the sample sheet, rows in count-column order, read without pandas (0.2 s of
-    a plot job's start): texts, and NaN where a value is missing, as `aligned_samples` reads it.
+    """One column of the sample sheet, as `sample_columns` reads it."""
+    return sample_columns(samples_path, samples, [column])[column]
+
+
+def sample_columns(samples_path: str | Path, samples: list[str], columns: Sequence[str]) -> dict[str, list]:
+    """Columns of the sample sheet, rows in count-column order, read without pandas (0.2 s of a
+    plot job's start): {column: texts, and NaN where a value is missing}, as `aligned_samples`
+    reads them.
 
     The sheet was checked by `read_samples` before any job ran; blank lines are skipped as
     pandas skips them.
@@ -68,6 +75,11 @@ def sample_column(samples_path: str | Path, samples: list[str], column: str) -> 
     path = Path(samples_path)
     with open_text(path) as fh:
         rows = [row for row in csv.reader(fh, delimiter=table_separator(path)) if row]
-    index, key = rows[0].index(column), rows[0].index("sample")
-    by_sample = {row[key]: row[index] if index < len(row) else "" for row in rows[1:]}
-    return [float("nan") if by_sample[s] in MISSING else by_sample[s] for s in samples]
+    key = rows[0].index("sample")
+    by_sample = {row[key]: row for row in rows[1:]}
+    out = {}
+    for column in columns:
+        index = rows[0].index(column)
+        cells = [by_sample[s][index] if index < len(by_sample[s]) else "" for s in samples]
+        out[column] = [float("nan") if cell in MISSING else cell for cell in cells]
+    return out

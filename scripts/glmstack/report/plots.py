@@ -4,8 +4,8 @@ Figures are made with matplotlib's object API (`Figure` + Agg canvas), never pyp
 no global state or GUI backend is involved and many figures in one process leak nothing.
 The statistics come in as arrays; the only computations here are what a plot needs to
 place things (axis ranges, the fitted curve of a count plot, which variable to show).
-pandas, formulaic and scipy are imported inside the functions that use them, so that the study
-and analysis plots start without them (pandas alone is 0.2 s).
+pandas, formulaic and scipy are imported inside the functions that use them, so that the study,
+analysis and contrast plots start without them (pandas alone is 0.2 s).
 """
 
 from __future__ import annotations
@@ -664,10 +664,11 @@ def pvalue_histogram(
 
 
 def table_plots(
-    table: pd.DataFrame, labels: np.ndarray, alpha: float, lfc_threshold: float, paths: dict, title: str,
+    table, labels: np.ndarray, alpha: float, lfc_threshold: float, paths: dict, title: str,
     annotation: Sequence[str] = (),
 ) -> None:
-    """MA plot, volcano plot and p-value histogram of one results table (DESeq2's columns).
+    """MA plot, volcano plot and p-value histogram of one results table (DESeq2's columns): a
+    dict of columns (glmstack.nb.results) or a pandas DataFrame.
 
     The MA plot shows log2FoldChange_shrunk where the table has it (lfc_shrink), as DESeq2's
     vignette plots lfcShrink's fold changes; the volcano plot keeps the MLE fold changes.
@@ -678,11 +679,11 @@ def table_plots(
     """
     from ..io.annotation import feature_labels
 
-    col = {c: table[c].to_numpy(dtype=float) for c in ("baseMean", "log2FoldChange", "pvalue", "padj")}
+    col = {c: np.asarray(table[c], dtype=float) for c in ("baseMean", "log2FoldChange", "pvalue", "padj")}
     names = feature_labels(table, annotation)
     lfc, padj = col["log2FoldChange"], col["padj"]
-    if "log2FoldChange_shrunk" in table.columns:  # lfc_shrink: the MA plot shows the shrunken ones
-        shrunk = table["log2FoldChange_shrunk"].to_numpy(dtype=float)
+    if "log2FoldChange_shrunk" in table:  # lfc_shrink: the MA plot shows the shrunken ones
+        shrunk = np.asarray(table["log2FoldChange_shrunk"], dtype=float)
         y_label = "shrunken log2 fold change (log2FoldChange_shrunk)"
         ma_plot(col["baseMean"], shrunk, padj, alpha, labels, names, paths["ma"], title, lfc_threshold, None, y_label)
     else:
@@ -1067,17 +1068,35 @@ def top_feature_values(
     _top_panels(model, table, feature_ids, adj_p, values, coefficients, path, title, log_link=False, y_label=y_label)
 
 
+def count_plot_columns(model: Model, table: str) -> list[str] | None:
+    """The sample-sheet columns that the count plot of a result table reads: its x and colour
+    variables (`plot_axes`); None where it reads the whole sheet, for a numeric x (a trait),
+    whose fitted curves rebuild the design from it (`trait_curves`)."""
+    x, colour = plot_axes(model.full, tested_columns(model, table))
+    if x is not None and x not in model.full.factors:
+        return None
+    return [v for v in (x, colour) if v is not None]
+
+
+def _texts(values: Iterable) -> list[str]:
+    """The values as text, as pandas' astype(str) writes a sheet's column (NaN as "nan")."""
+    return [str(v) for v in values]
+
+
 def _top_panels(model, table, ids, p_adjusted, values, coefficients, path, title, log_link, y_label="") -> None:
-    """One panel per feature against the tested variable (`plot_axes`), fitted curves for a trait."""
+    """One panel per feature against the tested variable (`plot_axes`), fitted curves for a trait.
+
+    model.samples : the sheet as a DataFrame, or a dict of the columns `count_plot_columns` names.
+    """
     x, colour = plot_axes(model.full, tested_columns(model, table))
     sheet = model.samples
-    colour_values = sheet[colour].astype(str).tolist() if colour is not None else None
+    colour_values = _texts(sheet[colour]) if colour is not None else None
     if x is None:
-        x_values, x_levels = ["all"] * len(sheet), ["all"]
+        x_values, x_levels = ["all"] * model.full.matrix.shape[0], ["all"]
     elif x in model.full.factors:
-        x_values, x_levels = sheet[x].astype(str).tolist(), model.full.factors[x]
+        x_values, x_levels = _texts(sheet[x]), model.full.factors[x]
     else:
-        x_values, x_levels = sheet[x].astype(float).tolist(), None
+        x_values, x_levels = np.asarray(sheet[x], dtype=float).tolist(), None
     grid, curves = None, {}
     if x_levels is None and len(ids):
         coefficients = np.where(np.isnan(coefficients), 0.0, coefficients)  # inestimable: no term

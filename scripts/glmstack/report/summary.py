@@ -13,28 +13,37 @@ if TYPE_CHECKING:
 TOP_COLUMNS = ["gene_id", "baseMean", "log2FoldChange", "pvalue", "padj"]
 
 
-def top_genes(table: pd.DataFrame, n: int, annotation: Sequence[str] = ()) -> pd.DataFrame:
-    """The `n` genes with the smallest padj (ties and NA padj: smallest p-value), best first.
+def top_rows(table, n: int) -> np.ndarray:
+    """Row positions (K,) of the `n` genes with the smallest padj (ties and NA padj: smallest
+    p-value, then table order), best first. Genes without a p-value are never listed.
 
-    Genes without a p-value are never listed. The index keeps the table's row positions.
-    A limma table (P.Value, adj.P.Val) is ranked the same way and keeps all its columns; an
-    nb table keeps TOP_COLUMNS and its `annotation` columns (after the id, as in the table).
+    table : a dict of columns or a pandas DataFrame; a limma table (P.Value, adj.P.Val) is
+    ranked the same way.
     """
-    limma = "P.Value" in table.columns
-    p_col, padj_col = ("P.Value", "adj.P.Val") if limma else ("pvalue", "padj")
-    tested = table[np.isfinite(table[p_col].to_numpy(dtype=float))]
-    padj = tested[padj_col].to_numpy(dtype=float)
-    order = np.lexsort(
-        (
-            np.arange(len(tested)),
-            tested[p_col].to_numpy(dtype=float),
-            np.where(np.isnan(padj), np.inf, padj),
-        )
-    )
-    wanted = [TOP_COLUMNS[0], *annotation, *TOP_COLUMNS[1:]]
-    keep_all = limma or "pvalue_naive" in table.columns  # limma's and reverse tables: every column
-    columns = list(table.columns) if keep_all else [c for c in wanted if c in table.columns]
-    return tested.iloc[order[: max(n, 0)]][columns]
+    p_col, padj_col = ("P.Value", "adj.P.Val") if "P.Value" in table else ("pvalue", "padj")
+    pvalue = np.asarray(table[p_col], dtype=float)
+    tested = np.flatnonzero(np.isfinite(pvalue))
+    padj = np.asarray(table[padj_col], dtype=float)[tested]
+    order = np.lexsort((tested, pvalue[tested], np.where(np.isnan(padj), np.inf, padj)))
+    return tested[order[: max(n, 0)]]
+
+
+def top_columns(table, annotation: Sequence[str] = ()) -> list[str]:
+    """The columns of a top-genes table: all of a limma or reverse table's; an nb table's
+    TOP_COLUMNS and its `annotation` columns (after the id, as in the table).
+
+    table : a dict of columns or a pandas DataFrame (its column names are read).
+    """
+    names = list(table)
+    if "P.Value" in names or "pvalue_naive" in names:  # limma's and reverse tables: every column
+        return names
+    return [c for c in [TOP_COLUMNS[0], *annotation, *TOP_COLUMNS[1:]] if c in names]
+
+
+def top_genes(table: pd.DataFrame, n: int, annotation: Sequence[str] = ()) -> pd.DataFrame:
+    """The `top_rows` of a DataFrame, its `top_columns`; the index keeps the table's row
+    positions. (A dict of columns, as plot_contrast holds its table: take the rows of each.)"""
+    return table.iloc[top_rows(table, n)][top_columns(table, annotation)]
 
 
 def format_number(value, digits: int = 4) -> str:
