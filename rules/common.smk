@@ -30,6 +30,7 @@ from glmstack.io.quant import quant_paths  # noqa: E402
 from glmstack.io.samples import read_samples  # noqa: E402
 from glmstack.design import matrices  # noqa: E402
 from glmstack.design.model import build_model  # noqa: E402
+from glmstack.allocator import plain_pages_for_jobs  # noqa: E402
 from glmstack.workflow import (
     code_hash,
     file_digest,
@@ -95,6 +96,7 @@ for _name, _analysis in NB.items():
 LMFITS = {a.shape_id("lmfit"): a for a in reversed(GAUSSIAN.values())}
 VOOM_FITS = {key: a for key, a in LMFITS.items() if a.family == "voom"}
 SCRIPTS = Path(workflow.basedir) / "scripts"
+plain_pages_for_jobs()  # before any job starts: numpy's huge-page advice costs page faults
 # Arrow's parser threads in the ingest job (it reads OMP_NUM_THREADS, which Snakemake sets to a
 # job's threads; Snakemake runs it on at most --cores): every other job waits for the matrix
 READ_THREADS = 4

@@ -33,3 +33,21 @@ def test_retained_memory_is_reused_without_page_faults():
     # fresh pages for every array by default (fewer faults with transparent huge pages)
     assert faults["default"] >= 20 * 10
     assert faults["retain"] * 10 < faults["default"]
+
+
+def test_jobs_get_plain_pages_unless_the_user_chose():
+    """The workflow sets NUMPY_MADVISE_HUGEPAGE=0 for the jobs it starts; a job's numpy then
+    gives no huge-page advice. A value the user exported is kept."""
+    from glmstack.allocator import plain_pages_for_jobs
+
+    environ = {}
+    plain_pages_for_jobs(environ)
+    assert environ == {"NUMPY_MADVISE_HUGEPAGE": "0"}
+    environ = {"NUMPY_MADVISE_HUGEPAGE": "1"}
+    plain_pages_for_jobs(environ)
+    assert environ == {"NUMPY_MADVISE_HUGEPAGE": "1"}
+    probe = "import numpy as np; print(int(np._core.multiarray._get_madvise_hugepage()))"
+    for value, advice in (("0", "0"), ("1", "1")):
+        out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                             env={"PYTHONPATH": ":".join(sys.path), "NUMPY_MADVISE_HUGEPAGE": value}).stdout
+        assert out.strip() == advice
