@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from glmstack.errors import StudyError
-from glmstack.nb.size_factors import base_means, size_factors
+from glmstack.nb.size_factors import base_means, column_medians, size_factors
 
 
 def test_ratio_by_hand():
@@ -58,3 +58,14 @@ def test_ratio_factors_are_the_nan_aware_medians_bit_for_bit():
     log_geo = np.log(counts[usable]).mean(axis=1)
     expected = np.exp(np.nanmedian(np.log(counts[usable]) - log_geo[:, None], axis=0))
     assert np.array_equal(size_factors(counts).view(np.int64), expected.view(np.int64))
+
+
+@pytest.mark.parametrize("n_genes", [1, 2, 7, 1000, 1001])
+def test_column_medians_are_numpys(n_genes):
+    """The median of each column from its sorted values equals np.median's, to the last bit
+    (odd and even counts, ties)."""
+    rng = np.random.default_rng(n_genes)
+    values = rng.normal(size=(n_genes, 9)) * rng.choice([1.0, 1e-8, 1e5], size=(n_genes, 9))
+    values[:, 3] = np.round(values[:, 3], 1)
+    values[:, 5] = 0.25
+    np.testing.assert_array_equal(column_medians(values), np.median(values, axis=0))
