@@ -52,10 +52,7 @@ def annotate(table, features: Features | None):
             f"annotation column(s) {preview(clash)} are also columns of this result table. Fix: rename "
             "them in the annotation table (or the count matrix's header)."
         )
-    position = {fid: i for i, fid in enumerate(features.ids.tolist())}
-    rows = np.array([position.get(str(g), -1) for g in np.asarray(table[names[0]]).tolist()], dtype=np.intp)
-    found = rows >= 0
-    rows[~found] = 0
+    rows, found = _positions(features.ids, np.asarray(table[names[0]]).astype(str))
     frame = not isinstance(table, Mapping)  # a DataFrame: NaN for missing text, as pandas reads it
     joined = {}
     for name, values in features.columns.items():
@@ -72,3 +69,15 @@ def annotate(table, features: Features | None):
         return pd.concat([table.iloc[:, :1], pd.DataFrame(joined, index=table.index), table.iloc[:, 1:]], axis=1)
     first, *rest = names
     return {first: table[first], **joined, **{name: table[name] for name in rest}}
+
+
+def _positions(ids: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each wanted id's row in `ids` (unique; 0 where absent) and whether it is there, by a
+    binary search in the sorted ids rather than a lookup per gene."""
+    if ids.size == 0:
+        return np.zeros(wanted.size, dtype=np.intp), np.zeros(wanted.size, dtype=bool)
+    order = np.argsort(ids, kind="stable")
+    at = np.minimum(np.searchsorted(ids, wanted, sorter=order), ids.size - 1)
+    rows = order[at]
+    found = ids[rows] == wanted
+    return np.where(found, rows, 0), found
