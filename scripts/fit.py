@@ -24,7 +24,7 @@ def main(smk) -> None:
     shared = shared_fit_step(data.counts, data.factors, models[0].full.matrix, genewise, trend, log_like=lrt)
     arrays = {"gene_id": data.gene_id}
     for analysis, model in zip(analyses, models):
-        result = fit_step(data.counts, data.factors, model, genewise, shared, trend, analysis)
+        result = fit_step(data.counts, data.factors, model, shared, trend, analysis)
         arrays |= fit_arrays(analysis.name, result)
         log.info("%s: %d genes fitted, %d did not converge, %d counts replaced", analysis.name,
                  len(data.gene_id), int((result["beta_conv"] == 0).sum()), int(result["n_counts_replaced"]))

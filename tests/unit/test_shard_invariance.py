@@ -70,7 +70,7 @@ def test_an_analysis_has_the_same_numbers_alone_or_beside_an_lrt():
         return steps.shared_fit_step(counts, sf, design, genewise, trend, log_like=log_like)
 
     def fit(kind, on):
-        return steps.fit_step(counts, sf, models[kind], genewise, on, trend, analyses[kind])
+        return steps.fit_step(counts, sf, models[kind], on, trend, analyses[kind])
 
     wald_alone, lrt_alone = fit("wald", shared(False)), fit("lrt", shared(True))
     job = shared(True)

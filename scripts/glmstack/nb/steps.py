@@ -326,7 +326,6 @@ def fit_step(
     counts: np.ndarray,
     size_factors: np.ndarray,
     model: Model,
-    genewise: dict[str, np.ndarray],
     shared: SharedFit,
     trend_json: dict,
     analysis: Analysis,
@@ -340,7 +339,7 @@ def fit_step(
     trend = DispersionTrend.from_dict(trend_json["trend"])
     design = model.full.matrix
     n_samples, n_coef = design.shape
-    nz = shared.rows
+    n_genes, nz = counts.shape[0], shared.rows
     counts = np.ascontiguousarray(counts, dtype=float)[nz]
     size_factors = factor_rows(size_factors, nz)
 
@@ -377,7 +376,7 @@ def fit_step(
     results = apply_cooks_filter(results, removed, replacement.now_zero if replacement is not None else none)
 
     def full_length(values: np.ndarray, fill=np.nan, dtype=float) -> np.ndarray:
-        arr = np.full((genewise["all_zero"].size,) + values.shape[1:], fill, dtype=dtype)
+        arr = np.full((n_genes,) + values.shape[1:], fill, dtype=dtype)
         arr[nz] = values
         return arr
 
@@ -440,7 +439,7 @@ def run_analysis(
     for r, g in zip(rows, genewise):
         factors = factor_rows(size_factors, r)
         shared = shared_fit_step(counts[r], factors, design, g, trend_json, log_like=model.reduced is not None)
-        parts.append(fit_step(counts[r], factors, model, g, shared, trend_json, analysis))
+        parts.append(fit_step(counts[r], factors, model, shared, trend_json, analysis))
     fit = concat_shards(parts)
     fit["gene_id"] = np.asarray(gene_id)
     tables = {name: pd.DataFrame(results_table(fit, analysis, name)[0]) for name in analysis.table_names}
