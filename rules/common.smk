@@ -17,6 +17,7 @@ from glmstack import study as study_checks  # noqa: E402
 from glmstack.errors import StudyError  # noqa: E402
 from glmstack.io.files import read_json  # noqa: E402
 from glmstack.report.layout import (
+    PLOT_TITLES,
     ReportPaths,
     layout_files,
     report_layout,
@@ -509,7 +510,6 @@ ANALYSIS_STAMPS = (
         "results_table": ("tables", "results_table.py"),
         "merge": ("tables", "merge.py"),
         "plot_analysis": ("plots", "plot_analysis.py"),
-        "plot_contrast": ("plots", "plot_contrast.py"),
     }
 )
 SHRINK_STAMPS = {  # the same for the rules of an nb analysis with lfc_shrink
@@ -520,7 +520,6 @@ GAUSSIAN_STAMPS = {  # the same for the gaussian analyses' rules
     "moderate": ("moderate", "moderate.py"),
     "limma_model": ("limma_summary", "limma_model.py"),
     "plot_limma_analysis": ("limma_summary", "plot_limma_analysis.py"),
-    "plot_limma_table": ("limma_summary", "plot_limma_table.py"),
 }
 VOOM_STAMPS = {  # and voom's trend plot (of the shared trend)
     "plot_voom": ("lmfit", "plot_voom.py"),
@@ -596,7 +595,7 @@ def _write_stamps():
             content = {"params": analysis.params(job), "code": code(script)}
             if step in ("reverse_plan", "reverse_merge"):
                 content["study_input"] = STUDY_INPUT
-            if step in ("plot_contrast", "plot_limma_table", "plot_reverse"):
+            if step in ("plot_analysis", "plot_limma_analysis", "plot_reverse"):
                 content["top_genes"] = config["report"]["top_genes"]
             stamps[stamp(step, name)] = content
     for name, analysis in SVA.items():
@@ -640,8 +639,76 @@ _write_stamps()
 
 
 def report_inputs(wildcards):
-    """Every file the HTML report reads."""
-    return layout_files(REPORT_LAYOUT)
+    """Every file the HTML report reads; for an nb or gaussian analysis, the folders of its
+    table plots and top-genes tables, which its plot job writes whole (directory outputs)."""
+    folders = {
+        folder
+        for name, analysis in ANALYSES.items()
+        if not analysis.is_reverse
+        for folder in [
+            *(
+                REPORT_PATHS.table_plots(kind, name)
+                for kind in table_plot_kinds(analysis)
+            ),
+            REPORT_PATHS.top_genes_tables(name),
+        ]
+    }
+
+    def needed(path):
+        folder = str(Path(path).parent)
+        return folder if folder in folders else path
+
+    return list(dict.fromkeys(needed(path) for path in layout_files(REPORT_LAYOUT)))
+
+
+# the plots of a result table, one folder each (REPORT_PATHS.table_plots), drawn by the
+# analysis's plot job (plot_analysis: nb; plot_limma_analysis: gaussian)
+NB_TABLE_PLOTS = tuple(PLOT_TITLES["table"])  # ma, volcano, pvalues, counts
+LIMMA_TABLE_PLOTS = tuple(PLOT_TITLES["limma_table"])  # ma, volcano, pvalues, values
+
+
+def table_plot_kinds(analysis):
+    return LIMMA_TABLE_PLOTS if analysis.is_gaussian else NB_TABLE_PLOTS
+
+
+def table_report(kind, label, caption=None):
+    """A plot job's folder of one kind of table plot, marked for Snakemake's report."""
+    return report(
+        directory(REPORT_PATHS.table_plots(kind)),
+        patterns=["{table}.png"],
+        caption=f"captions/{caption or kind}.rst",
+        category="{analysis}",
+        subcategory="{table}",
+        labels={"figure": label},
+    )
+
+
+def top_genes_report(label):
+    """A plot job's folder of top-genes tables, marked for Snakemake's report."""
+    return report(
+        directory(REPORT_PATHS.top_genes_tables()),
+        patterns=["{table}.tsv"],
+        caption="captions/top_genes.rst",
+        category="{analysis}",
+        subcategory="{table}",
+        labels={"figure": label},
+    )
+
+
+def table_plot_params(kinds):
+    """Params of a plot job: where it writes each result table's plots and top-genes table."""
+
+    def paths(wildcards):
+        name = wildcards.analysis
+        return {
+            table: {
+                **{kind: REPORT_PATHS.table_plot(kind, name, table) for kind in kinds},
+                "top": REPORT_PATHS.top_genes_table(name, table),
+            }
+            for table in ANALYSES[name].table_names
+        }
+
+    return paths
 
 
 def table_outputs():

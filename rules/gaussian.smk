@@ -183,8 +183,13 @@ rule limma_model:
 
 rule plot_limma_analysis:
     input:
+        unpack(library_size_input),
+        unpack(sva_input),
         fits=lmfit_files,
-        model=rules.limma_model.output.model,
+        shards=all_shard_files,
+        manifest=rules.ingest.output.manifest,
+        samples=config["samples"],
+        features=rules.ingest.output.features,
         stamp=stamp("plot_limma_analysis", "{analysis}"),
     output:
         sigma_mean=report(
@@ -194,71 +199,16 @@ rule plot_limma_analysis:
             subcategory="model",
             labels={"figure": "sigma against mean"},
         ),
+        # one folder per kind of plot, a PNG per table (table_plot_params)
+        ma=table_report("ma", "MA plot", "limma_ma"),
+        volcano=table_report("volcano", "volcano plot", "limma_volcano"),
+        pvalues=table_report("pvalues", "p-value histogram", "limma_pvalues"),
+        values=table_report("values", "top features", "limma_values"),
+        top=top_genes_report("top features table"),
     log:
         f"{OUTDIR}/logs/{{analysis}}/plot_analysis.log",
     benchmark:
         f"{OUTDIR}/benchmarks/{{analysis}}/plot_analysis.tsv"
-    wildcard_constraints:
-        analysis=GAUSSIAN_NAMES,
-    conda:
-        "../envs/glmstack.yaml"
-    params:
-        analysis=analysis_params("limma_summary"),
-        code=code("plot_limma_analysis.py"),
-    script:
-        "../scripts/plot_limma_analysis.py"
-
-
-rule plot_limma_table:
-    input:
-        unpack(library_size_input),
-        unpack(sva_input),
-        fits=lmfit_files,
-        shards=all_shard_files,
-        manifest=rules.ingest.output.manifest,
-        samples=config["samples"],
-        features=rules.ingest.output.features,
-        stamp=stamp("plot_limma_table", "{analysis}"),
-    output:
-        ma=report(
-            REPORT_PATHS.table_plot("ma"),
-            caption="captions/limma_ma.rst",
-            category="{analysis}",
-            subcategory="{table}",
-            labels={"figure": "MA plot"},
-        ),
-        volcano=report(
-            REPORT_PATHS.table_plot("volcano"),
-            caption="captions/limma_volcano.rst",
-            category="{analysis}",
-            subcategory="{table}",
-            labels={"figure": "volcano plot"},
-        ),
-        pvalues=report(
-            REPORT_PATHS.table_plot("pvalues"),
-            caption="captions/limma_pvalues.rst",
-            category="{analysis}",
-            subcategory="{table}",
-            labels={"figure": "p-value histogram"},
-        ),
-        values=report(
-            REPORT_PATHS.table_plot("values"),
-            caption="captions/limma_values.rst",
-            category="{analysis}",
-            subcategory="{table}",
-            labels={"figure": "top features"},
-        ),
-        top=report(
-            REPORT_PATHS.top_genes_table(),
-            caption="captions/top_genes.rst",
-            category="{analysis}",
-            subcategory="{table}",
-            labels={"figure": "top features table"},
-        ),
-    log:
-        f"{OUTDIR}/logs/{{analysis}}/plot_{{table}}.log",
-    benchmark:
-        f"{OUTDIR}/benchmarks/{{analysis}}/plot_{{table}}.tsv"
     wildcard_constraints:
         analysis=GAUSSIAN_NAMES,
     priority: SOONER
@@ -267,10 +217,11 @@ rule plot_limma_table:
     params:
         analysis=analysis_params("limma_summary"),
         model=analysis_model_params,
+        tables=table_plot_params(LIMMA_TABLE_PLOTS),
         top_genes=config["report"]["top_genes"],
-        code=code("plot_limma_table.py"),
+        code=code("plot_limma_analysis.py"),
     script:
-        "../scripts/plot_limma_table.py"
+        "../scripts/plot_limma_analysis.py"
 
 
 rule plot_values:

@@ -33,6 +33,13 @@ rule merge:
     output:
         dispersions=f"{OUTDIR}/{{analysis}}/dispersions.tsv",
         model=f"{OUTDIR}/{{analysis}}/model.json",
+        summary=report(
+            REPORT_PATHS.summary_table(),
+            caption="captions/summary.rst",
+            category="{analysis}",
+            subcategory="model",
+            labels={"figure": "summary table"},
+        ),
     log:
         f"{OUTDIR}/logs/{{analysis}}/merge.log",
     benchmark:

@@ -44,9 +44,13 @@ rule plot_study:
 
 rule plot_analysis:
     input:
+        features=rules.ingest.output.features,
         fits=fit_files,
-        model=rules.merge.output.model,
+        trend=analysis_trend,
+        shrunk=shrink_files,
+        shards=all_shard_files,
         manifest=rules.ingest.output.manifest,
+        samples=config["samples"],
         stamp=stamp("plot_analysis", "{analysis}"),
     output:
         dispersion=report(
@@ -63,13 +67,12 @@ rule plot_analysis:
             subcategory="model",
             labels={"figure": "Cook's distances per sample"},
         ),
-        summary=report(
-            REPORT_PATHS.summary_table(),
-            caption="captions/summary.rst",
-            category="{analysis}",
-            subcategory="model",
-            labels={"figure": "summary table"},
-        ),
+        # one folder per kind of plot, a PNG per result table (table_plot_params)
+        ma=table_report("ma", "MA plot"),
+        volcano=table_report("volcano", "volcano plot"),
+        pvalues=table_report("pvalues", "p-value histogram"),
+        counts=table_report("counts", "counts of the top genes"),
+        top=top_genes_report("top genes table"),
     log:
         f"{OUTDIR}/logs/{{analysis}}/plot_analysis.log",
     benchmark:
@@ -81,72 +84,12 @@ rule plot_analysis:
         "../envs/glmstack.yaml"
     params:
         analysis=analysis_params("plots"),
+        model=analysis_model_params,
+        tables=table_plot_params(NB_TABLE_PLOTS),
+        top_genes=config["report"]["top_genes"],
         code=code("plot_analysis.py"),
     script:
         "../scripts/plot_analysis.py"
-
-
-rule plot_contrast:
-    input:
-        features=rules.ingest.output.features,
-        fits=fit_files,
-        shrunk=shrink_files,
-        shards=all_shard_files,
-        manifest=rules.ingest.output.manifest,
-        samples=config["samples"],
-        stamp=stamp("plot_contrast", "{analysis}"),
-    output:
-        ma=report(
-            REPORT_PATHS.table_plot("ma"),
-            caption="captions/ma.rst",
-            category="{analysis}",
-            subcategory="{table}",
-            labels={"figure": "MA plot"},
-        ),
-        volcano=report(
-            REPORT_PATHS.table_plot("volcano"),
-            caption="captions/volcano.rst",
-            category="{analysis}",
-            subcategory="{table}",
-            labels={"figure": "volcano plot"},
-        ),
-        pvalues=report(
-            REPORT_PATHS.table_plot("pvalues"),
-            caption="captions/pvalues.rst",
-            category="{analysis}",
-            subcategory="{table}",
-            labels={"figure": "p-value histogram"},
-        ),
-        counts=report(
-            REPORT_PATHS.table_plot("counts"),
-            caption="captions/counts.rst",
-            category="{analysis}",
-            subcategory="{table}",
-            labels={"figure": "counts of the top genes"},
-        ),
-        top=report(
-            REPORT_PATHS.top_genes_table(),
-            caption="captions/top_genes.rst",
-            category="{analysis}",
-            subcategory="{table}",
-            labels={"figure": "top genes table"},
-        ),
-    log:
-        f"{OUTDIR}/logs/{{analysis}}/plot_{{table}}.log",
-    benchmark:
-        f"{OUTDIR}/benchmarks/{{analysis}}/plot_{{table}}.tsv"
-    wildcard_constraints:
-        analysis=NB_NAMES,
-    priority: SOONER
-    conda:
-        "../envs/glmstack.yaml"
-    params:
-        analysis=analysis_params("plots"),
-        model=analysis_model_params,
-        top_genes=config["report"]["top_genes"],
-        code=code("plot_contrast.py"),
-    script:
-        "../scripts/plot_contrast.py"
 
 
 rule report:

@@ -1,21 +1,84 @@
-"""Rule plot_limma_analysis: sqrt(sigma) against AveExpr with the variance prior (limma plotSA)."""
+"""Rule plot_limma_analysis: every plot of one gaussian analysis.
 
-from glmstack.gaussian.lmfit import fit_from_arrays
-from glmstack.gaussian.steps import moderate
-from glmstack.io.shards import concat_npz
+sqrt(sigma) against AveExpr with the variance prior (limma plotSA), then per table the MA and
+volcano plots, the p-value histogram, its top features as a table and as their values against
+the tested variable. One job per analysis, not one per table: a plot job's start (Python, numpy,
+pandas, matplotlib) costs more than drawing its figures, and the tables share one moderation.
+"""
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+from glmstack.design.covariates import design_samples
+from glmstack.design.matrices import model_from_params
+from glmstack.gaussian.analysis import tables_from_files
+from glmstack.gaussian.shard_steps import voom_library_sizes
+from glmstack.gaussian.voom import log_cpm
+from glmstack.io.annotation import annotation_columns, feature_labels
+from glmstack.io.files import read_json, read_library_sizes, read_npz
+from glmstack.io.samples import aligned_samples
+from glmstack.io.shards import select_rows
+from glmstack.io.tables import write_tsv
 from glmstack.logs import log_to
 from glmstack.report import plots
+from glmstack.report.summary import top_genes
 from glmstack.spec import Analysis
+from glmstack.sva.covariates import job_covariates
+
+
+def top_values(smk, analysis: Analysis, samples: list[str], rows: np.ndarray) -> np.ndarray:
+    """(K, N) values of the rows (input order) from the shards: log-CPM for voom."""
+    key = "counts" if analysis.family == "voom" else "values"
+    values = select_rows((read_npz(path, [key])[key] for path in smk.input.shards), rows, len(samples))
+    if analysis.family != "voom":
+        return values
+    lib_size = voom_library_sizes(*read_library_sizes(smk.input.library_sizes, samples), analysis.normalization)
+    return log_cpm(values, lib_size)
 
 
 def main(smk) -> None:
     log = log_to(smk.log[0])
     analysis = Analysis.from_params(smk.params.analysis)
-    fit = fit_from_arrays(concat_npz(smk.input.fits, exclude=("cov_unscaled",)) | {"cov_unscaled": None})
-    prior = moderate(fit, trend=analysis.moderation["trend"], robust=analysis.moderation["robust"]).prior
+    samples = read_json(smk.input.manifest)["samples"]
+    # the tables of rule moderate, from the same inputs and calls: the plots need not wait for them
+    fitted = model_from_params(smk.params.model, samples, job_covariates(smk.input))
+    result = tables_from_files(smk.input.fits, smk.input.features, fitted, analysis)
+    fit, prior = result["fit"], result["moderation"].prior
     title = f"{analysis.name}: residual sd against average value"
     plots.sigma_mean_plot(fit.amean, fit.sigma, prior.s2_prior, smk.output.sigma_mean, title)
     log.info("%d features; df.prior %s", fit.n_features, prior.df_prior[:1])
+    # the formula's design (surrogate variables, at the end, are neither axis nor colour)
+    sheet, _ = design_samples(aligned_samples(smk.input.samples, samples), analysis)
+    model = dataclasses.replace(model_from_params(smk.params.model, samples), samples=sheet)
+    coefficients = np.concatenate([read_npz(p, ["coefficients"])["coefficients"] for p in smk.input.fits])
+    coefficients = coefficients[:, : model.full.matrix.shape[1]]
+    for name, table in result["tables"].items():
+        table_plots(smk, analysis, name, table, model, coefficients, samples)
+        log.info("%s: %d features with adj.P.Val < %g", name, int(np.sum(table["adj.P.Val"] < analysis.alpha)),
+                 analysis.alpha)
+
+
+def table_plots(smk, analysis: Analysis, table_name: str, table, model, coefficients: np.ndarray,
+                samples: list[str]) -> None:
+    """MA, volcano, p-value histogram, top-feature values and top-features table of one table (at
+    the paths `params.tables[table_name]` names). coefficients : (G, P) of the formula's design."""
+    paths = smk.params.tables[table_name]
+    for path in paths.values():
+        Path(path).parent.mkdir(parents=True, exist_ok=True)  # the rule's folders (directory())
+    name = f"{analysis.name}: {table_name}"
+    annotation = annotation_columns(smk.input.features)  # gene_name, ...: features are named by it
+    top = top_genes(table, smk.params.top_genes, annotation)
+    rows = top.index.to_numpy()
+    figures = {kind: paths[kind] for kind in ("ma", "volcano", "pvalues")}
+    plots.limma_table_plots(table, rows[: plots.MAX_LABELS], analysis.alpha, analysis.lfc_threshold, figures, name,
+                            annotation)
+    label = "log-CPM" if analysis.family == "voom" else "value"
+    plots.top_feature_values(model, table_name, feature_labels(top, annotation),
+                             top["adj.P.Val"].to_numpy(dtype=float), top_values(smk, analysis, samples, rows),
+                             coefficients[rows], paths["values"], f"{name}: top {len(top)} features by adj.P.Val",
+                             label)
+    write_tsv(paths["top"], top)
 
 
 if __name__ == "__main__":

@@ -352,8 +352,7 @@ def rule_of(bench: Path, root: Path) -> str:
     models/<model>/<fit_type>/trend.tsv, models/<model>/<fit_type>/fit/<shard>.tsv (the shared
     dispersion fit, and the fits of every analysis on it); models/<id>/lmfit/<shard>.tsv,
     models/<id>/voom/<shard>.tsv, models/<id>/voom_trend.tsv (the shared least-squares fit);
-    <analysis>/<rule>.tsv (merge, plot_analysis); <analysis>/table_<table>.tsv (results_table);
-    <analysis>/plot_<table>.tsv (plot_contrast).
+    <analysis>/<rule>.tsv (merge, plot_analysis, ...); <analysis>/table_<table>.tsv (results_table).
     """
     parts = bench.relative_to(root).with_suffix("").parts
     if parts[0] == "models":  # and the shared least-squares fits: lmfit, voom (points), voom_trend
@@ -365,8 +364,6 @@ def rule_of(bench: Path, root: Path) -> str:
     name = parts[-1]
     if len(parts) == 2 and name.startswith("table_"):
         return "results_table"
-    if len(parts) == 2 and name.startswith("plot_") and name != "plot_analysis":
-        return "plot_contrast"
     return name
 
 
@@ -618,7 +615,6 @@ RULE_ORDER = [
     "normalize",
     "plot_study",
     "plot_analysis",
-    "plot_contrast",
     "report",
     "reverse_plan",
     "reverse_shard",

@@ -82,7 +82,7 @@ def test_ids_matching_no_feature_are_counted_in_the_ingest_log(annotated):
 
 def test_plots_and_report_name_genes_by_their_names(annotated):
     out, _ = annotated
-    top = read(out / "tissue" / "report" / "liver_vs_kidney.top_genes.tsv")
+    top = read(out / "tissue" / "report" / "top_genes" / "liver_vs_kidney.tsv")
     assert list(top.columns[:3]) == ["gene_id", "biotype", "gene_name"]
     assert top["gene_name"].tolist() == [synthetic_name(i) for i in top["gene_id"]]
     page = (out / "report.html").read_text()
@@ -127,7 +127,7 @@ def test_a_values_study_carries_its_annotation(tmp_path):
     table = read(tmp_path / "out" / "aml" / "aml_vs_all.tsv")
     assert list(table.columns[:3]) == ["feature_id", "symbol", "logFC"]
     assert table["symbol"].tolist() == [f"PROBE{i}" for i in range(len(ids))]
-    top = read(tmp_path / "out" / "aml" / "report" / "aml_vs_all.top_genes.tsv")
+    top = read(tmp_path / "out" / "aml" / "report" / "top_genes" / "aml_vs_all.tsv")
     assert list(top.columns[:2]) == ["feature_id", "symbol"]
 
 

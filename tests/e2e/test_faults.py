@@ -89,8 +89,7 @@ def test_killed_job_then_rerun_gives_identical_tables(reference, tmp_path):
 def planned_rules(work: Path) -> set[str]:
     dry = snakemake(work, "-n", "--quiet", "rules", timeout=300)
     assert dry.returncode == 0, dry.stderr[-2000:]
-    names = {"ingest", "genewise", "trend", "fit", "results_table", "merge", "report", "plot_study", "plot_analysis",
-             "plot_contrast"}
+    names = {"ingest", "genewise", "trend", "fit", "results_table", "merge", "report", "plot_study", "plot_analysis"}
     return {line.split()[0] for line in (dry.stdout + dry.stderr).splitlines() if line.split() and line.split()[0] in names}
 
 
@@ -103,5 +102,5 @@ def test_changing_alpha_reruns_only_the_merge_steps(reference):
     finally:
         study["analyses"]["tissue"].pop("alpha")
         (reference / "study.yaml").write_text(yaml.safe_dump(study))
-    assert rules and rules <= {"results_table", "merge", "report", "plot_analysis", "plot_contrast"}
+    assert rules and rules <= {"results_table", "merge", "report", "plot_analysis"}
     assert "results_table" in rules and "fit" not in rules

@@ -186,12 +186,12 @@ def test_report_shows_limmas_plots_and_the_values_qc(rrbs):
     for analysis, table in (("sle_adj_cell", "sle_vs_hc"), ("case_any_F", "lrt")):
         assert (out / analysis / "plots" / "sigma_mean.png").exists()
         for plot in ("ma", "volcano", "pvalues", "values"):
-            assert (out / analysis / "plots" / f"{table}.{plot}.png").exists()
-        assert not (out / analysis / "plots" / f"{table}.counts.png").exists()
-        top = read_tsv(out / analysis / "report" / f"{table}.top_genes.tsv")
+            assert (out / analysis / "plots" / plot / f"{table}.png").exists()
+        assert not (out / analysis / "plots" / "counts" / f"{table}.png").exists()
+        top = read_tsv(out / analysis / "report" / "top_genes" / f"{table}.tsv")
         ranked = read_tsv(out / analysis / f"{table}.tsv").sort_values(["adj.P.Val", "P.Value"], kind="stable")
         assert list(top["feature_id"]) == list(ranked["feature_id"][: len(top)])
-        # plot_limma_table makes the table from the fits, as moderate does: the same numbers
+        # plot_limma_analysis makes the tables from the fits, as moderate does: the same numbers
         rows = ranked.set_index("feature_id").loc[top["feature_id"], top.columns[1:]]
         np.testing.assert_array_equal(rows.to_numpy(dtype=float), top[top.columns[1:]].to_numpy(dtype=float))
 

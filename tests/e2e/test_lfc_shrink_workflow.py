@@ -62,7 +62,7 @@ def test_tables_carry_the_shrunken_columns_of_the_in_process_steps(run_dir, anal
     out = run_dir / "out" / analysis_name
     assert len(list((out / "shrink").glob("*.npz"))) == 4
     for name in ANALYSIS["contrasts"]:  # drawn from log2FoldChange_shrunk (tests/unit/test_shrink.py)
-        assert (out / "plots" / f"{name}.ma.png").stat().st_size > 0
+        assert (out / "plots" / "ma" / f"{name}.png").stat().st_size > 0
     prior = json.loads((out / "shrink_prior.json").read_text())
     if analysis_name == "tissue_apeglm":
         assert prior["apeglm"]["liver_vs_kidney"] == {"coef": 2, "column": "tissue_Liver_vs_Kidney", "prior_scale": 1.0}

@@ -64,7 +64,7 @@ def all_plots(out: Path) -> list[Path]:
     paths = [out / p for p in STUDY_PLOTS]
     for analysis, table in TABLES.items():
         paths += [out / analysis / p for p in ANALYSIS_PLOTS]
-        paths += [out / analysis / "plots" / f"{table}.{kind}.png" for kind in TABLE_PLOTS]
+        paths += [out / analysis / "plots" / kind / f"{table}.png" for kind in TABLE_PLOTS]
     return paths
 
 
@@ -117,7 +117,7 @@ def test_standalone_report_has_summaries_and_top_genes(run_dir):
         positions = [section.index(f"<td>{g}</td>") for g in best["gene_id"]]
         assert positions == sorted(positions)  # best gene first
         top = pd.read_csv(
-            out / analysis / "report" / f"{table}.top_genes.tsv", sep="\t", dtype={"gene_id": str}
+            out / analysis / "report" / "top_genes" / f"{table}.tsv", sep="\t", dtype={"gene_id": str}
         )
         assert top["gene_id"].tolist() == best["gene_id"].tolist()
         assert list(top.columns) == ["gene_id", "baseMean", "log2FoldChange", "pvalue", "padj"]
@@ -140,7 +140,7 @@ def test_snakemake_report_has_every_report_output(run_dir):
     for analysis, table in TABLES.items():
         files += [
             Path("out") / analysis / "report" / "summary.tsv",
-            Path("out") / analysis / "report" / f"{table}.top_genes.tsv",
+            Path("out") / analysis / "report" / "top_genes" / f"{table}.tsv",
         ]
     for rel in files:
         assert report_data(page, str(rel)) == (run_dir / rel).read_bytes(), rel

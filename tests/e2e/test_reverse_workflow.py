@@ -74,7 +74,7 @@ def test_model_json_records_the_plan_and_the_report_shows_the_analysis(biobase):
     page = (out / "report.html").read_text()
     assert "score_reverse" in page and "calibrated" in page and "Freedman-Lane" in page
     for name in ("qq", "pvalues", "top_features"):
-        assert (out / "score_reverse" / "plots" / f"reverse.{name}.png").stat().st_size > 1000
+        assert (out / "score_reverse" / "plots" / name / "reverse.png").stat().st_size > 1000
 
 
 def test_the_top_features_are_drawn_under_their_names(tmp_path):
@@ -99,7 +99,7 @@ def test_the_top_features_are_drawn_under_their_names(tmp_path):
     table = read_tsv(out / "score_reverse" / "reverse.tsv")
     assert list(table.columns) == [COLUMNS[0], "symbol", *COLUMNS[1:]]
     pd.testing.assert_frame_equal(table.drop(columns=["symbol"]), first)
-    top = read_tsv(out / "score_reverse" / "report" / "reverse.top_genes.tsv")
+    top = read_tsv(out / "score_reverse" / "report" / "top_genes" / "reverse.tsv")
     labels = [best if i == best else f"SYM{list(ids).index(i)}" for i in top["feature_id"]]
     assert top["feature_id"].iloc[0] == best
     log = (out / "logs" / "score_reverse" / "plot_reverse.log").read_text()
@@ -179,4 +179,4 @@ def test_features_with_missing_values_are_fitted_on_their_samples(with_missing):
     model = json.loads((out / "score_reverse" / "model.json").read_text())
     assert model["n_tested"] == 56 and model["n_with_missing_values"] == 25
     assert sum(model["not_tested"].values()) == 4
-    assert (out / "score_reverse" / "plots" / "reverse.top_features.png").stat().st_size > 1000
+    assert (out / "score_reverse" / "plots" / "top_features" / "reverse.png").stat().st_size > 1000

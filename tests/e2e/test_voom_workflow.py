@@ -112,7 +112,7 @@ def test_model_json_and_report_show_voom(runs):
         model = json.loads((out / analysis / "model.json").read_text())
         assert model["family"] == "voom"
         assert (out / analysis / "plots" / "voom_trend.png").stat().st_size > 0
-        assert (out / analysis / "plots" / f"{TABLE}.values.png").stat().st_size > 0
+        assert (out / analysis / "plots" / "values" / f"{TABLE}.png").stat().st_size > 0
         trend = np.load(out / "models" / lmfit_id(analysis) / "voom" / "trend.npz")  # shared
         assert np.all(np.diff(trend["x"]) >= 0) and trend["x"].size == len(read_tsv(out / analysis / f"{TABLE}.tsv"))
     assert "voom mean-variance trend" in (out / "report.html").read_text()

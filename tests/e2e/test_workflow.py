@@ -91,13 +91,13 @@ def test_analyses_with_one_design_share_one_dispersion_fit(run_dir):
 
 
 def test_the_top_genes_are_rows_of_the_result_table(run_dir):
-    """plot_contrast makes its table from the fits, as results_table does, without waiting for
+    """plot_analysis makes each table from the fits, as results_table does, without waiting for
     the file: its top genes are the table's rows with the smallest padj, every number the same."""
     out = run_dir / "out"
     for name, analysis in STUDY["analyses"].items():
         table_name = "lrt" if analysis.get("test") == "lrt" else "liver_vs_kidney"
         table = pd.read_csv(out / name / f"{table_name}.tsv", sep="\t", dtype={"gene_id": str}).set_index("gene_id")
-        top = pd.read_csv(out / name / "report" / f"{table_name}.top_genes.tsv", sep="\t", dtype={"gene_id": str})
+        top = pd.read_csv(out / name / "report" / "top_genes" / f"{table_name}.tsv", sep="\t", dtype={"gene_id": str})
         assert len(top) > 0 and top["padj"].is_monotonic_increasing
         assert top["padj"].max() <= table["padj"].drop(top["gene_id"]).min()
         rows = table.loc[top["gene_id"], top.columns[1:]]

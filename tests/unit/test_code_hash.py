@@ -30,20 +30,20 @@ def test_fit_runs_the_nb_steps_and_not_the_report():
     } <= fit
     assert {"__init__.py", "nb/__init__.py", "rmath/__init__.py"} <= fit
     assert not any(name.startswith("report/") for name in fit)
-    assert "report/plots.py" in names("plot_contrast.py")
+    assert "report/plots.py" in names("plot_analysis.py")
 
 
 def test_editing_a_plot_module_changes_the_plot_jobs_hash_only(tmp_path):
     copy = tmp_path / "scripts"
     shutil.copytree(SCRIPTS, copy, ignore=shutil.ignore_patterns("__pycache__"))
     before = {
-        s: code_hash(copy / s, copy / "glmstack") for s in ("fit.py", "genewise.py", "plot_contrast.py")
+        s: code_hash(copy / s, copy / "glmstack") for s in ("fit.py", "genewise.py", "plot_analysis.py")
     }
     plots = copy / "glmstack" / "report" / "plots.py"
     plots.write_text(plots.read_text() + "\n# an edit\n")
     after = {s: code_hash(copy / s, copy / "glmstack") for s in before}
     assert after["fit.py"] == before["fit.py"] and after["genewise.py"] == before["genewise.py"]
-    assert after["plot_contrast.py"] != before["plot_contrast.py"]
+    assert after["plot_analysis.py"] != before["plot_analysis.py"]
     irls = copy / "glmstack" / "nb" / "irls.py"
     irls.write_text(irls.read_text() + "\n# an edit\n")
     assert code_hash(copy / "fit.py", copy / "glmstack") != before["fit.py"]
@@ -52,11 +52,11 @@ def test_editing_a_plot_module_changes_the_plot_jobs_hash_only(tmp_path):
 def test_a_shipped_table_is_part_of_the_hash_of_the_jobs_that_read_it(tmp_path):
     copy = tmp_path / "scripts"
     shutil.copytree(SCRIPTS, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    before = {s: code_hash(copy / s, copy / "glmstack") for s in ("trend.py", "plot_contrast.py")}
+    before = {s: code_hash(copy / s, copy / "glmstack") for s in ("trend.py", "plot_analysis.py")}
     table = copy / "glmstack" / "rmath" / "prior_sim_histograms.npz"
     table.write_bytes(table.read_bytes() + b"\0")
     assert code_hash(copy / "trend.py", copy / "glmstack") != before["trend.py"]  # prior reads it
-    assert code_hash(copy / "plot_contrast.py", copy / "glmstack") == before["plot_contrast.py"]
+    assert code_hash(copy / "plot_analysis.py", copy / "glmstack") == before["plot_analysis.py"]
 
 
 def test_every_form_of_import_statement_is_followed(tmp_path):

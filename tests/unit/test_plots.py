@@ -400,7 +400,7 @@ def test_study_and_analysis_plots_start_without_pandas_arrow_or_scipy_interpolat
     loaded = set(subprocess.run([sys.executable, "-c", code], cwd=SCRIPTS, check=True, capture_output=True,
                                 text=True).stdout.split())
     assert not loaded & {"pandas", "pyarrow", "scipy.interpolate", "formulaic"}
-    if script == "plot_analysis":  # its Cook's cutoff comes from model.json (the trend job's F quantile)
+    if script == "plot_analysis":  # its Cook's cutoff comes from the trend job's F quantile
         assert "scipy.special" not in loaded
 
 
@@ -453,9 +453,9 @@ CONTRAST_OUTPUTS = {**{key: f"{key}.png" for key in ("ma", "volcano", "pvalues",
 
 
 def contrast_job(folder: Path, name: str) -> dict:
-    """The input and params of rule plot_contrast for a small nb analysis (40 genes in two fit
-    and count shards, 8 samples listed in another order than the counts', genes named where
-    the annotation has a name); its outputs go to `folder`/job."""
+    """The input and params of rule plot_analysis for a small nb analysis with one result table
+    (40 genes in two fit and count shards, 8 samples listed in another order than the counts',
+    genes named where the annotation has a name); its outputs go to `folder`/job."""
     from glmstack.design.matrices import model_to_params
     from glmstack.io.files import write_npz
     from glmstack.io.samples import aligned_samples
@@ -478,7 +478,10 @@ def contrast_job(folder: Path, name: str) -> dict:
     pvalue[[5, 6, 7]] = 0.0  # ties: padj 0, then table order
     fit = {"base_mean": rng.uniform(1, 500, n), "beta": rng.normal(4, 1, (n, model.full.matrix.shape[1])),
            f"estimate[{table}]": rng.normal(size=n), f"std_error[{table}]": rng.uniform(0.1, 1, n),
-           f"statistic[{table}]": rng.normal(size=n), f"pvalue[{table}]": pvalue}  # fmt: skip
+           f"statistic[{table}]": rng.normal(size=n), f"pvalue[{table}]": pvalue,
+           "disp_gene_est": rng.uniform(1e-3, 1, n), "disp_fit": rng.uniform(0.01, 0.5, n),
+           "dispersion": rng.uniform(0.01, 0.5, n), "disp_outlier": rng.random(n) < 0.1,
+           "cooks": rng.exponential(0.1, (n, 8)).astype(np.float32)}  # fmt: skip
     counts = rng.poisson(40, (n, 8))
     shards = {"0000": slice(0, 25), "0001": slice(25, n)}
     for shard, rows in shards.items():
@@ -487,23 +490,24 @@ def contrast_job(folder: Path, name: str) -> dict:
         write_npz(folder / "fit" / f"{shard}.npz", {"gene_id": gene_id[rows], **arrays})
     size_factors = rng.uniform(0.5, 2, 8).tolist()
     (folder / "manifest.json").write_text(json.dumps({"samples": samples, "size_factors": size_factors}))
+    (folder / "trend.json").write_text(json.dumps({"cooks_f_quantile": 0.9}))
     inputs = {"features": folder / "features.tsv", "manifest": folder / "manifest.json",
-              "samples": folder / "samples.tsv"}  # fmt: skip
+              "samples": folder / "samples.tsv", "trend": folder / "trend.json"}  # fmt: skip
     return {
         "input": {**{key: str(path) for key, path in inputs.items()}, "shrunk": [],
                   "fits": [str(folder / "fit" / f"{s}.npz") for s in shards],
                   "shards": [str(folder / "shards" / f"{s}.npz") for s in shards]},
         "params": {"analysis": analysis.params("plots"), "model": model_to_params(model, samples),
-                   "top_genes": 12},
-        "wildcards": {"table": table},
-        "output": {key: str(folder / "job" / file) for key, file in CONTRAST_OUTPUTS.items()},
+                   "top_genes": 12,
+                   "tables": {table: {key: str(folder / "job" / file) for key, file in CONTRAST_OUTPUTS.items()}}},
+        "output": {key: str(folder / "job" / f"{key}.png") for key in ("dispersion", "cooks")},
         "log": [str(folder / "job.log")],
     }  # fmt: skip
 
 
 def contrast_with_frames(smk: dict, out: Path) -> None:
-    """The outputs of rule plot_contrast drawn as the job drew them with the table and the sample
-    sheet as pandas DataFrames (top genes: `top_genes`, row positions in its index)."""
+    """The table plots of rule plot_analysis drawn as the job drew them with the table and the
+    sample sheet as pandas DataFrames (top genes: `top_genes`, row positions in its index)."""
     import dataclasses
 
     from glmstack.design.covariates import design_samples
@@ -515,7 +519,8 @@ def contrast_with_frames(smk: dict, out: Path) -> None:
     from glmstack.nb.results import table_from_files
     from glmstack.report.summary import top_genes
 
-    inputs, params, table_name = smk["input"], smk["params"], smk["wildcards"]["table"]
+    inputs, params = smk["input"], smk["params"]
+    (table_name,) = params["tables"]
     analysis = Analysis.from_params(params["analysis"])
     name = f"{analysis.name}: {table_name}"
     annotation = annotation_columns(inputs["features"])
@@ -540,17 +545,17 @@ def contrast_with_frames(smk: dict, out: Path) -> None:
 
 @pytest.mark.parametrize("name", list(CONTRAST_JOBS))
 def test_the_contrast_plots_draw_without_pandas_what_frames_drew(tmp_path, name):
-    """rule plot_contrast keeps the table as a dict of columns and reads the sample columns it
-    plots without pandas (0.2 s of each table's job): every file it writes has the bytes of the
-    DataFrame path's. A trait's curves and bins still load pandas (the whole sheet)."""
+    """rule plot_analysis keeps each table as a dict of columns and reads the sample columns it
+    plots without pandas (0.2 s of the job's start): every table file it writes has the bytes of
+    the DataFrame path's. A trait's curves and bins still load pandas (the whole sheet)."""
     smk = contrast_job(tmp_path, name)
     (tmp_path / "smk.json").write_text(json.dumps(smk))
     code = """
 import json, sys
 from types import SimpleNamespace as N
-import plot_contrast
+import plot_analysis
 smk = json.load(open(sys.argv[1]))
-plot_contrast.main(N(**{key: N(**value) if isinstance(value, dict) else value for key, value in smk.items()}))
+plot_analysis.main(N(**{key: N(**value) if isinstance(value, dict) else value for key, value in smk.items()}))
 print(" ".join(sorted(sys.modules)))
 """
     job = subprocess.run([sys.executable, "-c", code, str(tmp_path / "smk.json")], cwd=SCRIPTS, check=True,
@@ -561,6 +566,8 @@ print(" ".join(sorted(sys.modules)))
     contrast_with_frames(smk, tmp_path / "frames")
     for key, file in CONTRAST_OUTPUTS.items():
         assert (tmp_path / "job" / file).read_bytes() == (tmp_path / "frames" / file).read_bytes(), key
+    for key in ("dispersion", "cooks"):
+        assert_sensible_png(tmp_path / "job" / f"{key}.png")
     top = pd.read_csv(tmp_path / "job" / "top.tsv", sep="\t", keep_default_na=False, na_values=[""])
     assert list(top.columns) == ["gene_id", "gene_name", "baseMean", "log2FoldChange", "pvalue", "padj"]
     assert len(top) == 12 and top["gene_name"].isna().any() and top["gene_name"].notna().any()

@@ -115,7 +115,7 @@ def test_shards_named_for_a_bound_of_many_shards_are_renamed_to_the_plan(tmp_pat
 
 @pytest.mark.parametrize("with_factors", [False, True])
 def test_rows_of_mapped_shards_equal_those_of_read_shards(tmp_path, with_factors):
-    """plot_contrast takes the top genes' rows from memory-mapped shards (only those rows read)."""
+    """plot_analysis takes the top genes' rows from memory-mapped shards (only those rows read)."""
     rng = np.random.default_rng(13)
     counts = rng.poisson(20, (25, 6)).astype(float)
     arrays = {"counts": counts}

@@ -66,7 +66,7 @@ def table_from_files(
 ) -> tuple[Columns, dict]:
     """`results_table` from an analysis's fit shards, with the shrunken fold changes (`shrunk`:
     its shrink shards, none without lfc_shrink) and the study's annotation columns: the table
-    rule results_table writes, and rule plot_contrast draws without waiting for the file."""
+    rule results_table writes, and rule plot_analysis draws without waiting for the file."""
     fit = concat_fits(fits, analysis.name, exclude=PER_SAMPLE_FIT_ARRAYS)
     columns, summary = results_table(fit, analysis, table)
     if shrunk:  # lfc_shrink: the shrunken fold changes after lfcSE

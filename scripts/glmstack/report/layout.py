@@ -69,14 +69,23 @@ class ReportPaths:
     def analysis_plot(self, name: str, analysis: str = "{analysis}") -> str:
         return f"{self.outdir}/{analysis}/plots/{name}.png"
 
+    def table_plots(self, name: str, analysis: str = "{analysis}") -> str:
+        """The folder of one kind of plot, one PNG per result table of the analysis (an nb
+        analysis's plot job writes the folder: one job per analysis, not per table)."""
+        return f"{self.outdir}/{analysis}/plots/{name}"
+
     def table_plot(self, name: str, analysis: str = "{analysis}", table: str = "{table}") -> str:
-        return f"{self.outdir}/{analysis}/plots/{table}.{name}.png"
+        return f"{self.table_plots(name, analysis)}/{table}.png"
 
     def summary_table(self, analysis: str = "{analysis}") -> str:
         return f"{self.outdir}/{analysis}/report/summary.tsv"
 
+    def top_genes_tables(self, analysis: str = "{analysis}") -> str:
+        """The folder of the top-genes tables, one per result table (as `table_plots`)."""
+        return f"{self.outdir}/{analysis}/report/top_genes"
+
     def top_genes_table(self, analysis: str = "{analysis}", table: str = "{table}") -> str:
-        return f"{self.outdir}/{analysis}/report/{table}.top_genes.tsv"
+        return f"{self.top_genes_tables(analysis)}/{table}.tsv"
 
     def model(self, analysis: str) -> str:
         return f"{self.outdir}/{analysis}/model.json"

@@ -42,7 +42,7 @@ def top_columns(table, annotation: Sequence[str] = ()) -> list[str]:
 
 def top_genes(table: pd.DataFrame, n: int, annotation: Sequence[str] = ()) -> pd.DataFrame:
     """The `top_rows` of a DataFrame, its `top_columns`; the index keeps the table's row
-    positions. (A dict of columns, as plot_contrast holds its table: take the rows of each.)"""
+    positions. (A dict of columns, as plot_analysis holds its tables: take the rows of each.)"""
     return table.iloc[top_rows(table, n)][top_columns(table, annotation)]
 
 
