@@ -214,7 +214,7 @@ def check_config(config: dict, schema: dict, where: str = "study config") -> Non
             elif len(str(cname)) > MAX_NAME_LENGTH:
                 problems.append(
                     f"analyses.{name}.contrasts: {str(cname)[:40]!r}... is longer than {MAX_NAME_LENGTH} "
-                    "characters (it names files such as <contrast>.top_genes.tsv)"
+                    "characters (it names files such as <contrast>.tsv and plots/ma/<contrast>.png)"
                 )
     if problems:
         raise StudyError(
@@ -252,7 +252,8 @@ def _reverse_key_problems(name: str, analysis: dict) -> list[str]:
 RESERVED_TABLE_NAMES = {"dispersions", "model", "trend", "lrt", "report"}
 # study-wide outputs in outdir, which an analysis folder of the same name would collide with
 RESERVED_ANALYSIS_NAMES = {
-    "normalization", "qc", "shards", "benchmarks", "logs", "manifest.json", "report.html", FEATURES_FILE,
+    "normalization", "qc", "shards", "models", "stamps", "benchmarks", "logs", "manifest.json", "report.html",
+    FEATURES_FILE,
 }  # fmt: skip
 MAX_CONFIG_VALUES = 1_000_000  # a study's values once YAML aliases are expanded
 MAX_NAME_LENGTH = 100  # analysis and contrast names become file names (255 bytes at most)

@@ -379,7 +379,7 @@ def test_sample_sheet_with_a_bom_and_one_in_latin1(tmp_path):
         read_samples(path)
 
 
-@pytest.mark.parametrize("name", ["normalization", "qc", "shards", "benchmarks", "logs", "report.html"])
+@pytest.mark.parametrize("name", ["normalization", "qc", "shards", "models", "stamps", "benchmarks", "logs", "report.html"])
 def test_analysis_named_like_a_study_folder_is_refused(name):
     config = study()
     config["analyses"] = {name: config["analyses"]["main"]}
