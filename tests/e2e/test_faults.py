@@ -48,7 +48,8 @@ def same_files(a: Path, b: Path) -> None:
         assert filecmp.cmp(a / "out" / rel, b / "out" / rel, shallow=False), rel
 
 
-def running_fit_jobs(proc: subprocess.Popen) -> list[psutil.Process]:
+def running_jobs(proc: subprocess.Popen, script: str = "fit.py") -> list[psutil.Process]:
+    """The workflow's running jobs of one entry script (Snakemake runs a copy named *.<script>)."""
     try:
         children = psutil.Process(proc.pid).children(recursive=True)
     except psutil.NoSuchProcess:
@@ -56,7 +57,7 @@ def running_fit_jobs(proc: subprocess.Popen) -> list[psutil.Process]:
     jobs = []
     for child in children:
         try:
-            if any(part.endswith(".fit.py") for part in child.cmdline()):
+            if any(part.endswith(f".{script}") for part in child.cmdline()):
                 jobs.append(child)
         except psutil.NoSuchProcess:
             continue
@@ -71,7 +72,7 @@ def test_killed_job_then_rerun_gives_identical_tables(reference, tmp_path):
     killed = None
     deadline = time.time() + 600
     while killed is None and time.time() < deadline and proc.poll() is None:
-        jobs = running_fit_jobs(proc) if len(list(fits.glob("*/*/fit/*.npz"))) >= 3 else []
+        jobs = running_jobs(proc) if len(list(fits.glob("*/*/fit/*.npz"))) >= 3 else []
         for job in jobs:
             job.send_signal(signal.SIGKILL)  # one shard fit dies mid-way, as under an OOM killer
             killed = job
@@ -83,6 +84,33 @@ def test_killed_job_then_rerun_gives_identical_tables(reference, tmp_path):
     rerun = snakemake(work, "--cores", "2")
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     same_files(reference, work)
+    assert not list(work.glob("out/**/*.tmp"))
+
+
+def test_plot_job_killed_after_its_first_figures_is_redrawn_whole(reference, tmp_path):
+    """rule plot_analysis writes folders (a PNG per table in each): killed after the first of
+    them, the rerun empties and redraws them, and every plot and top-genes table has the bytes
+    of an uninterrupted run's."""
+    work = make_study(tmp_path, "killed_plots")
+    proc = subprocess.Popen(snakemake_command(work, "--cores", "1"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    first = work / "out" / "tissue" / "plots" / "ma" / "liver_vs_kidney.png"
+    killed = None
+    deadline = time.time() + 600
+    while killed is None and time.time() < deadline and proc.poll() is None:
+        for job in running_jobs(proc, "plot_analysis.py") if first.exists() else []:
+            job.send_signal(signal.SIGKILL)
+            killed = job
+            break
+        time.sleep(0.01)
+    assert killed is not None, "no plot job was caught after its first figure"
+    assert proc.wait(timeout=600) != 0
+    rerun = snakemake(work, "--cores", "2")
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    drawn = sorted(p.relative_to(reference) for p in (reference / "out" / "tissue").rglob("*") if p.is_file())
+    assert len([p for p in drawn if p.suffix == ".png"]) == 6
+    for rel in drawn:
+        if rel.name != ".snakemake_timestamp":
+            assert filecmp.cmp(reference / rel, work / rel, shallow=False), rel
     assert not list(work.glob("out/**/*.tmp"))
 
 
