@@ -70,8 +70,8 @@ class ReportPaths:
         return f"{self.outdir}/{analysis}/plots/{name}.png"
 
     def table_plots(self, name: str, analysis: str = "{analysis}") -> str:
-        """The folder of one kind of plot, one PNG per result table of the analysis (an nb
-        analysis's plot job writes the folder: one job per analysis, not per table)."""
+        """The folder of one kind of plot, one PNG per result table of the analysis (its plot
+        job writes the folder whole: one job per analysis, not per table)."""
         return f"{self.outdir}/{analysis}/plots/{name}"
 
     def table_plot(self, name: str, analysis: str = "{analysis}", table: str = "{table}") -> str:
