@@ -21,7 +21,7 @@ from glmstack.io.files import read_json, write_small_tsv
 from glmstack.io.shards import map_fit_array, map_shard_counts, read_fit, select_pairs
 from glmstack.logs import log_to
 from glmstack.nb.cooks import filter_cutoff
-from glmstack.nb.results import table_from_files
+from glmstack.nb.results import tables_from_files
 from glmstack.report import plots
 from glmstack.report.summary import top_columns, top_rows
 from glmstack.spec import Analysis
@@ -40,8 +40,11 @@ def main(smk) -> None:
     beta = np.concatenate([read_fit(path, analysis.name, ["beta"])["beta"] for path in smk.input.fits])
     beta = beta[:, : model.full.matrix.shape[1]]  # without the surrogate variables (at the end)
     size_factors = np.asarray(manifest["size_factors"], dtype=float)
-    for name in analysis.table_names:
-        shown = table_plots(smk, analysis, name, model, beta, size_factors, manifest["samples"])
+    # the tables of rule results_table, from the same inputs and call: the plots need not wait for them
+    tables = tables_from_files(smk.input.fits, smk.input.shrunk, smk.input.features, analysis, analysis.table_names)
+    annotation = annotation_columns(smk.input.features)  # gene_name, ...: genes are named by it
+    for name, (table, _) in tables.items():
+        shown = table_plots(smk, analysis, name, table, annotation, model, beta, size_factors, manifest["samples"])
         log.info("%s: %d genes shown", name, shown)
 
 
@@ -57,11 +60,12 @@ def model_plots(smk, analysis: Analysis, samples: list[str]) -> None:
     plots.cooks_boxplot(cooks, samples, cutoff, smk.output.cooks, f"{analysis.name}: Cook's distances")
 
 
-def table_plots(smk, analysis: Analysis, table_name: str, model, beta: np.ndarray, size_factors: np.ndarray,
-                samples: list[str]) -> int:
+def table_plots(smk, analysis: Analysis, table_name: str, table: dict, annotation: list[str], model,
+                beta: np.ndarray, size_factors: np.ndarray, samples: list[str]) -> int:
     """MA, volcano, p-value histogram, top-gene counts and top-genes table of one result table
     (at the paths `params.tables[table_name]` names); returns how many genes are shown.
 
+    table : its columns (`tables_from_files`); annotation : the feature annotation's columns;
     model : the analysis's formula design (glmstack.design.model.Model); beta : (G, P) its
     log2 coefficients for every gene.
     """
@@ -69,9 +73,6 @@ def table_plots(smk, analysis: Analysis, table_name: str, model, beta: np.ndarra
     for path in paths.values():
         Path(path).parent.mkdir(parents=True, exist_ok=True)  # the rule's folders (directory())
     name = f"{analysis.name}: {table_name}"
-    annotation = annotation_columns(smk.input.features)  # gene_name, ...: genes are named by it
-    # the table of rule results_table, from the same inputs and call: the plots need not wait for it
-    table, _ = table_from_files(smk.input.fits, smk.input.shrunk, smk.input.features, analysis, table_name)
     rows = top_rows(table, smk.params.top_genes)
     top = {column: np.asarray(table[column])[rows] for column in top_columns(table, annotation)}
     figures = {kind: paths[kind] for kind in ("ma", "volcano", "pvalues")}

@@ -53,21 +53,21 @@ def main(smk) -> None:
     model = dataclasses.replace(model_from_params(smk.params.model, samples), samples=sheet)
     coefficients = np.concatenate([read_npz(p, ["coefficients"])["coefficients"] for p in smk.input.fits])
     coefficients = coefficients[:, : model.full.matrix.shape[1]]
+    annotation = annotation_columns(smk.input.features)  # gene_name, ...: features are named by it
     for name, table in result["tables"].items():
-        table_plots(smk, analysis, name, table, model, coefficients, samples)
+        table_plots(smk, analysis, name, table, annotation, model, coefficients, samples)
         log.info("%s: %d features with adj.P.Val < %g", name, int(np.sum(table["adj.P.Val"] < analysis.alpha)),
                  analysis.alpha)
 
 
-def table_plots(smk, analysis: Analysis, table_name: str, table, model, coefficients: np.ndarray,
-                samples: list[str]) -> None:
+def table_plots(smk, analysis: Analysis, table_name: str, table, annotation: list[str], model,
+                coefficients: np.ndarray, samples: list[str]) -> None:
     """MA, volcano, p-value histogram, top-feature values and top-features table of one table (at
     the paths `params.tables[table_name]` names). coefficients : (G, P) of the formula's design."""
     paths = smk.params.tables[table_name]
     for path in paths.values():
         Path(path).parent.mkdir(parents=True, exist_ok=True)  # the rule's folders (directory())
     name = f"{analysis.name}: {table_name}"
-    annotation = annotation_columns(smk.input.features)  # gene_name, ...: features are named by it
     top = top_genes(table, smk.params.top_genes, annotation)
     rows = top.index.to_numpy()
     figures = {kind: paths[kind] for kind in ("ma", "volcano", "pvalues")}

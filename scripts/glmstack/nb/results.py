@@ -61,17 +61,30 @@ def results_table(fit: dict[str, np.ndarray], analysis: Analysis, table: str) ->
     return columns, summary
 
 
+def tables_from_files(
+    fits: list[str], shrunk: list[str], features: str, analysis: Analysis, tables: list[str]
+) -> dict[str, tuple[Columns, dict]]:
+    """`results_table` of each named table from an analysis's fit shards (read once), with the
+    shrunken fold changes (`shrunk`: its shrink shards, none without lfc_shrink) and the study's
+    annotation columns: the tables rule results_table writes, and rule plot_analysis draws
+    without waiting for the files."""
+    fit = concat_fits(fits, analysis.name, exclude=PER_SAMPLE_FIT_ARRAYS)
+    arrays = concat_npz(shrunk) if shrunk else None
+    annotation = read_features(features)
+    out = {}
+    for table in tables:
+        columns, summary = results_table(fit, analysis, table)
+        if arrays is not None:  # lfc_shrink: the shrunken fold changes after lfcSE
+            columns = add_shrunk_columns(columns, arrays, table)
+        out[table] = (annotate(columns, annotation), summary)
+    return out
+
+
 def table_from_files(
     fits: list[str], shrunk: list[str], features: str, analysis: Analysis, table: str
 ) -> tuple[Columns, dict]:
-    """`results_table` from an analysis's fit shards, with the shrunken fold changes (`shrunk`:
-    its shrink shards, none without lfc_shrink) and the study's annotation columns: the table
-    rule results_table writes, and rule plot_analysis draws without waiting for the file."""
-    fit = concat_fits(fits, analysis.name, exclude=PER_SAMPLE_FIT_ARRAYS)
-    columns, summary = results_table(fit, analysis, table)
-    if shrunk:  # lfc_shrink: the shrunken fold changes after lfcSE
-        columns = add_shrunk_columns(columns, concat_npz(shrunk), table)
-    return annotate(columns, read_features(features)), summary
+    """One table of `tables_from_files`."""
+    return tables_from_files(fits, shrunk, features, analysis, [table])[table]
 
 
 def shrunk_columns(arrays: dict[str, np.ndarray], contrast: str) -> dict[str, np.ndarray]:
