@@ -1,6 +1,7 @@
 """Rule ingest: read and check the counts (or summarise transcript quantifications to genes),
 compute size or normalization factors, write the gene shards."""
 
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from glmstack.io import counts as count_files
@@ -39,16 +40,21 @@ def main(smk) -> None:
         features, messages = study_features(gene_id, source, names, smk.input.get("annotation"), id_column)
     for message in messages:
         log.warning("%s", message)
-    arrays = {"counts": counts}
     if quant and genes.has_offsets:  # DESeq2 estimateSizeFactors with avgTxLength
-        arrays["norm_factors"], sf = normalization_factors(counts, genes.length, settings["size_factors_method"])
-        extra = {"normalization": "length_offsets",
-                 "moments_xim": moments_xim(arrays["norm_factors"][counts.sum(axis=1) > 0])}
+        norm_factors, sf = normalization_factors(counts, genes.length, settings["size_factors_method"])
+        shards = write_shards(smk.output.shards, gene_id, {"counts": counts, "norm_factors": norm_factors},
+                              settings["genes_per_shard"])
+        extra = {"normalization": "length_offsets", "moments_xim": moments_xim(norm_factors[counts.sum(axis=1) > 0])}
     else:
         given_path = smk.input.get("size_factors_file")
         given = read_size_factors(given_path) if given_path else None
-        sf = study_size_factors(counts, samples, settings["size_factors_method"], given, str(given_path))
-    shards = write_shards(smk.output.shards, gene_id, arrays, settings["genes_per_shard"])
+        # the shards hold the counts alone: a thread writes them (file writes and checksums
+        # release the GIL) while this one computes the size factors, on the job every other waits for
+        with ThreadPoolExecutor(1) as writer:
+            written = writer.submit(write_shards, smk.output.shards, gene_id, {"counts": counts},
+                                    settings["genes_per_shard"])
+            sf = study_size_factors(counts, samples, settings["size_factors_method"], given, str(given_path))
+            shards = written.result()
     write_tsv(smk.output.size_factors, {"sample": np.array(samples, dtype=str), "size_factor": sf})
     manifest = {"samples": samples, "size_factors": sf.tolist(), **extra, "n_genes": len(gene_id), "shards": shards}
     write_tsv(smk.output.features, features)

@@ -96,12 +96,15 @@ def size_factors(counts: np.ndarray, method: str = "ratio", log_geo: np.ndarray 
 
 
 def column_medians(values: np.ndarray) -> np.ndarray:
-    """np.median(values, axis=0) of a (G, N) matrix without NaN, the same numbers: each column
-    sorted as a row of the transpose, then its middle value or the mean of its two middle ones.
-    numpy partitions along the strided axis instead, at twice the time (0.25 s at 1,000 samples,
-    in the ingest job that every other job waits for)."""
-    rows = np.sort(np.ascontiguousarray(values.T), axis=1)
+    """np.median(values, axis=0) of a (G, N) matrix without NaN, the same numbers: each column,
+    as a row of the transpose, partitioned around its middle (the order statistics a sort would
+    put there, in a third of its time), then its middle value or the mean of its two middle
+    ones. numpy's median partitions along the strided axis instead, at twice a sort's time
+    (this runs in the ingest job that every other job waits for)."""
+    rows = np.array(values.T, order="C")  # a copy, partitioned in place
     n = rows.shape[1]
+    middle = [n // 2] if n % 2 else [n // 2 - 1, n // 2]
+    rows.partition(middle, axis=1)
     if n % 2:
         return rows[:, n // 2].copy()
     return (rows[:, n // 2 - 1] + rows[:, n // 2]) / 2
