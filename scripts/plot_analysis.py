@@ -1,9 +1,11 @@
 """Rule plot_analysis: every plot of one nb analysis.
 
-The model's plots (dispersion estimates, Cook's distances per sample), then per result table the
+The model's plots (dispersion estimates, Cook's distances per sample), and per result table the
 MA and volcano plots, the p-value histogram, the counts of the top genes and their table. One job
 per analysis, not one per table: a plot job's start (Python, numpy, matplotlib) costs as much as
-drawing its figures, and a second analysis on the same fit costs one more job, not four.
+drawing its figures, and a second analysis on the same fit costs one more job, not four. The
+model's plots are drawn by a forked child beside the tables' (glmstack.report.beside): the job
+often runs alone after the fits, and the child costs no second start.
 
 The tables stay dicts of columns and the sample sheet is read as the few columns the count plot
 needs: the job imports no pandas (0.2 s of its start), unless a count plot needs the whole sheet
@@ -23,6 +25,7 @@ from glmstack.logs import log_to
 from glmstack.nb.cooks import filter_cutoff
 from glmstack.nb.results import tables_from_files
 from glmstack.report import plots
+from glmstack.report.beside import drawn_beside
 from glmstack.report.summary import top_columns, top_rows
 from glmstack.spec import Analysis
 
@@ -33,7 +36,12 @@ def main(smk) -> None:
     log = log_to(smk.log[0])
     analysis = Analysis.from_params(smk.params.analysis)
     manifest = read_json(smk.input.manifest)
-    model_plots(smk, analysis, manifest["samples"])
+    with drawn_beside(lambda: model_plots(smk, analysis, manifest["samples"])):  # a forked child draws them
+        all_table_plots(smk, analysis, manifest, log)
+
+
+def all_table_plots(smk, analysis: Analysis, manifest: dict, log) -> None:
+    """The plots and top-genes table of each of the analysis's result tables."""
     # the formula's design: surrogate variables (appended after its columns) are neither axis
     # nor colour, and the fitted curves hold them at 0 (their mean)
     model = model_from_params(smk.params.model, manifest["samples"])

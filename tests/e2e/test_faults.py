@@ -89,8 +89,9 @@ def test_killed_job_then_rerun_gives_identical_tables(reference, tmp_path):
 
 def test_plot_job_killed_after_its_first_figures_is_redrawn_whole(reference, tmp_path):
     """rule plot_analysis writes folders (a PNG per table in each): killed after the first of
-    them, the rerun empties and redraws them, and every plot and top-genes table has the bytes
-    of an uninterrupted run's."""
+    them (and with it the child drawing the model's plots, perhaps mid-file), the rerun empties
+    and redraws them, every plot and top-genes table has the bytes of an uninterrupted run's,
+    and no temporary file is left."""
     work = make_study(tmp_path, "killed_plots")
     proc = subprocess.Popen(snakemake_command(work, "--cores", "1"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     first = work / "out" / "tissue" / "plots" / "ma" / "liver_vs_kidney.png"

@@ -46,6 +46,27 @@ def test_a_failed_write_leaves_neither_file_nor_temporary(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_writing_a_file_again_removes_the_temporaries_of_its_killed_writers_alone(tmp_path):
+    """A writer killed before its rename (SIGKILL: no cleanup) leaves `.name.XXXXXXXX.tmp`;
+    the next write of that file removes it, and nothing of other files or other shapes."""
+    out = tmp_path / "dispersion.png"
+    left = [tmp_path / ".dispersion.png.k2_9ab0c.tmp", tmp_path / ".dispersion.png.zz00zz00.tmp"]
+    kept = [tmp_path / ".cooks.png.k2_9ab0c.tmp", tmp_path / ".dispersion.png.x.png.k2_9ab0c.tmp",
+            tmp_path / "dispersion.png.k2_9ab0c.tmp", tmp_path / ".dispersion.png.short.tmp"]
+    for path in left + kept:
+        path.write_bytes(b"half")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    link = tmp_path / ".dispersion.png.linkabcd.tmp"
+    link.symlink_to(victim)
+    with atomic_write(out) as fh:
+        fh.write(b"whole")
+    assert out.read_bytes() == b"whole"
+    assert not any(path.exists() for path in left)
+    assert all(path.read_bytes() == b"half" for path in kept)
+    assert link.is_symlink() and victim.read_text() == "keep me"  # a link is no temporary of ours
+
+
 def test_npz_round_trip_and_version(tmp_path):
     path = tmp_path / "a.npz"
     write_npz(path, {"gene_id": np.array(["g1"]), "x": np.array([1.5])})

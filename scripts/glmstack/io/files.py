@@ -11,6 +11,7 @@ import gzip
 import json
 import math
 import os
+import re
 import struct
 import tempfile
 import zipfile
@@ -34,7 +35,8 @@ def atomic_write(path: str | Path) -> Iterator[IO[bytes]]:
 
     The temporary file is created exclusively with an unpredictable name (mkstemp: O_EXCL,
     so a planted file or symbolic link is never followed), and the rename replaces `path`
-    itself, never a link's target. A killed job leaves no file that looks finished.
+    itself, never a link's target. A killed job leaves no file that looks finished, and the
+    temporary files a killed writer of `path` left go when `path` is written again.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -46,6 +48,17 @@ def atomic_write(path: str | Path) -> Iterator[IO[bytes]]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    _remove_temporaries_of(path)
+
+
+def _remove_temporaries_of(path: Path) -> None:
+    """Remove what `atomic_write`s of `path` killed before their rename left beside it (mkstemp
+    names: the prefix, 8 characters of its alphabet, the suffix; one writer per output at a time)."""
+    stale = re.compile(rf"\.{re.escape(path.name)}\.[a-z0-9_]{{8}}\.tmp")
+    with os.scandir(path.parent) as entries:
+        for entry in entries:
+            if stale.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
+                Path(entry.path).unlink(missing_ok=True)
 
 
 def write_npz(path: str | Path, arrays: dict[str, np.ndarray]) -> None:
