@@ -1,83 +1,133 @@
-"""glmstack.report.beside: figures drawn by a forked child beside the job's own."""
+"""glmstack.report.beside: figures drawn by a forked child beside the job's own.
+
+A plot job runs with one BLAS thread (Snakemake sets OPENBLAS_NUM_THREADS to the job's threads),
+so it may fork; this test process has a BLAS thread pool and may not. The scenarios that fork
+therefore run as a job would, in a fresh Python with one BLAS thread (`as_a_job`).
+"""
+
+from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 from glmstack.report import beside
 from glmstack.report.beside import drawn_beside
 
-
-@pytest.fixture
-def forking():
-    """The tests of the forked child need a process that may fork (one thread)."""
-    if not beside._can_fork():
-        pytest.skip("this test process runs several threads: drawn_beside draws in-process here")
+SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
 
 
-def _write(path, text="drawn"):
-    def draw():
-        path.write_text(f"{text} by {os.getpid()}")
-
-    return draw
-
-
-def test_the_child_draws_while_the_block_runs_and_is_waited_for(tmp_path, forking):
-    done = tmp_path / "child.txt"
+def the_child_draws_while_the_block_runs_and_is_waited_for(tmp: Path) -> None:
+    done = tmp / "child.txt"
 
     def draw():
-        time.sleep(0.2)
+        time.sleep(0.3)
         done.write_text(str(os.getpid()))
 
     with drawn_beside(draw):
-        own = os.getpid()
         assert not done.exists()  # the block does not wait for the child
-    assert done.exists() and int(done.read_text()) != own  # drawn, by another process, before the block's end returns
+    assert done.exists() and int(done.read_text()) != os.getpid()  # drawn by another process
 
 
-def test_what_the_child_raises_is_raised_by_the_job(tmp_path, forking):
+def what_the_child_raises_is_raised_by_the_job(tmp: Path) -> None:
     def draw():
         raise ValueError("no dispersions in fit 0001")
 
-    with pytest.raises(ValueError, match="no dispersions in fit 0001") as raised:
+    try:
         with drawn_beside(draw):
             pass
-    assert any("draw" in note for note in raised.value.__notes__)  # the child's traceback
+    except ValueError as error:
+        assert "no dispersions in fit 0001" in str(error)
+        assert any("in draw" in note for note in error.__notes__)  # the child's traceback
+    else:
+        raise AssertionError("the child's error was not raised")
 
 
-def test_a_child_that_does_not_finish_is_an_error(tmp_path, forking):
-    def draw():
-        os.kill(os.getpid(), signal.SIGKILL)
-
-    with pytest.raises(RuntimeError, match="stopped"):
-        with drawn_beside(draw):
+def a_child_that_does_not_finish_is_an_error(tmp: Path) -> None:
+    try:
+        with drawn_beside(lambda: os.kill(os.getpid(), signal.SIGKILL)):
             pass
+    except RuntimeError as error:
+        assert "stopped" in str(error)
+    else:
+        raise AssertionError("a killed child went unnoticed")
 
 
-def test_a_failing_block_stops_the_child_before_it_writes(tmp_path, forking):
-    late = tmp_path / "late.txt"
+def a_failing_block_stops_the_child_before_it_writes(tmp: Path) -> None:
+    late = tmp / "late.txt"
 
     def draw():
         time.sleep(1.0)
         late.write_text("written after the job failed")
 
-    with pytest.raises(KeyError):
+    try:
         with drawn_beside(draw):
             raise KeyError("table")
+    except KeyError:
+        pass
     time.sleep(1.2)
     assert not late.exists()
 
 
+def a_killed_job_takes_its_child_with_it(tmp: Path) -> None:
+    """The job (this scenario's child process) is killed while its own child draws."""
+    pid_file, late = tmp / "child.pid", tmp / "late.txt"
+    job = os.fork()
+    if job == 0:  # the job
+        def draw():
+            pid_file.write_text(str(os.getpid()))
+            time.sleep(1.5)
+            late.write_text("written after the job was killed")
+
+        with drawn_beside(draw):
+            time.sleep(10)
+        os._exit(0)
+    deadline = time.time() + 10
+    while not (pid_file.exists() and pid_file.read_text()) and time.time() < deadline:
+        time.sleep(0.01)
+    child = int(pid_file.read_text())
+    os.kill(job, signal.SIGKILL)
+    os.waitpid(job, 0)
+    time.sleep(2.0)
+    assert not late.exists()
+    try:
+        os.kill(child, 0)
+    except ProcessLookupError:
+        return
+    raise AssertionError("the child outlived the killed job")
+
+
+def as_a_job(scenario, tmp_path: Path) -> None:
+    """Run a scenario of this module in a fresh Python with one BLAS thread, as a plot job runs."""
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           "PYTHONPATH": os.pathsep.join([str(SCRIPTS), os.environ.get("PYTHONPATH", "")])}
+    run = subprocess.run([sys.executable, __file__, scenario.__name__, str(tmp_path)], env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.strip() == "forked", run.stdout  # the scenario ran where a job may fork
+
+
+@pytest.mark.parametrize("scenario", [
+    the_child_draws_while_the_block_runs_and_is_waited_for,
+    what_the_child_raises_is_raised_by_the_job,
+    a_child_that_does_not_finish_is_an_error,
+    a_failing_block_stops_the_child_before_it_writes,
+    a_killed_job_takes_its_child_with_it,
+], ids=lambda scenario: scenario.__name__)
+def test_a_plot_job_with_a_child(scenario, tmp_path):
+    as_a_job(scenario, tmp_path)
+
+
 def test_without_a_safe_fork_the_same_figures_are_drawn_here_first(tmp_path, monkeypatch):
     monkeypatch.setattr(beside, "_can_fork", lambda: False)
-    done = tmp_path / "here.txt"
     order = []
-    with drawn_beside(lambda: order.append("draw")):
-        order.append("block")
-        _write(done)()
-    assert order == ["draw", "block"]
-    assert done.read_text() == f"drawn by {os.getpid()}"
+    with drawn_beside(lambda: order.append(("draw", os.getpid()))):
+        order.append(("block", os.getpid()))
+    assert order == [("draw", os.getpid()), ("block", os.getpid())]
 
 
 def test_a_process_with_a_second_thread_does_not_fork():
@@ -93,31 +143,7 @@ def test_a_process_with_a_second_thread_does_not_fork():
         thread.join()
 
 
-def test_the_child_dies_with_a_killed_job(tmp_path, forking):
-    """A job killed while its child draws: the child ends too, and writes nothing after."""
-    import multiprocessing
-
-    late = tmp_path / "late.txt"
-    pid_file = tmp_path / "child.pid"
-
-    def job():
-        def draw():
-            pid_file.write_text(str(os.getpid()))
-            time.sleep(1.5)
-            late.write_text("written after the job was killed")
-
-        with drawn_beside(draw):
-            time.sleep(10)
-
-    process = multiprocessing.get_context("fork").Process(target=job)
-    process.start()
-    deadline = time.time() + 10
-    while not pid_file.exists() and time.time() < deadline:
-        time.sleep(0.01)
-    child = int(pid_file.read_text())
-    os.kill(process.pid, signal.SIGKILL)
-    process.join()
-    time.sleep(2.0)
-    assert not late.exists()
-    with pytest.raises(ProcessLookupError):
-        os.kill(child, 0)
+if __name__ == "__main__":  # as_a_job: <scenario> <tmp folder>
+    assert beside._can_fork(), "this process may not fork"
+    print("forked", flush=True)
+    globals()[sys.argv[1]](Path(sys.argv[2]))

@@ -47,6 +47,18 @@ def test_take_is_the_table_of_those_rows():
         np.testing.assert_array_equal(getattr(taken, name), getattr(direct, name))
 
 
+@pytest.mark.parametrize("n_samples", [N, DISTINCT_COUNTS_MIN_SAMPLES - 1])
+@pytest.mark.parametrize("block", [slice(0, 40), slice(0, 1), slice(3, 17), slice(39, 40), slice(12, 12)])
+def test_a_block_is_the_table_of_its_rows(block, n_samples):
+    """The table of a whole shard, cut into the blocks the steps run on, is each block's own."""
+    counts, _, _ = _data(n_samples=n_samples)
+    cut, direct = CountRows.of(counts).block(block), CountRows.of(counts[block])
+    assert cut.by_distinct == direct.by_distinct
+    for name in ("counts", "distinct", "multiplicity", "lengths"):
+        if direct.by_distinct or name == "counts":
+            np.testing.assert_array_equal(getattr(cut, name), getattr(direct, name))
+
+
 @pytest.mark.parametrize("f", [gammaln, digamma])
 def test_shifted_sums_equal_the_per_sample_sums(f):
     counts, _, _ = _data()

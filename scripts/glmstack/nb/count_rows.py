@@ -50,6 +50,16 @@ class CountRows:
     def by_distinct(self) -> bool:
         return self.distinct is not None
 
+    def block(self, rows: slice) -> CountRows:
+        """A block of consecutive rows (`nb.blocks`), its distinct counts a view of these."""
+        start, stop, _ = rows.indices(self.counts.shape[0])
+        if not self.by_distinct or stop <= start:  # as `of` makes them
+            return CountRows(self.counts[rows])
+        ends = np.cumsum(self.lengths)
+        first, last = (ends[start - 1] if start else 0), ends[stop - 1]
+        return CountRows(self.counts[rows], self.distinct[first:last], self.multiplicity[first:last],
+                         self.lengths[rows])
+
     def take(self, rows: np.ndarray) -> CountRows:
         """These rows (an index array), in that order."""
         if not self.by_distinct:

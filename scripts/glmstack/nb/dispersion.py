@@ -141,6 +141,7 @@ def maximise_log_posterior(
     kappa_0: float = KAPPA_0,
     tol: float = DISP_TOL,
     maxit: int = DISP_MAXIT,
+    count_rows: CountRows | None = None,
 ) -> LineSearch:
     """Backtracking gradient ascent on log dispersion with the Armijo rule (DESeq2 fitDisp).
 
@@ -150,6 +151,7 @@ def maximise_log_posterior(
     below `tol` or log dispersion fell below `min_log_disp`; kappa grows by 1.1 (capped at
     kappa_0) and halves every fifth accepted step. All genes advance together; a gene
     leaves the active set when it stops, so the per-gene numbers do not depend on the others.
+    count_rows : `CountRows.of(counts)` where the caller made it for another step too.
 
     Returns
     -------
@@ -158,13 +160,14 @@ def maximise_log_posterior(
     settings = {"min_log_disp": min_log_disp, "kappa_0": kappa_0, "tol": tol, "maxit": maxit}
 
     def search(block: slice) -> LineSearch:
-        return _line_search(counts[block], mu[block], design, log_disp_start[block], _take(prior, block), **settings)
+        rows = CountRows.of(counts[block]) if count_rows is None else count_rows.block(block)
+        return _line_search(rows, mu[block], design, log_disp_start[block], _take(prior, block), **settings)
 
     return by_blocks(search, *counts.shape)
 
 
 def _line_search(
-    counts: np.ndarray,
+    rows: CountRows,
     mu: np.ndarray,
     design: np.ndarray,
     log_disp_start: np.ndarray,
@@ -176,8 +179,7 @@ def _line_search(
     maxit: int,
 ) -> LineSearch:
     """`maximise_log_posterior` for one block of genes."""
-    n = counts.shape[0]
-    rows = CountRows.of(counts)
+    n = rows.counts.shape[0]
     a = log_disp_start.astype(float).copy()
     lp = log_posterior(a, rows, mu, design, prior)
     dlp = dlog_posterior(a, rows, mu, design, prior)

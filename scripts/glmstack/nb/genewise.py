@@ -8,6 +8,7 @@ import numpy as np
 
 from ..constants import DISP_MAXIT, MIN_DISP, MIN_MU, NO_INCREASE_RTOL
 from .blocks import by_blocks, rows_by_blocks
+from .count_rows import CountRows
 from .dispersion import grid_search, maximise_log_posterior
 from .irls import fit_nb_glm, linear_predictor
 from .size_factors import factor_rows, moments_xim
@@ -155,13 +156,14 @@ def genewise_dispersion(
     initial = starting_values(counts, size_factors, design, xim)
     start = np.clip(np.where(np.isnan(initial.start), MIN_DISP, initial.start), MIN_DISP, max_disp)
 
+    rows = CountRows.of(counts)  # sorted once for the GLM's deviances and the line search
     if is_groups_only(design):
         coef = initial.coef
     else:
-        coef = fit_nb_glm(counts, size_factors, design, start, log_like=False).beta
+        coef = fit_nb_glm(counts, size_factors, design, start, log_like=False, count_rows=rows).beta
     mu = fitted_mu(coef, size_factors, design)
 
-    search = maximise_log_posterior(counts, mu, design, np.log(start), prior=None)
+    search = maximise_log_posterior(counts, mu, design, np.log(start), prior=None, count_rows=rows)
     disp = np.minimum(np.exp(search.log_disp), max_disp)
     no_increase = search.last_lp < search.initial_lp + np.abs(search.initial_lp) * NO_INCREASE_RTOL
     disp = np.where(no_increase, start, disp)

@@ -77,12 +77,12 @@ def nb_log_likelihood_parts(counts: np.ndarray, disp: np.ndarray, mu_free: np.nd
     return np.sum(gammaln(counts + size) - gammaln(size) - gammaln(counts + 1.0) - counts * np.log(size), axis=1)
 
 
-def mu_free_sums(counts: np.ndarray, disp: np.ndarray) -> np.ndarray | None:
+def mu_free_sums(counts: np.ndarray | CountRows, disp: np.ndarray) -> np.ndarray | None:
     """(G,) sum_n lgamma(y + r) - lgamma(r) - lgamma(y + 1), r = 1/disp, over each gene's
     distinct counts, where the samples are many (count_rows); None where they are few. Each
     term formed whole, as per sample (its lgammas nearly cancel for large counts). The same
     for a gene's full and reduced fits and for its deviance and log likelihood."""
-    rows = CountRows.of(counts)
+    rows = counts if isinstance(counts, CountRows) else CountRows.of(counts)
     if not rows.by_distinct:
         return None
     size = 1.0 / disp
@@ -181,6 +181,7 @@ def fit_nb_glm(
     tol: float = BETA_TOL,
     maxit: int = BETA_MAXIT,
     log_like: bool = True,
+    count_rows: CountRows | None = None,
 ) -> GlmFit:
     """IRLS fit of log(mu) = log(sf) + X beta with NB(mu, disp) for every gene at once.
 
@@ -197,6 +198,7 @@ def fit_nb_glm(
     size_factors : (N,) size factors or (G, N) normalization factors (offsets log nf).
     ridge : (P,) natural-log-scale ridge (default: DESeq2's 1e-6 on the log2 scale).
     log_like : False skips the final log likelihoods (for callers that need only mu).
+    count_rows : `CountRows.of(counts)` where the caller made it for another step too.
 
     Returns
     -------
@@ -212,7 +214,8 @@ def fit_nb_glm(
     def fit(block: slice) -> GlmFit:
         start = None if beta_start is None else beta_start[block]
         factors = factor_rows(size_factors, block)
-        return _irls(counts[block], factors, design, disp[block], beta_start=start, **settings)
+        rows = counts[block] if count_rows is None else count_rows.block(block)
+        return _irls(counts[block], factors, design, disp[block], beta_start=start, count_rows=rows, **settings)
 
     return by_blocks(fit, *counts.shape)
 
@@ -229,8 +232,9 @@ def _irls(
     tol: float,
     maxit: int,
     want_log_like: bool,
+    count_rows: np.ndarray | CountRows,
 ) -> GlmFit:
-    """`fit_nb_glm` for one block of genes."""
+    """`fit_nb_glm` for one block of genes (count_rows: its counts, or their `CountRows`)."""
     n_genes = counts.shape[0]
 
     beta = initial_beta(counts, size_factors, design) if beta_start is None else beta_start.copy()
@@ -242,7 +246,7 @@ def _irls(
     active = np.arange(n_genes)
     ridge_m = np.diag(ridge)
     design_t = np.ascontiguousarray(design.T)
-    mu_free = mu_free_sums(counts, disp)  # for the deviances and the final log likelihoods
+    mu_free = mu_free_sums(count_rows, disp)  # for the deviances and the final log likelihoods
     ll_fixed = nb_log_likelihood_parts(counts, disp, mu_free)
     for t in range(maxit):
         if active.size == 0:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..constants import DISP_MAXIT, MIN_DISP, OUTLIER_SD
+from .count_rows import CountRows
 from .dispersion import Prior, grid_search, maximise_log_posterior
 from .genewise import max_dispersion
 
@@ -29,6 +30,7 @@ def map_dispersion(
     disp_fit: np.ndarray,
     prior_var: float,
     var_log_disp_ests: float,
+    count_rows: CountRows | None = None,
 ) -> MapFit:
     """MAP log dispersion under a normal prior centred on log(disp_fit).
 
@@ -42,11 +44,12 @@ def map_dispersion(
     ----------
     counts, mu : (G, N), mu as stored by the gene-wise step; design : (N, P).
     disp_gene_est, disp_fit : (G,).
+    count_rows : `CountRows.of(counts)` where the caller made it for another step too.
     """
     max_disp = max_dispersion(counts.shape[1])
     start = np.where(disp_gene_est > 0.1 * disp_fit, disp_gene_est, disp_fit)
     prior = Prior(np.log(disp_fit), prior_var)
-    search = maximise_log_posterior(counts, mu, design, np.log(start), prior)
+    search = maximise_log_posterior(counts, mu, design, np.log(start), prior, count_rows=count_rows)
     disp_map = np.exp(search.log_disp)
     refit = search.iterations >= DISP_MAXIT
     if refit.any():

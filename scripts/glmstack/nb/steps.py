@@ -29,6 +29,7 @@ from ..inference.wald import LOG2E, contrast_estimate, wald_test
 from ..io.shards import concat_shards, shard_bounds
 from ..spec import Analysis
 from . import cooks as cooks_mod
+from .count_rows import CountRows
 from .genewise import fitted_mu, genewise_dispersion
 from .irls import GlmFit, fit_nb_glm
 from .map_dispersion import map_dispersion
@@ -137,14 +138,16 @@ class GeneFits:
 
 
 def map_dispersions(
-    counts: np.ndarray, design: np.ndarray, genewise: dict, trend: DispersionTrend, prior: dict
+    counts: np.ndarray, design: np.ndarray, genewise: dict, trend: DispersionTrend, prior: dict,
+    count_rows: CountRows | None = None,
 ) -> dict[str, np.ndarray]:
     """Trend value, final (MAP, or gene-wise for dispersion outliers) dispersion and outlier
-    flag of non-zero genes, from their gene-wise estimates (base_mean, mu, disp_gene_est)."""
+    flag of non-zero genes, from their gene-wise estimates (base_mean, mu, disp_gene_est).
+    count_rows : `CountRows.of(counts)` where the caller made it for another step too."""
     disp_fit = trend.evaluate(genewise["base_mean"])
     fit = map_dispersion(
         counts, genewise["mu"], design, genewise["disp_gene_est"], disp_fit,
-        prior["prior_var"], prior["var_log_disp_ests"],
+        prior["prior_var"], prior["var_log_disp_ests"], count_rows,
     )  # fmt: skip
     return {"disp_fit": disp_fit, "dispersion": fit.disp, "disp_outlier": fit.outlier}
 
@@ -158,24 +161,29 @@ def fit_genes(
     genewise: dict | None = None,
     dispersions: dict | None = None,
     full: GlmFit | None = None,
+    count_rows: CountRows | None = None,
 ) -> GeneFits:
     """MAP dispersions and GLM fits of non-zero genes.
 
     `genewise` (base_mean, mu, disp_gene_est), `dispersions` (of `map_dispersions`) and the
     full design's fit `full` (on those dispersions) when those steps already ran on these
-    counts; else (refits after outlier replacement) they run here.
+    counts; else (refits after outlier replacement) they run here. count_rows :
+    `CountRows.of(counts)` where the caller made it already.
     """
     design = model.full.matrix
     if genewise is None:
         gw = genewise_dispersion(counts, size_factors, design)
         genewise = {"base_mean": base_means(counts, size_factors), "mu": gw.mu, "disp_gene_est": gw.disp}
     if dispersions is None:
-        dispersions = map_dispersions(counts, design, genewise, trend, prior)
+        dispersions = map_dispersions(counts, design, genewise, trend, prior, count_rows)
     disp = dispersions["dispersion"]
     if full is None:  # log likelihoods only for the LRT
-        full = fit_nb_glm(counts, size_factors, design, disp, log_like=model.reduced is not None)
+        full = fit_nb_glm(counts, size_factors, design, disp, log_like=model.reduced is not None,
+                          count_rows=count_rows)
     reduced = (
-        fit_nb_glm(counts, size_factors, model.reduced.matrix, disp) if model.reduced is not None else None
+        fit_nb_glm(counts, size_factors, model.reduced.matrix, disp, count_rows=count_rows)
+        if model.reduced is not None
+        else None
     )
     return GeneFits(
         genewise["base_mean"], genewise["disp_gene_est"], dispersions["disp_fit"], disp,
@@ -188,13 +196,15 @@ class SharedFit:
     """What the analyses of one design and trend share in a fit job, for its non-zero genes
     (`rows`, positions in the shard): the gene-wise step's estimates with their fitted means
     (`genewise_mu`), the MAP dispersions (`map_dispersions`), the full design's GLM fit on them
-    and the robust dispersions of the Cook's distances (`cooks.robust_dispersion`)."""
+    and the robust dispersions of the Cook's distances (`cooks.robust_dispersion`); and the
+    counts' `CountRows`, sorted once for the line search and every GLM fit of these counts."""
 
     rows: np.ndarray
     genewise: dict[str, np.ndarray]
     dispersions: dict[str, np.ndarray]
     full: GlmFit
     cooks_dispersion: np.ndarray
+    count_rows: CountRows
 
 
 def shared_fit_step(
@@ -213,10 +223,11 @@ def shared_fit_step(
     factors = factor_rows(size_factors, nz)
     from_genewise = genewise_mu(genewise, nz, factors, design)
     trend = DispersionTrend.from_dict(trend_json["trend"])
-    fitted = map_dispersions(counts, design, from_genewise, trend, trend_json)
-    full = fit_nb_glm(counts, factors, design, fitted["dispersion"], log_like=log_like)
+    rows = CountRows.of(counts)  # sorted once for the line search and every GLM's deviances
+    fitted = map_dispersions(counts, design, from_genewise, trend, trend_json, rows)
+    full = fit_nb_glm(counts, factors, design, fitted["dispersion"], log_like=log_like, count_rows=rows)
     robust = cooks_mod.robust_dispersion(counts / factors, design)
-    return SharedFit(nz, from_genewise, fitted, full, robust)
+    return SharedFit(nz, from_genewise, fitted, full, robust, rows)
 
 
 def _single_two_level_factor(model: Model) -> bool:
@@ -345,7 +356,8 @@ def fit_step(
 
     # 1. GLM fits with the MAP dispersions (prior = the trend and its variance): the full
     #    design's is shared, the reduced design's (LRT) made here
-    fits = fit_genes(counts, size_factors, model, trend, trend_json, shared.genewise, shared.dispersions, shared.full)
+    fits = fit_genes(counts, size_factors, model, trend, trend_json, shared.genewise, shared.dispersions, shared.full,
+                     shared.count_rows)
     # 2. Cook's distances of the full fit; an LRT uses the gene-wise step's mu, because DESeq2's
     #    nbinomLRT computes them before it stores the full model's mu (bounded at 0.5)
     cooks_mu = shared.genewise["mu"] if model.reduced is not None else fits.full.mu
