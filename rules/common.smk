@@ -640,7 +640,8 @@ _write_stamps()
 
 def report_inputs(wildcards):
     """Every file the HTML report reads; for an nb or gaussian analysis, the folders of its
-    table plots and top-genes tables, which its plot job writes whole (directory outputs)."""
+    table plots and top-genes tables, which its plot job writes whole (directory outputs).
+    """
     folders = {
         folder
         for name, analysis in ANALYSES.items()
