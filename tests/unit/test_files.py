@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from glmstack.io.files import (
+    FILE_MODE,
     FORMAT_VERSION,
     atomic_write,
     float_text,
@@ -65,6 +66,14 @@ def test_writing_a_file_again_removes_the_temporaries_of_its_killed_writers_alon
     assert not any(path.exists() for path in left)
     assert all(path.read_bytes() == b"half" for path in kept)
     assert link.is_symlink() and victim.read_text() == "keep me"  # a link is no temporary of ours
+
+
+def test_a_written_file_has_the_permissions_of_any_new_file(tmp_path):
+    """Not mkstemp's 0600: under a umask of 022 the lab's group and others can read the results."""
+    out, plain = tmp_path / "results.tsv", tmp_path / "plain.txt"
+    write_tsv(out, {"gene": np.array(["a"]), "padj": np.array([0.5])})
+    plain.write_text("x")
+    assert out.stat().st_mode & 0o777 == plain.stat().st_mode & 0o777 == FILE_MODE
 
 
 def test_npz_round_trip_and_version(tmp_path):

@@ -29,6 +29,16 @@ from ..errors import StudyError
 FORMAT_VERSION = 2  # 2: fit files key results by contrast name
 
 
+def _umask() -> int:
+    """The process's umask (read once, at import: setting it to read it is not thread-safe)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+FILE_MODE = 0o666 & ~_umask()  # what open() gives a new file; mkstemp's own is 0600
+
+
 @contextmanager
 def atomic_write(path: str | Path) -> Iterator[IO[bytes]]:
     """A binary handle on a new temporary file beside `path`, renamed to `path` on success.
@@ -36,12 +46,14 @@ def atomic_write(path: str | Path) -> Iterator[IO[bytes]]:
     The temporary file is created exclusively with an unpredictable name (mkstemp: O_EXCL,
     so a planted file or symbolic link is never followed), and the rename replaces `path`
     itself, never a link's target. A killed job leaves no file that looks finished, and the
-    temporary files a killed writer of `path` left go when `path` is written again.
+    temporary files a killed writer of `path` left go when `path` is written again. The file
+    gets the permissions the umask gives any new file (a lab's group can read the results).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, "wb") as fh:
             yield fh
         os.replace(tmp, path)

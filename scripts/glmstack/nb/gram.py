@@ -39,8 +39,17 @@ def weighted_gram(design: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 
 def trace_product(a: np.ndarray, design: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """(G,) trace(A_g X' diag(w_g) X) = sum_n w_gn x_n' A_g x_n, for symmetric A (G, P, P)."""
-    return np.sum(_symmetric_weights(a) * weighted_gram_upper(design, w), axis=1)
+    """(G,) trace(A_g X' diag(w_g) X) = sum_n w_gn x_n' A_g x_n, for symmetric A (G, P, P).
+
+    The P(P+1)/2 terms are added column by column, in one order for every gene: np.sum along
+    the rows of a (G, K) array picks its loop (and so its rounding) from the array's shape, so a
+    gene's trace could depend on how many genes share its block.
+    """
+    terms = _symmetric_weights(a) * weighted_gram_upper(design, w)
+    total = terms[:, 0].copy()
+    for k in range(1, terms.shape[1]):
+        total += terms[:, k]
+    return total
 
 
 def weighted_gram_upper(design: np.ndarray, w: np.ndarray) -> np.ndarray:
