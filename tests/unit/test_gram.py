@@ -46,4 +46,4 @@ def test_a_genes_trace_does_not_depend_on_the_genes_beside_it():
     for g in range(0, n_genes, 7):
         assert gram.trace_product(a[g : g + 1], design, w[g : g + 1])[0] == whole[g]
     expected = np.einsum("gpq,gqp->g", a, np.einsum("np,gn,nq->gpq", design, w, design))
-    np.testing.assert_allclose(whole, expected, rtol=1e-12)
+    np.testing.assert_allclose(whole, expected, rtol=1e-9)  # A is not definite: some traces cancel
