@@ -97,3 +97,10 @@ def test_a_genes_line_search_does_not_depend_on_its_block():
     alone = maximise_log_posterior(counts[some], mu[some], design, start[some], None)
     np.testing.assert_array_equal(alone.log_disp, whole.log_disp[some])
     np.testing.assert_array_equal(alone.iterations, whole.iterations[some])
+
+
+def test_a_count_table_of_other_counts_is_refused():
+    counts, mu, design = _data()
+    rows = CountRows.of(counts[:10])
+    with pytest.raises(ValueError, match="CountRows of"):
+        maximise_log_posterior(counts, mu, design, np.zeros(counts.shape[0]), None, count_rows=rows)

@@ -50,6 +50,12 @@ class CountRows:
     def by_distinct(self) -> bool:
         return self.distinct is not None
 
+    def check_of(self, counts: np.ndarray) -> None:
+        """Raise unless these are the rows of `counts` (its shape is checked, cheaply): for
+        callers handed a `CountRows` made for another step beside the counts."""
+        if self.counts.shape != np.shape(counts):
+            raise ValueError(f"CountRows of {self.counts.shape} counts given with {np.shape(counts)} counts")
+
     def block(self, rows: slice) -> CountRows:
         """A block of consecutive rows (`nb.blocks`), its distinct counts a view of these."""
         start, stop, _ = rows.indices(self.counts.shape[0])

@@ -158,8 +158,8 @@ def maximise_log_posterior(
     LineSearch with iterations == maxit where the search did not converge.
     """
     settings = {"min_log_disp": min_log_disp, "kappa_0": kappa_0, "tol": tol, "maxit": maxit}
-    if count_rows is not None and count_rows.counts.shape != np.shape(counts):
-        raise ValueError(f"count_rows of {count_rows.counts.shape} counts given with {np.shape(counts)} counts")
+    if count_rows is not None:
+        count_rows.check_of(counts)
 
     def search(block: slice) -> LineSearch:
         rows = CountRows.of(counts[block]) if count_rows is None else count_rows.block(block)

@@ -99,12 +99,6 @@ def nb_log_likelihood_mu_part(counts: np.ndarray, mu: np.ndarray, disp: np.ndarr
     return np.sum(counts * np.log(mu) - (counts + size) * np.log1p(mu / size), axis=1)
 
 
-def _check_rows(count_rows: CountRows | None, counts: np.ndarray) -> None:
-    """A caller's `CountRows` must be of these counts (the shape is checked, cheaply)."""
-    if count_rows is not None and count_rows.counts.shape != counts.shape:
-        raise ValueError(f"count_rows of {count_rows.counts.shape} counts given with {counts.shape} counts")
-
-
 def ridge_penalty(n_coef: int) -> np.ndarray:
     """DESeq2's default ridge on natural-log coefficients: 1e-6 on the log2 scale."""
     return np.full(n_coef, RIDGE_LOG2 / LOG2**2)
@@ -211,7 +205,8 @@ def fit_nb_glm(
     GlmFit. G == 0 gives empty arrays of the right shapes.
     """
     counts = np.ascontiguousarray(counts, dtype=float)
-    _check_rows(count_rows, counts)
+    if count_rows is not None:
+        count_rows.check_of(counts)
     if ridge is None:
         ridge = ridge_penalty(design.shape[1])
     if design.shape[1] == 1 and np.all(design == 1.0):
