@@ -27,13 +27,13 @@ include: "rules/reverse.smk"
 include: "rules/report.smk"
 
 
-# Exit as soon as the last job ends (glmstack.workflow.release_idle_timers says why).
+# Exit as soon as the last job ends (glmstack.workflow.exit_promptly says why).
 onsuccess:
-    release_idle_timers()
+    exit_promptly()
 
 
 onerror:
-    release_idle_timers()
+    exit_promptly()
 
 
 rule all:

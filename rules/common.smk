@@ -34,9 +34,9 @@ from glmstack.design.model import build_model  # noqa: E402
 from glmstack.allocator import plain_pages_for_jobs  # noqa: E402
 from glmstack.workflow import (
     code_hash,
+    exit_promptly,
     file_digest,
     read_stamp,
-    release_idle_timers,
     write_stamp,
 )  # noqa: E402
 

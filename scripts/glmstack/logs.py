@@ -1,5 +1,7 @@
 """Logging for rule scripts: one log file per job, whose last lines say why a job failed."""
 
+import atexit
+import gc
 import logging
 import sys
 import traceback
@@ -13,6 +15,8 @@ def log_to(path: str) -> logging.Logger:
     An exception that ends the job is written to the log: a StudyError (bad input, the user's
     to fix) as its message alone, on the log's last lines and on stderr (which Snakemake
     shows); any other error as its traceback followed by its message on the last line.
+    At exit, the interpreter's last collections skip the job's objects (`gc.freeze`, as
+    glmstack.workflow.exit_promptly does for Snakemake's own process): 0.02-0.1 s of each job.
     """
     handler = logging.FileHandler(path, mode="w")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -21,6 +25,8 @@ def log_to(path: str) -> logging.Logger:
     logger.setLevel(logging.INFO)
     logger.propagate = False
     sys.excepthook = job_failed
+    atexit.unregister(gc.freeze)  # once, however many logs a process opens
+    atexit.register(gc.freeze)
     return logger
 
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
+import gc
 import logging
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from glmstack.errors import StudyError
@@ -17,6 +21,7 @@ def job_log(tmp_path):
     log = log_to(str(path))
     yield log, path
     sys.excepthook = hook
+    atexit.unregister(gc.freeze)
     for handler in logging.getLogger("glmstack").handlers:
         handler.close()
     logging.getLogger("glmstack").handlers[:] = []
@@ -47,3 +52,23 @@ def test_another_error_keeps_its_traceback_before_the_message(job_log, capsys):
     assert "Traceback (most recent call last)" in text
     assert text.splitlines()[-1].endswith(" ERROR glmstack: ZeroDivisionError: division by zero")
     assert "ZeroDivisionError" in capsys.readouterr().err
+
+
+def test_a_job_s_objects_are_frozen_at_exit_after_its_log_is_written(tmp_path):
+    """log_to leaves the job's objects out of the collections at exit (gc.freeze), after the
+    job's own exit steps: a fresh Python as a job, whose log is whole and whose earlier atexit
+    handler (run last) sees the objects frozen."""
+    log, seen = tmp_path / "job.log", tmp_path / "frozen.txt"
+    program = f"""
+import atexit, gc, sys
+sys.path.insert(0, {str(Path(__file__).parents[2] / "scripts")!r})
+atexit.register(lambda: open({str(seen)!r}, "w").write(str(gc.get_freeze_count() > 0)))
+from glmstack.logs import log_to
+log_to({str(log)!r})
+log = log_to({str(log)!r})
+log.info("shown: 12 genes")
+"""
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert log.read_text().rstrip().endswith("glmstack: shown: 12 genes")
+    assert seen.read_text() == "True"
