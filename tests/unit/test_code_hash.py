@@ -130,7 +130,9 @@ assert gc.get_freeze_count() >= tracked, (gc.get_freeze_count(), tracked)
 atexit.register(lambda: open({str(mark)!r}, "w").write("ran"))
 logging.getLogger("run").info("Complete log: after onsuccess")
 """
-    done = subprocess.run([sys.executable, "-c", program], check=False, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", program], check=False, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     assert log.read_text() == "Complete log: after onsuccess\n"
     assert mark.read_text() == "ran"

@@ -68,7 +68,9 @@ log_to({str(log)!r})
 log = log_to({str(log)!r})
 log.info("shown: 12 genes")
 """
-    done = subprocess.run([sys.executable, "-c", program], check=False, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", program], check=False, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     assert log.read_text().rstrip().endswith("glmstack: shown: 12 genes")
     assert seen.read_text() == "True"
