@@ -216,7 +216,7 @@ def fit_nb_glm(
     def fit(block: slice) -> GlmFit:
         start = None if beta_start is None else beta_start[block]
         factors = factor_rows(size_factors, block)
-        rows = counts[block] if count_rows is None else count_rows.block(block)
+        rows = CountRows.of(counts[block]) if count_rows is None else count_rows.block(block)
         return _irls(counts[block], factors, design, disp[block], beta_start=start, count_rows=rows, **settings)
 
     return by_blocks(fit, *counts.shape)
@@ -234,9 +234,9 @@ def _irls(
     tol: float,
     maxit: int,
     want_log_like: bool,
-    count_rows: np.ndarray | CountRows,
+    count_rows: CountRows,
 ) -> GlmFit:
-    """`fit_nb_glm` for one block of genes (count_rows: its counts, or their `CountRows`)."""
+    """`fit_nb_glm` for one block of genes (count_rows: `CountRows.of` its counts)."""
     n_genes = counts.shape[0]
 
     beta = initial_beta(counts, size_factors, design) if beta_start is None else beta_start.copy()
