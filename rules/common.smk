@@ -107,8 +107,8 @@ READ_THREADS = 4
 # first genewise shard, so that it does not hold a core later while the fit shards wait (at
 # 1,000 samples a second analysis cost 2 s more when it ran after the gene-wise step). FIRST:
 # the dispersion fit's chain (genewise, trend, fit), which every table waits for. SOONER: the
-# jobs after the fits that the report waits for longest: the plots, and the jobs that the
-# analysis plots wait for (merge, limma_model). The rest (plot_study) take a core whenever one
+# jobs after the fits that the report waits for longest: the plots and the tables (merge;
+# limma_model, which the gaussian plots wait for). The rest (plot_study) take a core whenever one
 # is free. A negative priority holds a job back even then (Snakemake's ILP scheduler weighs
 # priority against the cores a selection fills): LATER, for plot_values, which nothing waits for.
 BESIDE = 3
@@ -320,11 +320,6 @@ def fit_params(wildcards):
     return [ANALYSES[name].params("fit") for name in names]
 
 
-def analysis_trend(wildcards):
-    analysis = ANALYSES[wildcards.analysis]
-    return expand(rules.trend.output[0], **fit_group(analysis))[0]
-
-
 def fit_files(wildcards):
     """The fit files (one per shard) that hold an nb analysis's arrays (`{name}.{array}`)."""
     group = fit_group(ANALYSES[wildcards.analysis])
@@ -383,15 +378,6 @@ def library_size_input(wildcards):
     if wildcards.analysis not in VOOM:
         return {}
     return {"library_sizes": rules.library_sizes.output[0]}
-
-
-def shrink_files(wildcards):
-    """The shrink shards of an analysis with lfc_shrink (none: no files)."""
-    if ANALYSES[wildcards.analysis].lfc_shrink == "none":
-        return []
-    return expand(
-        rules.shrink.output[0], analysis=wildcards.analysis, shard=shard_ids()
-    )
 
 
 def lmfit_files(wildcards):
@@ -507,7 +493,6 @@ REPORT_LAYOUT = report_layout(REPORT_PATHS, ANALYSES, values=STUDY_INPUT == "val
 ANALYSIS_STAMPS = (
     {  # rule name -> (analysis job of glmstack.spec.JOB_KEYS, entry script)
         "fit": ("fit", "fit.py"),
-        "results_table": ("tables", "results_table.py"),
         "merge": ("tables", "merge.py"),
         "plot_analysis": ("plots", "plot_analysis.py"),
     }
@@ -663,7 +648,7 @@ def report_inputs(wildcards):
 
 
 # the plots of a result table, one folder each (REPORT_PATHS.table_plots), drawn by the
-# analysis's plot job (plot_analysis: nb; plot_limma_analysis: gaussian)
+# analysis's plot job (plot_analysis_<group>: nb; plot_limma_analysis: gaussian)
 NB_TABLE_PLOTS = tuple(PLOT_TITLES["table"])  # ma, volcano, pvalues, counts
 LIMMA_TABLE_PLOTS = tuple(PLOT_TITLES["limma_table"])  # ma, volcano, pvalues, values
 
@@ -672,45 +657,176 @@ def table_plot_kinds(analysis):
     return LIMMA_TABLE_PLOTS if analysis.is_gaussian else NB_TABLE_PLOTS
 
 
-def table_report(kind, label, caption=None):
+def table_report(kind, label, caption=None, analysis="{analysis}"):
     """A plot job's folder of one kind of table plot, marked for Snakemake's report."""
     return report(
-        directory(REPORT_PATHS.table_plots(kind)),
+        directory(REPORT_PATHS.table_plots(kind, analysis)),
         patterns=["{table}.png"],
         caption=f"captions/{caption or kind}.rst",
-        category="{analysis}",
+        category=analysis,
         subcategory="{table}",
         labels={"figure": label},
     )
 
 
-def top_genes_report(label):
+def top_genes_report(label, analysis="{analysis}"):
     """A plot job's folder of top-genes tables, marked for Snakemake's report."""
     return report(
-        directory(REPORT_PATHS.top_genes_tables()),
+        directory(REPORT_PATHS.top_genes_tables(analysis)),
         patterns=["{table}.tsv"],
         caption="captions/top_genes.rst",
-        category="{analysis}",
+        category=analysis,
         subcategory="{table}",
         labels={"figure": label},
     )
+
+
+def table_plot_paths(name, kinds):
+    """Where a plot job writes each result table's plots and top-genes table of an analysis."""
+    return {
+        table: {
+            **{kind: REPORT_PATHS.table_plot(kind, name, table) for kind in kinds},
+            "top": REPORT_PATHS.top_genes_table(name, table),
+        }
+        for table in ANALYSES[name].table_names
+    }
 
 
 def table_plot_params(kinds):
-    """Params of a plot job: where it writes each result table's plots and top-genes table."""
+    """Params `tables` of a gaussian plot job: `table_plot_paths` of its analysis."""
+    return lambda wildcards: table_plot_paths(wildcards.analysis, kinds)
 
-    def paths(wildcards):
-        name = wildcards.analysis
-        return {
-            table: {
-                **{kind: REPORT_PATHS.table_plot(kind, name, table) for kind in kinds},
-                "top": REPORT_PATHS.top_genes_table(name, table),
+
+# The genome-wide jobs of the nb analyses that share a fit (FIT_GROUPS: one design and trend
+# type), as the fit jobs are shared: one merge job (tables, dispersions.tsv, model.json) and one
+# plot job for all of them, so a second analysis of a design costs no job start of its own.
+# Their outputs are the analyses' files, which vary in number with the study, so each group has
+# its own rules (rules/merge.smk, rules/report.smk), named after the group: merge_<group>.
+
+
+def group_name(key):
+    """The name of a fit group (model id, fit type) in its rules' names and log paths."""
+    return "_".join(key)
+
+
+def group_fit_files(key):
+    """Input function: the fit files (one per shard) of the analyses of a fit group."""
+    model, fit_type = key
+    return lambda wildcards: expand(
+        rules.fit.output[0], model=model, fit_type=fit_type, shard=shard_ids()
+    )
+
+
+def group_trend(key):
+    """The trend job's JSON of a fit group (its Cook's F quantile, its trend for model.json)."""
+    model, fit_type = key
+    return expand(rules.trend.output[0], model=model, fit_type=fit_type)[0]
+
+
+def group_shrink_files(names):
+    """Input function: the shrink shards of the analyses (of one fit group) with lfc_shrink."""
+    return lambda wildcards: [path for name in names for path in shrink_paths(name)]
+
+
+def group_sva_input(key):
+    """Input function (unpacked) of a fit group's merge job: `covariates`, the surrogate
+    variables that its analyses share (glmstack.spec.shape_id), none without `sva:`."""
+    analysis = MODELS[key[0]]
+    covariates = {"covariates": sva_table(analysis)} if analysis.sva is not None else {}
+    return lambda wildcards: covariates
+
+
+def merge_outputs(name):
+    """What the merge job writes for one nb analysis: its result tables, dispersions.tsv,
+    model.json and the report's summary table."""
+    return {
+        "tables": {t: f"{OUTDIR}/{name}/{t}.tsv" for t in ANALYSES[name].table_names},
+        "dispersions": f"{OUTDIR}/{name}/dispersions.tsv",
+        "model": REPORT_PATHS.model(name),
+        "summary": REPORT_PATHS.summary_table(name),
+    }
+
+
+def group_merge_outputs(names):
+    """The files of a fit group's merge job (`merge_outputs` of each of its analyses), each
+    summary table marked for Snakemake's report."""
+    files = []
+    for name in names:
+        out = merge_outputs(name)
+        summary = report(
+            out["summary"],
+            caption="captions/summary.rst",
+            category=name,
+            subcategory="model",
+            labels={"figure": "summary table"},
+        )
+        files += [*out["tables"].values(), out["dispersions"], out["model"], summary]
+    return files
+
+
+def shrink_paths(name):
+    """The shrink shards of one analysis (none without lfc_shrink), in shard order."""
+    if ANALYSES[name].lfc_shrink == "none":
+        return []
+    return expand(rules.shrink.output[0], analysis=name, shard=shard_ids())
+
+
+def group_jobs(names, job, outputs):
+    """Params `analyses` of a fit group's merge or plot job (`job`: glmstack.spec.JOB_KEYS):
+    per analysis, its keys, its designs and contrasts as data, its shrink shards and the paths
+    `outputs(name)` it writes."""
+
+    def params(wildcards):
+        return [
+            {
+                "analysis": ANALYSES[name].params(job),
+                "model": matrices.model_to_params(analysis_model(name), SAMPLE_IDS),
+                "shrunk": shrink_paths(name),
+                "outputs": outputs(name),
             }
-            for table in ANALYSES[name].table_names
-        }
+            for name in names
+        ]
 
-    return paths
+    return params
 
+
+def nb_plot_outputs(name):
+    """What the plot job draws for one nb analysis: its model's plots and its tables'."""
+    return {
+        "dispersion": REPORT_PATHS.analysis_plot("dispersion", name),
+        "cooks": REPORT_PATHS.analysis_plot("cooks", name),
+        "tables": table_plot_paths(name, NB_TABLE_PLOTS),
+    }
+
+
+
+def model_plot_report(kind, label, name):
+    """A plot of an nb analysis's model, marked for Snakemake's report."""
+    return report(
+        REPORT_PATHS.analysis_plot(kind, name),
+        caption=f"captions/{kind}.rst",
+        category=name,
+        subcategory="model",
+        labels={"figure": label},
+    )
+
+
+def group_plot_outputs(names):
+    """The files and folders of a fit group's plot job (`nb_plot_outputs` of each of its
+    analyses), marked for Snakemake's report."""
+    files = []
+    for name in names:
+        files += [
+            model_plot_report("dispersion", "dispersion estimates", name),
+            model_plot_report("cooks", "Cook's distances per sample", name),
+            # one folder per kind of plot, a PNG per result table (table_plot_paths)
+            table_report("ma", "MA plot", analysis=name),
+            table_report("volcano", "volcano plot", analysis=name),
+            table_report("pvalues", "p-value histogram", analysis=name),
+            table_report("counts", "counts of the top genes", analysis=name),
+            top_genes_report("top genes table", analysis=name),
+        ]
+    return files
 
 def table_outputs():
     """Every table of the study and each analysis's model.json: the target `tables`."""
@@ -722,9 +838,11 @@ def table_outputs():
         out += [f"{OUTDIR}/{name}/{table}.tsv" for table in analysis.table_names]
         if analysis.sva is not None:
             out.append(sva_table(analysis))
-        merge = rules.limma_model if analysis.is_gaussian else rules.merge
-        merge = rules.reverse_merge if analysis.is_reverse else merge
-        out += expand(merge.output, analysis=name)
+        if analysis.is_gaussian or analysis.is_reverse:
+            merge = rules.reverse_merge if analysis.is_reverse else rules.limma_model
+            out += expand(merge.output, analysis=name)
+        else:
+            out += [p for k, p in merge_outputs(name).items() if k != "tables"]
     return out
 
 

@@ -1,57 +1,32 @@
-rule results_table:
-    input:
-        fits=fit_files,
-        features=rules.ingest.output.features,
-        shrunk=shrink_files,
-        stamp=stamp("results_table", "{analysis}"),
-    output:
-        table=f"{OUTDIR}/{{analysis}}/{{table}}.tsv",
-    log:
-        f"{OUTDIR}/logs/{{analysis}}/table_{{table}}.log",
-    benchmark:
-        f"{OUTDIR}/benchmarks/{{analysis}}/table_{{table}}.tsv"
-    wildcard_constraints:
-        analysis=NB_NAMES,
-    conda:
-        "../envs/glmstack.yaml"
-    params:
-        analysis=analysis_params("tables"),
-        code=code("results_table.py"),
-    script:
-        "../scripts/results_table.py"
+# The genome-wide step of the nb analyses that share a fit: one job per fit group (FIT_GROUPS)
+# merges the fit shards and writes each analysis's result tables (independent filtering and
+# Benjamini-Hochberg over all genes), dispersions.tsv, model.json and the report's summary.
 
+for _key, _names in FIT_GROUPS.items():
 
-rule merge:
-    input:
-        unpack(sva_input),
-        fits=fit_files,
-        trend=analysis_trend,
-        manifest=rules.ingest.output.manifest,
-        features=rules.ingest.output.features,
-        samples=config["samples"],
-        stamp=stamp("merge", "{analysis}"),
-    output:
-        dispersions=f"{OUTDIR}/{{analysis}}/dispersions.tsv",
-        model=f"{OUTDIR}/{{analysis}}/model.json",
-        summary=report(
-            REPORT_PATHS.summary_table(),
-            caption="captions/summary.rst",
-            category="{analysis}",
-            subcategory="model",
-            labels={"figure": "summary table"},
-        ),
-    log:
-        f"{OUTDIR}/logs/{{analysis}}/merge.log",
-    benchmark:
-        f"{OUTDIR}/benchmarks/{{analysis}}/merge.tsv"
-    wildcard_constraints:
-        analysis=NB_NAMES,
-    priority: SOONER
-    conda:
-        "../envs/glmstack.yaml"
-    params:
-        analysis=analysis_params("tables"),
-        model=analysis_model_params,
-        code=code("merge.py"),
-    script:
-        "../scripts/merge.py"
+    rule:
+        name:
+            f"merge_{group_name(_key)}"
+        input:
+            unpack(group_sva_input(_key)),
+            fits=group_fit_files(_key),
+            trend=group_trend(_key),
+            shrunk=group_shrink_files(_names),
+            manifest=rules.ingest.output.manifest,
+            features=rules.ingest.output.features,
+            samples=config["samples"],
+            stamps=[stamp("merge", name) for name in _names],
+        output:
+            group_merge_outputs(_names),
+        log:
+            f"{OUTDIR}/logs/models/{_key[0]}/{_key[1]}/merge.log",
+        benchmark:
+            f"{OUTDIR}/benchmarks/models/{_key[0]}/{_key[1]}/merge.tsv"
+        priority: SOONER
+        conda:
+            "../envs/glmstack.yaml"
+        params:
+            analyses=group_jobs(_names, "tables", merge_outputs),
+            code=code("merge.py"),
+        script:
+            "../scripts/merge.py"

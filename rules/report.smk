@@ -42,54 +42,36 @@ rule plot_study:
         "../scripts/plot_study.py"
 
 
-rule plot_analysis:
-    input:
-        features=rules.ingest.output.features,
-        fits=fit_files,
-        trend=analysis_trend,
-        shrunk=shrink_files,
-        shards=all_shard_files,
-        manifest=rules.ingest.output.manifest,
-        samples=config["samples"],
-        stamp=stamp("plot_analysis", "{analysis}"),
-    output:
-        dispersion=report(
-            REPORT_PATHS.analysis_plot("dispersion"),
-            caption="captions/dispersion.rst",
-            category="{analysis}",
-            subcategory="model",
-            labels={"figure": "dispersion estimates"},
-        ),
-        cooks=report(
-            REPORT_PATHS.analysis_plot("cooks"),
-            caption="captions/cooks.rst",
-            category="{analysis}",
-            subcategory="model",
-            labels={"figure": "Cook's distances per sample"},
-        ),
-        # one folder per kind of plot, a PNG per result table (table_plot_params)
-        ma=table_report("ma", "MA plot"),
-        volcano=table_report("volcano", "volcano plot"),
-        pvalues=table_report("pvalues", "p-value histogram"),
-        counts=table_report("counts", "counts of the top genes"),
-        top=top_genes_report("top genes table"),
-    log:
-        f"{OUTDIR}/logs/{{analysis}}/plot_analysis.log",
-    benchmark:
-        f"{OUTDIR}/benchmarks/{{analysis}}/plot_analysis.tsv"
-    wildcard_constraints:
-        analysis=NB_NAMES,
-    priority: SOONER
-    conda:
-        "../envs/glmstack.yaml"
-    params:
-        analysis=analysis_params("plots"),
-        model=analysis_model_params,
-        tables=table_plot_params(NB_TABLE_PLOTS),
-        top_genes=config["report"]["top_genes"],
-        code=code("plot_analysis.py"),
-    script:
-        "../scripts/plot_analysis.py"
+# every plot of the nb analyses that share a fit (FIT_GROUPS), as rule merge_<group>: one job
+for _key, _names in FIT_GROUPS.items():
+
+    rule:
+        name:
+            f"plot_analysis_{group_name(_key)}"
+        input:
+            features=rules.ingest.output.features,
+            fits=group_fit_files(_key),
+            trend=group_trend(_key),
+            shrunk=group_shrink_files(_names),
+            shards=all_shard_files,
+            manifest=rules.ingest.output.manifest,
+            samples=config["samples"],
+            stamps=[stamp("plot_analysis", name) for name in _names],
+        output:
+            group_plot_outputs(_names),
+        log:
+            f"{OUTDIR}/logs/models/{_key[0]}/{_key[1]}/plot_analysis.log",
+        benchmark:
+            f"{OUTDIR}/benchmarks/models/{_key[0]}/{_key[1]}/plot_analysis.tsv"
+        priority: SOONER
+        conda:
+            "../envs/glmstack.yaml"
+        params:
+            analyses=group_jobs(_names, "plots", nb_plot_outputs),
+            top_genes=config["report"]["top_genes"],
+            code=code("plot_analysis.py"),
+        script:
+            "../scripts/plot_analysis.py"
 
 
 rule report:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -61,3 +62,9 @@ def write_study(work: Path, study: dict) -> Path:
         shutil.copy(DATA / "marioni" / name, work / name)
     (work / "study.yaml").write_text(yaml.safe_dump(study))
     return work
+
+
+def rule_kind(name: str) -> str:
+    """A rule's name without its fit group: merge_<model id>_<fit type> -> merge (the genome-wide
+    nb rules have one rule per group of analyses sharing a fit; rules/merge.smk)."""
+    return re.sub(r"_[0-9a-f]{10}_(parametric|local|mean)$", "", name)

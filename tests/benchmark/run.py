@@ -350,20 +350,23 @@ def rule_of(bench: Path, root: Path) -> str:
 
     ingest.tsv, plot_study.tsv, report.tsv; models/<model>/genewise/<shard>.tsv,
     models/<model>/<fit_type>/trend.tsv, models/<model>/<fit_type>/fit/<shard>.tsv (the shared
-    dispersion fit, and the fits of every analysis on it); models/<id>/lmfit/<shard>.tsv,
-    models/<id>/voom/<shard>.tsv, models/<id>/voom_trend.tsv (the shared least-squares fit);
-    <analysis>/<rule>.tsv (merge, plot_analysis, ...); <analysis>/table_<table>.tsv (results_table).
+    dispersion fit, and the fits of every analysis on it), models/<model>/<fit_type>/merge.tsv
+    and plot_analysis.tsv (the tables and plots of those analyses: rules merge_<group>,
+    plot_analysis_<group>); models/<id>/lmfit/<shard>.tsv, models/<id>/voom/<shard>.tsv,
+    models/<id>/voom_trend.tsv (the shared least-squares fit); <analysis>/<rule>.tsv
+    (limma_model, plot_limma_analysis, reverse_merge, ...); <analysis>/table_<table>.tsv (moderate).
     """
     parts = bench.relative_to(root).with_suffix("").parts
     if parts[0] == "models":  # and the shared least-squares fits: lmfit, voom (points), voom_trend
-        rules = {"genewise": "genewise", "fit": "fit", "trend": "trend", "lmfit": "lmfit",
-                 "voom_trend": "voom_trend", "voom": "voom_points"}  # fmt: skip
+        rules = {"genewise": "genewise", "fit": "fit", "trend": "trend", "merge": "merge",
+                 "plot_analysis": "plot_analysis", "lmfit": "lmfit", "voom_trend": "voom_trend",
+                 "voom": "voom_points"}  # fmt: skip
         return next(rule for part, rule in rules.items() if part in parts)
     if len(parts) == 3:
         return parts[1]
     name = parts[-1]
     if len(parts) == 2 and name.startswith("table_"):
-        return "results_table"
+        return "moderate"
     return name
 
 
@@ -610,7 +613,6 @@ RULE_ORDER = [
     "genewise",
     "trend",
     "fit",
-    "results_table",
     "merge",
     "normalize",
     "plot_study",

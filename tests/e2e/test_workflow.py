@@ -91,7 +91,7 @@ def test_analyses_with_one_design_share_one_dispersion_fit(run_dir):
 
 
 def test_the_top_genes_are_rows_of_the_result_table(run_dir):
-    """plot_analysis makes each table from the fits, as results_table does, without waiting for
+    """plot_analysis makes each table from the fits, as merge does, without waiting for
     the file: its top genes are the table's rows with the smallest padj, every number the same."""
     out = run_dir / "out"
     for name, analysis in STUDY["analyses"].items():

@@ -14,9 +14,10 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from glmstack.report import beside
-from glmstack.report.beside import drawn_beside
+from glmstack.report.beside import drawn_beside, split_in_two
 
 SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
 
@@ -147,3 +148,27 @@ if __name__ == "__main__":  # as_a_job: <scenario> <tmp folder>
     assert beside._can_fork(), "this process may not fork"
     print("forked", flush=True)
     globals()[sys.argv[1]](Path(sys.argv[2]))
+
+
+@pytest.mark.parametrize(
+    ("weights", "here", "beside"),
+    [
+        ([2, 1], [0], [1]),  # one analysis, one table: the table here, the model beside
+        ([2, 1, 2, 1], [0, 1], [2, 3]),  # two analyses: one's table and model each side
+        ([2, 2, 2, 1], [0, 2], [1, 3]),  # three tables and a model: 4 and 3
+        ([1], [0], []),
+        ([], [], []),
+    ],
+)
+def test_work_is_split_in_two_of_about_equal_weight(weights, here, beside):
+    """The heaviest first, each to the lighter side (ties: here), equal weights in their order."""
+    items = list(range(len(weights)))
+    assert split_in_two(items, lambda i: weights[i]) == (here, beside)
+
+
+def test_the_halves_of_many_items_differ_by_at_most_the_heaviest():
+    rng = np.random.default_rng(3)
+    weights = rng.uniform(0.1, 3.0, 40)
+    here, beside = split_in_two(list(range(40)), lambda i: weights[i])
+    assert sorted(here + beside) == list(range(40))
+    assert abs(weights[here].sum() - weights[beside].sum()) <= weights.max()

@@ -89,7 +89,7 @@ def test_shard_jobs_import_neither_pandas_nor_the_formula_library(script):
     assert not loaded & {"pandas", "formulaic", "matplotlib", "pyarrow", "statsmodels", "scipy.stats"}
 
 
-@pytest.mark.parametrize("script", ["ingest", "merge", "results_table", "normalize"])
+@pytest.mark.parametrize("script", ["ingest", "merge", "normalize"])
 def test_table_jobs_import_no_pandas(script):
     """Their tables are dicts of columns written through Arrow: pandas would add 0.2 s to each
     (glmstack.io.tables's test writes tables, and test_bad_input's reads a plain matrix, in a

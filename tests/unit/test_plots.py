@@ -453,7 +453,7 @@ CONTRAST_OUTPUTS = {**{key: f"{key}.png" for key in ("ma", "volcano", "pvalues",
 
 
 def contrast_job(folder: Path, name: str) -> dict:
-    """The input and params of rule plot_analysis for a small nb analysis with one result table
+    """The input and params of a plot_analysis job for a small nb analysis with one result table
     (40 genes in two fit and count shards, 8 samples listed in another order than the counts',
     genes named where the annotation has a name); its outputs go to `folder`/job."""
     from glmstack.design.matrices import model_to_params
@@ -497,10 +497,11 @@ def contrast_job(folder: Path, name: str) -> dict:
         "input": {**{key: str(path) for key, path in inputs.items()}, "shrunk": [],
                   "fits": [str(folder / "fit" / f"{s}.npz") for s in shards],
                   "shards": [str(folder / "shards" / f"{s}.npz") for s in shards]},
-        "params": {"analysis": analysis.params("plots"), "model": model_to_params(model, samples),
-                   "top_genes": 12,
-                   "tables": {table: {key: str(folder / "job" / file) for key, file in CONTRAST_OUTPUTS.items()}}},
-        "output": {key: str(folder / "job" / f"{key}.png") for key in ("dispersion", "cooks")},
+        "params": {"analyses": [{
+            "analysis": analysis.params("plots"), "model": model_to_params(model, samples), "shrunk": [],
+            "outputs": {**{key: str(folder / "job" / f"{key}.png") for key in ("dispersion", "cooks")},
+                        "tables": {table: {key: str(folder / "job" / file) for key, file in CONTRAST_OUTPUTS.items()}}},
+        }], "top_genes": 12},
         "log": [str(folder / "job.log")],
     }  # fmt: skip
 
@@ -513,20 +514,22 @@ def contrast_with_frames(smk: dict, out: Path) -> None:
     from glmstack.design.covariates import design_samples
     from glmstack.design.matrices import model_from_params
     from glmstack.io.annotation import annotation_columns, feature_labels
+    from glmstack.io.features import read_features
     from glmstack.io.samples import aligned_samples
-    from glmstack.io.shards import map_shard_counts, read_fit, select_pairs
+    from glmstack.io.shards import concat_fits, map_shard_counts, read_fit, select_pairs
     from glmstack.io.tables import write_tsv
-    from glmstack.nb.results import table_from_files
+    from glmstack.nb.results import analysis_tables
     from glmstack.report.summary import top_genes
 
-    inputs, params = smk["input"], smk["params"]
-    (table_name,) = params["tables"]
+    inputs, (params,) = smk["input"], smk["params"]["analyses"]
+    (table_name,) = params["outputs"]["tables"]
     analysis = Analysis.from_params(params["analysis"])
     name = f"{analysis.name}: {table_name}"
     annotation = annotation_columns(inputs["features"])
-    columns, _ = table_from_files(inputs["fits"], inputs["shrunk"], inputs["features"], analysis, table_name)
+    fit = concat_fits(inputs["fits"], analysis.name)
+    columns, _ = analysis_tables(fit, [], read_features(inputs["features"]), analysis)[table_name]
     table = pd.DataFrame(columns)
-    top = top_genes(table, params["top_genes"], annotation)
+    top = top_genes(table, smk["params"]["top_genes"], annotation)
     rows = top.index.to_numpy()
     paths = {key: out / file for key, file in CONTRAST_OUTPUTS.items()}
     plots.table_plots(table, rows[: plots.MAX_LABELS], analysis.alpha, analysis.lfc_threshold, paths, name,
@@ -545,7 +548,7 @@ def contrast_with_frames(smk: dict, out: Path) -> None:
 
 @pytest.mark.parametrize("name", list(CONTRAST_JOBS))
 def test_the_contrast_plots_draw_without_pandas_what_frames_drew(tmp_path, name):
-    """rule plot_analysis keeps each table as a dict of columns and reads the sample columns it
+    """A plot_analysis job keeps each table as a dict of columns and reads the sample columns it
     plots without pandas (0.2 s of the job's start): every table file it writes has the bytes of
     the DataFrame path's. A trait's curves and bins still load pandas (the whole sheet)."""
     smk = contrast_job(tmp_path, name)

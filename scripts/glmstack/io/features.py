@@ -1,7 +1,7 @@
 """features.tsv (written by ingest: the feature ids in input order, then the annotation columns)
 read back, and its annotation columns joined to a result table.
 
-Without pandas: the NB table jobs (`merge`, `results_table`) hold their tables as columns
+Without pandas: the NB table job (`merge`) holds its tables as columns
 (a dict of arrays) and import no pandas, 0.2 s of each job's start; frames are annotated too.
 """
 

@@ -11,8 +11,8 @@ import numpy as np
 from ..design.matrices import Model, model_description, model_settings
 from ..inference.fdr import independent_filtering
 from ..inference.record import array_key, from_arrays
-from ..io.features import annotate, read_features
-from ..io.shards import PER_SAMPLE_FIT_ARRAYS, concat_fits, concat_npz
+from ..io.features import Features, annotate
+from ..io.shards import concat_npz
 from ..spec import Analysis
 from ..workflow import software_versions
 from .cooks import filter_cutoff
@@ -24,7 +24,7 @@ Columns = dict[str, np.ndarray]
 
 
 def results_table(fit: dict[str, np.ndarray], analysis: Analysis, table: str) -> tuple[Columns, dict]:
-    """Rule results_table: independent filtering and BH over all genes, for one table.
+    """Independent filtering and BH over all genes, for one table of an analysis.
 
     `fit` holds the fit shards concatenated in input order; `table` is a contrast name or
     "lrt". For an LRT the statistic and p-value are the LRT's; log2FoldChange and lfcSE are
@@ -61,30 +61,21 @@ def results_table(fit: dict[str, np.ndarray], analysis: Analysis, table: str) ->
     return columns, summary
 
 
-def tables_from_files(
-    fits: list[str], shrunk: list[str], features: str, analysis: Analysis, tables: list[str]
+def analysis_tables(
+    fit: dict[str, np.ndarray], shrunk: list[str], features: Features | None, analysis: Analysis
 ) -> dict[str, tuple[Columns, dict]]:
-    """`results_table` of each named table from an analysis's fit shards (read once), with the
-    shrunken fold changes (`shrunk`: its shrink shards, none without lfc_shrink) and the study's
-    annotation columns: the tables rule results_table writes, and rule plot_analysis draws
-    without waiting for the files."""
-    fit = concat_fits(fits, analysis.name, exclude=PER_SAMPLE_FIT_ARRAYS)
+    """`results_table` of each of an analysis's tables, from its fit shards concatenated
+    (`concat_fits`), with the shrunken fold changes (`shrunk`: its shrink shards, none without
+    lfc_shrink) and the study's annotation columns (`features`: read_features): the tables rule
+    merge writes, and rule plot_analysis draws without waiting for the files."""
     arrays = concat_npz(shrunk) if shrunk else None
-    annotation = read_features(features)
     out = {}
-    for table in tables:
+    for table in analysis.table_names:
         columns, summary = results_table(fit, analysis, table)
         if arrays is not None:  # lfc_shrink: the shrunken fold changes after lfcSE
             columns = add_shrunk_columns(columns, arrays, table)
-        out[table] = (annotate(columns, annotation), summary)
+        out[table] = (annotate(columns, features), summary)
     return out
-
-
-def table_from_files(
-    fits: list[str], shrunk: list[str], features: str, analysis: Analysis, table: str
-) -> tuple[Columns, dict]:
-    """One table of `tables_from_files`."""
-    return tables_from_files(fits, shrunk, features, analysis, [table])[table]
 
 
 def shrunk_columns(arrays: dict[str, np.ndarray], contrast: str) -> dict[str, np.ndarray]:

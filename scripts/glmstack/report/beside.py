@@ -11,8 +11,11 @@ from __future__ import annotations
 import multiprocessing
 import os
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 @contextmanager
@@ -49,6 +52,19 @@ def drawn_beside(draw: Callable[[], None]) -> Iterator[None]:
         raise outcome
     if outcome != "done" or child.exitcode != 0:
         raise RuntimeError(f"the figures drawn beside this job's others stopped (exit code {child.exitcode})")
+
+
+def split_in_two(items: Sequence[T], weight: Callable[[T], float]) -> tuple[list[T], list[T]]:
+    """`items` in two lists of about equal total `weight` (this process's, the forked child's):
+    the heaviest first, each to the list with less so far (ties: the first list); among equal
+    weights the order of `items` is kept."""
+    sides: tuple[list[T], list[T]] = ([], [])
+    loads = [0.0, 0.0]
+    for item in sorted(items, key=lambda i: -weight(i)):  # stable
+        side = 0 if loads[0] <= loads[1] else 1
+        sides[side].append(item)
+        loads[side] += weight(item)
+    return sides
 
 
 def _report_to(send, draw: Callable[[], None], parent: int) -> None:
