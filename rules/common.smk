@@ -799,7 +799,6 @@ def nb_plot_outputs(name):
     }
 
 
-
 def model_plot_report(kind, label, name):
     """A plot of an nb analysis's model, marked for Snakemake's report."""
     return report(
@@ -827,6 +826,7 @@ def group_plot_outputs(names):
             top_genes_report("top genes table", analysis=name),
         ]
     return files
+
 
 def table_outputs():
     """Every table of the study and each analysis's model.json: the target `tables`."""
