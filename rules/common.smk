@@ -96,6 +96,10 @@ for _name, _analysis in NB.items():
 # first analysis with it; its lmfit (and voom) jobs are shared by every analysis with that id
 LMFITS = {a.shape_id("lmfit"): a for a in reversed(GAUSSIAN.values())}
 VOOM_FITS = {key: a for key, a in LMFITS.items() if a.family == "voom"}
+# the gaussian and voom analyses of each lmfit id: one moderate and one plot job for all of them
+LMFIT_GROUPS = {}
+for _name, _analysis in GAUSSIAN.items():
+    LMFIT_GROUPS.setdefault(_analysis.shape_id("lmfit"), []).append(_name)
 SCRIPTS = Path(workflow.basedir) / "scripts"
 plain_pages_for_jobs()  # before any job starts: numpy's huge-page advice costs page faults
 # Arrow's parser threads in the ingest job (it reads OMP_NUM_THREADS, which Snakemake sets to a
@@ -107,8 +111,8 @@ READ_THREADS = 4
 # first genewise shard, so that it does not hold a core later while the fit shards wait (at
 # 1,000 samples a second analysis cost 2 s more when it ran after the gene-wise step). FIRST:
 # the dispersion fit's chain (genewise, trend, fit), which every table waits for. SOONER: the
-# jobs after the fits that the report waits for longest: the plots and the tables (merge;
-# limma_model, which the gaussian plots wait for). The rest (plot_study) take a core whenever one
+# jobs after the fits that the report waits for longest: the plots and the tables (merge,
+# moderate). The rest (plot_study) take a core whenever one
 # is free. A negative priority holds a job back even then (Snakemake's ILP scheduler weighs
 # priority against the cores a selection fills): LATER, for plot_values, which nothing waits for.
 BESIDE = 3
@@ -123,10 +127,8 @@ def alternatives(names):
     return "|".join(names) or "(?!)"
 
 
-NB_NAMES = alternatives(NB)  # the analysis wildcard of the nb rules
 # nb analyses with shrunken fold changes (lfc_shrink: normal | apeglm): the shrink rules' wildcard
 SHRINK_NAMES = alternatives([n for n, a in NB.items() if a.lfc_shrink != "none"])
-GAUSSIAN_NAMES = alternatives(GAUSSIAN)  # and of the gaussian rules
 VOOM_NAMES = alternatives(VOOM)  # and of voom's own steps
 VOOM_FIT_IDS = alternatives(VOOM_FITS)  # the lmfit_id wildcard of voom's shared steps
 REVERSE_NAMES = alternatives(REVERSE)  # and of the reverse rules
@@ -279,11 +281,6 @@ def fit_model_params(wildcards):
     ]
 
 
-def analysis_model_params(wildcards):
-    """Params `model` of an analysis's genome-wide jobs: its designs and contrasts as data."""
-    return matrices.model_to_params(analysis_model(wildcards.analysis), SAMPLE_IDS)
-
-
 def lmfit_design_params(wildcards):
     """Params `design` of a shared lmfit or voom job."""
     return design_params(LMFITS[wildcards.lmfit_id])
@@ -371,20 +368,6 @@ def voom_inputs(wildcards):
         "library_sizes": rules.library_sizes.output[0],
         "trend": voom_trend_file(wildcards),
     }
-
-
-def library_size_input(wildcards):
-    """voom's library sizes, for the jobs of a voom analysis that recompute log-CPM values."""
-    if wildcards.analysis not in VOOM:
-        return {}
-    return {"library_sizes": rules.library_sizes.output[0]}
-
-
-def lmfit_files(wildcards):
-    """The shared least-squares fits an analysis's moderation and plots read."""
-    return expand(
-        rules.lmfit.output[0], lmfit_id=lmfit_id(wildcards), shard=shard_ids()
-    )
 
 
 def reverse_shard_files(wildcards):
@@ -502,8 +485,7 @@ SHRINK_STAMPS = {  # the same for the rules of an nb analysis with lfc_shrink
     "shrink": ("shrink", "shrink.py"),
 }
 GAUSSIAN_STAMPS = {  # the same for the gaussian analyses' rules
-    "moderate": ("moderate", "moderate.py"),
-    "limma_model": ("limma_summary", "limma_model.py"),
+    "moderate": ("limma_summary", "moderate.py"),
     "plot_limma_analysis": ("limma_summary", "plot_limma_analysis.py"),
 }
 VOOM_STAMPS = {  # and voom's trend plot (of the shared trend)
@@ -648,7 +630,7 @@ def report_inputs(wildcards):
 
 
 # the plots of a result table, one folder each (REPORT_PATHS.table_plots), drawn by the
-# analysis's plot job (plot_analysis_<group>: nb; plot_limma_analysis: gaussian)
+# analysis's plot job (plot_analysis_<group>: nb; plot_limma_analysis_<lmfit id>: gaussian)
 NB_TABLE_PLOTS = tuple(PLOT_TITLES["table"])  # ma, volcano, pvalues, counts
 LIMMA_TABLE_PLOTS = tuple(PLOT_TITLES["limma_table"])  # ma, volcano, pvalues, values
 
@@ -692,11 +674,6 @@ def table_plot_paths(name, kinds):
     }
 
 
-def table_plot_params(kinds):
-    """Params `tables` of a gaussian plot job: `table_plot_paths` of its analysis."""
-    return lambda wildcards: table_plot_paths(wildcards.analysis, kinds)
-
-
 # The genome-wide jobs of the nb analyses that share a fit (FIT_GROUPS: one design and trend
 # type), as the fit jobs are shared: one merge job (tables, dispersions.tsv, model.json) and one
 # plot job for all of them, so a second analysis of a design costs no job start of its own.
@@ -728,10 +705,10 @@ def group_shrink_files(names):
     return lambda wildcards: [path for name in names for path in shrink_paths(name)]
 
 
-def group_sva_input(key):
-    """Input function (unpacked) of a fit group's merge job: `covariates`, the surrogate
-    variables that its analyses share (glmstack.spec.shape_id), none without `sva:`."""
-    analysis = MODELS[key[0]]
+def shared_sva_input(analysis):
+    """Input function (unpacked) of a group job: `covariates`, the surrogate variables that the
+    group's analyses share with `analysis` (glmstack.spec.shape_id), none without `sva:`.
+    """
     covariates = {"covariates": sva_table(analysis)} if analysis.sva is not None else {}
     return lambda wildcards: covariates
 
@@ -772,22 +749,20 @@ def shrink_paths(name):
 
 
 def group_jobs(names, job, outputs):
-    """Params `analyses` of a fit group's merge or plot job (`job`: glmstack.spec.JOB_KEYS):
-    per analysis, its keys, its designs and contrasts as data, its shrink shards and the paths
-    `outputs(name)` it writes."""
+    """Params `analyses` of a group's moderate, merge or plot job (`job`: glmstack.spec.JOB_KEYS):
+    per analysis, its keys, its designs and contrasts as data, the paths `outputs(name)` it
+    writes, and for an nb analysis its shrink shards."""
 
-    def params(wildcards):
-        return [
-            {
-                "analysis": ANALYSES[name].params(job),
-                "model": matrices.model_to_params(analysis_model(name), SAMPLE_IDS),
-                "shrunk": shrink_paths(name),
-                "outputs": outputs(name),
-            }
-            for name in names
-        ]
+    def entry(name):
+        analysis = ANALYSES[name]
+        out = {
+            "analysis": analysis.params(job),
+            "model": matrices.model_to_params(analysis_model(name), SAMPLE_IDS),
+            "outputs": outputs(name),
+        }
+        return out if analysis.is_gaussian else {**out, "shrunk": shrink_paths(name)}
 
-    return params
+    return lambda wildcards: [entry(name) for name in names]
 
 
 def nb_plot_outputs(name):
@@ -828,6 +803,60 @@ def group_plot_outputs(names):
     return files
 
 
+def group_lmfit_files(key):
+    """Input function: the least-squares fits (one per shard) of an lmfit group."""
+    return lambda wildcards: expand(
+        rules.lmfit.output[0], lmfit_id=key, shard=shard_ids()
+    )
+
+
+def group_library_size_input(key):
+    """Input function (unpacked): voom's library sizes, for the jobs of a voom group that
+    recompute log-CPM values; none for gaussian analyses."""
+    sizes = {"library_sizes": rules.library_sizes.output[0]} if key in VOOM_FITS else {}
+    return lambda wildcards: sizes
+
+
+def limma_outputs(name):
+    """What the moderate job writes for one gaussian or voom analysis: its tables, model.json."""
+    return {
+        "tables": {t: f"{OUTDIR}/{name}/{t}.tsv" for t in ANALYSES[name].table_names},
+        "model": REPORT_PATHS.model(name),
+    }
+
+
+def limma_plot_outputs(name):
+    """What the plot job draws for one gaussian or voom analysis: limma's plotSA and its tables'."""
+    return {
+        "sigma_mean": REPORT_PATHS.analysis_plot("sigma_mean", name),
+        "tables": table_plot_paths(name, LIMMA_TABLE_PLOTS),
+    }
+
+
+def group_limma_plot_outputs(names):
+    """The files and folders of an lmfit group's plot job (`limma_plot_outputs` of each of its
+    analyses), marked for Snakemake's report."""
+    files = []
+    for name in names:
+        sigma_mean = report(
+            REPORT_PATHS.analysis_plot("sigma_mean", name),
+            caption="captions/sigma_mean.rst",
+            category=name,
+            subcategory="model",
+            labels={"figure": "sigma against mean"},
+        )
+        files += [
+            sigma_mean,
+            # one folder per kind of plot, a PNG per table (table_plot_paths)
+            table_report("ma", "MA plot", "limma_ma", name),
+            table_report("volcano", "volcano plot", "limma_volcano", name),
+            table_report("pvalues", "p-value histogram", "limma_pvalues", name),
+            table_report("values", "top features", "limma_values", name),
+            top_genes_report("top features table", name),
+        ]
+    return files
+
+
 def table_outputs():
     """Every table of the study and each analysis's model.json: the target `tables`."""
     out = [rules.ingest.output.manifest, rules.ingest.output.features]
@@ -838,9 +867,10 @@ def table_outputs():
         out += [f"{OUTDIR}/{name}/{table}.tsv" for table in analysis.table_names]
         if analysis.sva is not None:
             out.append(sva_table(analysis))
-        if analysis.is_gaussian or analysis.is_reverse:
-            merge = rules.reverse_merge if analysis.is_reverse else rules.limma_model
-            out += expand(merge.output, analysis=name)
+        if analysis.is_reverse:
+            out += expand(rules.reverse_merge.output, analysis=name)
+        elif analysis.is_gaussian:
+            out.append(REPORT_PATHS.model(name))
         else:
             out += [p for k, p in merge_outputs(name).items() if k != "tables"]
     return out

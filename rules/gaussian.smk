@@ -129,99 +129,70 @@ rule lmfit:
         "../scripts/lmfit.py"
 
 
-rule moderate:
-    input:
-        unpack(sva_input),
-        fits=lmfit_files,
-        manifest=rules.ingest.output.manifest,
-        features=rules.ingest.output.features,
-        samples=config["samples"],
-        stamp=stamp("moderate", "{analysis}"),
-    output:
-        table=f"{OUTDIR}/{{analysis}}/{{table}}.tsv",
-    log:
-        f"{OUTDIR}/logs/{{analysis}}/table_{{table}}.log",
-    benchmark:
-        f"{OUTDIR}/benchmarks/{{analysis}}/table_{{table}}.tsv"
-    wildcard_constraints:
-        analysis=GAUSSIAN_NAMES,
-    conda:
-        "../envs/glmstack.yaml"
-    params:
-        analysis=analysis_params("moderate"),
-        model=analysis_model_params,
-        code=code("moderate.py"),
-    script:
-        "../scripts/moderate.py"
+# The genome-wide steps of the analyses that share a least-squares fit (LMFIT_GROUPS: one
+# design, family and normalization), one job each for all of them: limma's moderation and
+# tables, and model.json (moderate_<lmfit id>); every plot (plot_limma_analysis_<lmfit id>).
+for _key, _names in LMFIT_GROUPS.items():
 
+    rule:
+        name:
+            f"moderate_{_key}"
+        input:
+            unpack(shared_sva_input(LMFITS[_key])),
+            fits=group_lmfit_files(_key),
+            manifest=rules.ingest.output.manifest,
+            features=rules.ingest.output.features,
+            samples=config["samples"],
+            stamps=[stamp("moderate", name) for name in _names],
+        output:
+            [
+                path
+                for name in _names
+                for path in [
+                    *limma_outputs(name)["tables"].values(),
+                    limma_outputs(name)["model"],
+                ]
+            ],
+        log:
+            f"{OUTDIR}/logs/models/{_key}/moderate.log",
+        benchmark:
+            f"{OUTDIR}/benchmarks/models/{_key}/moderate.tsv"
+        priority: SOONER
+        conda:
+            "../envs/glmstack.yaml"
+        params:
+            analyses=group_jobs(_names, "limma_summary", limma_outputs),
+            code=code("moderate.py"),
+        script:
+            "../scripts/moderate.py"
 
-rule limma_model:
-    input:
-        unpack(sva_input),
-        fits=lmfit_files,
-        manifest=rules.ingest.output.manifest,
-        samples=config["samples"],
-        stamp=stamp("limma_model", "{analysis}"),
-    output:
-        model=f"{OUTDIR}/{{analysis}}/model.json",
-    log:
-        f"{OUTDIR}/logs/{{analysis}}/model.log",
-    benchmark:
-        f"{OUTDIR}/benchmarks/{{analysis}}/model.tsv"
-    wildcard_constraints:
-        analysis=GAUSSIAN_NAMES,
-    priority: SOONER
-    conda:
-        "../envs/glmstack.yaml"
-    params:
-        analysis=analysis_params("limma_summary"),
-        model=analysis_model_params,
-        code=code("limma_model.py"),
-    script:
-        "../scripts/limma_model.py"
-
-
-rule plot_limma_analysis:
-    input:
-        unpack(library_size_input),
-        unpack(sva_input),
-        fits=lmfit_files,
-        shards=all_shard_files,
-        manifest=rules.ingest.output.manifest,
-        samples=config["samples"],
-        features=rules.ingest.output.features,
-        stamp=stamp("plot_limma_analysis", "{analysis}"),
-    output:
-        sigma_mean=report(
-            REPORT_PATHS.analysis_plot("sigma_mean"),
-            caption="captions/sigma_mean.rst",
-            category="{analysis}",
-            subcategory="model",
-            labels={"figure": "sigma against mean"},
-        ),
-        # one folder per kind of plot, a PNG per table (table_plot_params)
-        ma=table_report("ma", "MA plot", "limma_ma"),
-        volcano=table_report("volcano", "volcano plot", "limma_volcano"),
-        pvalues=table_report("pvalues", "p-value histogram", "limma_pvalues"),
-        values=table_report("values", "top features", "limma_values"),
-        top=top_genes_report("top features table"),
-    log:
-        f"{OUTDIR}/logs/{{analysis}}/plot_analysis.log",
-    benchmark:
-        f"{OUTDIR}/benchmarks/{{analysis}}/plot_analysis.tsv"
-    wildcard_constraints:
-        analysis=GAUSSIAN_NAMES,
-    priority: SOONER
-    conda:
-        "../envs/glmstack.yaml"
-    params:
-        analysis=analysis_params("limma_summary"),
-        model=analysis_model_params,
-        tables=table_plot_params(LIMMA_TABLE_PLOTS),
-        top_genes=config["report"]["top_genes"],
-        code=code("plot_limma_analysis.py"),
-    script:
-        "../scripts/plot_limma_analysis.py"
+    rule:
+        name:
+            f"plot_limma_analysis_{_key}"
+        input:
+            unpack(group_library_size_input(_key)),
+            unpack(shared_sva_input(LMFITS[_key])),
+            fits=group_lmfit_files(_key),
+            shards=all_shard_files,
+            manifest=rules.ingest.output.manifest,
+            samples=config["samples"],
+            features=rules.ingest.output.features,
+            stamps=[stamp("plot_limma_analysis", name) for name in _names],
+        output:
+            group_limma_plot_outputs(_names),
+        log:
+            f"{OUTDIR}/logs/models/{_key}/plot_limma_analysis.log",
+        benchmark:
+            f"{OUTDIR}/benchmarks/models/{_key}/plot_limma_analysis.tsv"
+        priority: SOONER
+        conda:
+            "../envs/glmstack.yaml"
+        params:
+            analyses=group_jobs(_names, "limma_summary", limma_plot_outputs),
+            top_genes=config["report"]["top_genes"],
+            code=code("plot_limma_analysis.py"),
+        script:
+            "../scripts/plot_limma_analysis.py"
 
 
 rule plot_values:

@@ -8,7 +8,7 @@ for _key, _names in FIT_GROUPS.items():
         name:
             f"merge_{group_name(_key)}"
         input:
-            unpack(group_sva_input(_key)),
+            unpack(shared_sva_input(MODELS[_key[0]])),
             fits=group_fit_files(_key),
             trend=group_trend(_key),
             shrunk=group_shrink_files(_names),

@@ -5,9 +5,8 @@ Per analysis, its model's plots (dispersion estimates, Cook's distances per samp
 result table the MA and volcano plots, the p-value histogram, the counts of the top genes and
 their table. One job for the group, not one per analysis or table: a plot job's start (Python,
 numpy, matplotlib) costs as much as drawing an analysis's figures, and a second analysis of a
-design costs its figures only. The model plots are drawn by a forked child beside the tables'
-(glmstack.report.beside): the job often runs alone after the fits, and the child costs no
-second start.
+design costs its figures only. A forked child draws half of them (glmstack.report.beside;
+`split_plots`): the job often runs alone after the fits, and the child costs no second start.
 
 The tables stay dicts of columns and the sample sheet is read as the few columns the count plot
 needs: the job imports no pandas (0.2 s of its start), unless a count plot needs the whole sheet

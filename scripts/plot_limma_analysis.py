@@ -1,9 +1,11 @@
-"""Rule plot_limma_analysis: every plot of one gaussian analysis.
+"""Rule plot_limma_analysis_<lmfit id>: every plot of the gaussian or voom analyses that share a
+least-squares fit.
 
-sqrt(sigma) against AveExpr with the variance prior (limma plotSA), then per table the MA and
-volcano plots, the p-value histogram, its top features as a table and as their values against
-the tested variable. One job per analysis, not one per table: a plot job's start (Python, numpy,
-pandas, matplotlib) costs more than drawing its figures, and the tables share one moderation.
+Per analysis, sqrt(sigma) against AveExpr with the variance prior (limma plotSA), then per
+table the MA and volcano plots, the p-value histogram, its top features as a table and as their
+values against the tested variable. One job for the analyses of a fit, not one per analysis or
+table: a plot job's start (Python, numpy, pandas, matplotlib) costs more than drawing its
+figures, and an analysis's tables share one moderation.
 """
 
 import dataclasses
@@ -39,32 +41,34 @@ def top_values(smk, analysis: Analysis, samples: list[str], rows: np.ndarray) ->
 
 def main(smk) -> None:
     log = log_to(smk.log[0])
-    analysis = Analysis.from_params(smk.params.analysis)
     samples = read_json(smk.input.manifest)["samples"]
-    # the tables of rule moderate, from the same inputs and calls: the plots need not wait for them
-    fitted = model_from_params(smk.params.model, samples, job_covariates(smk.input))
-    result = tables_from_files(smk.input.fits, smk.input.features, fitted, analysis)
-    fit, prior = result["fit"], result["moderation"].prior
-    title = f"{analysis.name}: residual sd against average value"
-    plots.sigma_mean_plot(fit.amean, fit.sigma, prior.s2_prior, smk.output.sigma_mean, title)
-    log.info("%d features; df.prior %s", fit.n_features, prior.df_prior[:1])
-    # the formula's design (surrogate variables, at the end, are neither axis nor colour)
-    sheet, _ = design_samples(aligned_samples(smk.input.samples, samples), analysis)
-    model = dataclasses.replace(model_from_params(smk.params.model, samples), samples=sheet)
+    sheet = aligned_samples(smk.input.samples, samples)
     coefficients = np.concatenate([read_npz(p, ["coefficients"])["coefficients"] for p in smk.input.fits])
-    coefficients = coefficients[:, : model.full.matrix.shape[1]]
     annotation = annotation_columns(smk.input.features)  # gene_name, ...: features are named by it
-    for name, table in result["tables"].items():
-        table_plots(smk, analysis, name, table, annotation, model, coefficients, samples)
-        log.info("%s: %d features with adj.P.Val < %g", name, int(np.sum(table["adj.P.Val"] < analysis.alpha)),
-                 analysis.alpha)
+    for job in smk.params.analyses:
+        analysis = Analysis.from_params(job["analysis"])
+        # the tables of rule moderate, from the same inputs and calls: the plots need not wait for them
+        fitted = model_from_params(job["model"], samples, job_covariates(smk.input))
+        result = tables_from_files(smk.input.fits, smk.input.features, fitted, analysis)
+        fit, prior = result["fit"], result["moderation"].prior
+        title = f"{analysis.name}: residual sd against average value"
+        plots.sigma_mean_plot(fit.amean, fit.sigma, prior.s2_prior, job["outputs"]["sigma_mean"], title)
+        log.info("%s: %d features; df.prior %s", analysis.name, fit.n_features, prior.df_prior[:1])
+        # the formula's design (surrogate variables, at the end, are neither axis nor colour)
+        design_sheet, _ = design_samples(sheet, analysis)
+        model = dataclasses.replace(model_from_params(job["model"], samples), samples=design_sheet)
+        for name, table in result["tables"].items():
+            paths = job["outputs"]["tables"][name]
+            table_plots(smk, analysis, name, table, paths, annotation, model, coefficients[:, : model.full.matrix.shape[1]],
+                        samples)  # fmt: skip
+            log.info("%s %s: %d features with adj.P.Val < %g", analysis.name, name,
+                     int(np.sum(table["adj.P.Val"] < analysis.alpha)), analysis.alpha)  # fmt: skip
 
 
-def table_plots(smk, analysis: Analysis, table_name: str, table, annotation: list[str], model,
+def table_plots(smk, analysis: Analysis, table_name: str, table, paths: dict, annotation: list[str], model,
                 coefficients: np.ndarray, samples: list[str]) -> None:
     """MA, volcano, p-value histogram, top-feature values and top-features table of one table (at
-    the paths `params.tables[table_name]` names). coefficients : (G, P) of the formula's design."""
-    paths = smk.params.tables[table_name]
+    the paths `paths` names). coefficients : (G, P) of the formula's design."""
     for path in paths.values():
         Path(path).parent.mkdir(parents=True, exist_ok=True)  # the rule's folders (directory())
     name = f"{analysis.name}: {table_name}"

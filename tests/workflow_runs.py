@@ -65,6 +65,7 @@ def write_study(work: Path, study: dict) -> Path:
 
 
 def rule_kind(name: str) -> str:
-    """A rule's name without its fit group: merge_<model id>_<fit type> -> merge (the genome-wide
-    nb rules have one rule per group of analyses sharing a fit; rules/merge.smk)."""
-    return re.sub(r"_[0-9a-f]{10}_(parametric|local|mean)$", "", name)
+    """A rule's name without its group: merge_<model id>_<fit type> -> merge, moderate_<lmfit
+    id> -> moderate (the genome-wide rules have one rule per group of analyses sharing a fit;
+    rules/merge.smk, rules/gaussian.smk)."""
+    return re.sub(r"_[0-9a-f]{10}(_(parametric|local|mean))?$", "", name)

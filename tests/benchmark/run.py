@@ -353,21 +353,19 @@ def rule_of(bench: Path, root: Path) -> str:
     dispersion fit, and the fits of every analysis on it), models/<model>/<fit_type>/merge.tsv
     and plot_analysis.tsv (the tables and plots of those analyses: rules merge_<group>,
     plot_analysis_<group>); models/<id>/lmfit/<shard>.tsv, models/<id>/voom/<shard>.tsv,
-    models/<id>/voom_trend.tsv (the shared least-squares fit); <analysis>/<rule>.tsv
-    (limma_model, plot_limma_analysis, reverse_merge, ...); <analysis>/table_<table>.tsv (moderate).
+    models/<id>/voom_trend.tsv, models/<id>/moderate.tsv, models/<id>/plot_limma_analysis.tsv
+    (the shared least-squares fit, and the tables and plots of its analyses); <analysis>/<rule>.tsv
+    (sva, reverse_merge, ...).
     """
     parts = bench.relative_to(root).with_suffix("").parts
     if parts[0] == "models":  # and the shared least-squares fits: lmfit, voom (points), voom_trend
         rules = {"genewise": "genewise", "fit": "fit", "trend": "trend", "merge": "merge",
                  "plot_analysis": "plot_analysis", "lmfit": "lmfit", "voom_trend": "voom_trend",
-                 "voom": "voom_points"}  # fmt: skip
+                 "voom": "voom_points", "moderate": "moderate", "plot_limma_analysis": "plot_limma_analysis"}  # fmt: skip
         return next(rule for part, rule in rules.items() if part in parts)
     if len(parts) == 3:
         return parts[1]
-    name = parts[-1]
-    if len(parts) == 2 and name.startswith("table_"):
-        return "moderate"
-    return name
+    return parts[-1]
 
 
 def rule_times(outdir: Path) -> dict[str, dict]:

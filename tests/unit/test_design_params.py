@@ -100,7 +100,7 @@ def test_table_jobs_import_no_pandas(script):
     assert not loaded & {"pandas", "formulaic", "matplotlib", "statsmodels", "scipy.stats"}
 
 
-@pytest.mark.parametrize("script", ["moderate", "limma_model"])
+@pytest.mark.parametrize("script", ["moderate"])
 def test_genome_wide_gaussian_jobs_import_neither_the_formula_library_nor_scipy_interpolate(script):
     """limma's trend uses the spline basis only; formulaic and scipy.interpolate would add about 0.3 s."""
     code = f"import sys; import {script}; print(' '.join(sorted(sys.modules)))"

@@ -24,19 +24,14 @@ def tables_from_files(
     fits: list[str], features: str, model: Model, analysis: Analysis, tables: list[str] | None = None
 ) -> dict:
     """Tables of a gaussian analysis (default: every one) from its least-squares fit shards, with
-    the study's annotation columns: `analysis_tables`'s dict, its tables annotated. Rule moderate
-    writes one table; rule plot_limma_analysis draws every one, moderated once, without waiting
-    for the files. model : with the analysis's surrogate variables, if any."""
+    the study's annotation columns: `analysis_tables`'s dict, its tables annotated, as rule
+    moderate writes them: rule plot_limma_analysis draws them without waiting for the files.
+    model : with the analysis's surrogate variables, if any."""
     arrays = concat_npz(fits)
     result = analysis_tables(arrays["gene_id"], fit_from_arrays(arrays), model, analysis, tables)
     annotation = read_features(features)
     result["tables"] = {name: annotate(frame, annotation) for name, frame in result["tables"].items()}
     return result
-
-
-def table_from_files(fits: list[str], features: str, model: Model, analysis: Analysis, table: str) -> pd.DataFrame:
-    """One table of `tables_from_files`."""
-    return tables_from_files(fits, features, model, analysis, [table])["tables"][table]
 
 
 def analysis_tables(
