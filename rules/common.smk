@@ -674,11 +674,13 @@ def table_plot_paths(name, kinds):
     }
 
 
-# The genome-wide jobs of the nb analyses that share a fit (FIT_GROUPS: one design and trend
-# type), as the fit jobs are shared: one merge job (tables, dispersions.tsv, model.json) and one
-# plot job for all of them, so a second analysis of a design costs no job start of its own.
-# Their outputs are the analyses' files, which vary in number with the study, so each group has
-# its own rules (rules/merge.smk, rules/report.smk), named after the group: merge_<group>.
+# The genome-wide jobs of the analyses that share a fit, shared as the fit jobs are: for the nb
+# analyses of one design and trend type (FIT_GROUPS), one merge job (tables, dispersions.tsv,
+# model.json) and one plot job; for the gaussian and voom analyses of one least-squares fit
+# (LMFIT_GROUPS), one moderate job (tables, model.json) and one plot job. A second analysis of a
+# design costs no job start of its own. Their outputs are the analyses' files, which vary in
+# number with the study, so each group has its own rules (rules/merge.smk, rules/report.smk,
+# rules/gaussian.smk), named after the group: merge_<model>_<fit_type>, moderate_<lmfit id>.
 
 
 def group_name(key):
@@ -713,11 +715,16 @@ def shared_sva_input(analysis):
     return lambda wildcards: covariates
 
 
+def result_tables(name):
+    """An analysis's result tables: table name -> <outdir>/<analysis>/<table>.tsv."""
+    return {t: f"{OUTDIR}/{name}/{t}.tsv" for t in ANALYSES[name].table_names}
+
+
 def merge_outputs(name):
     """What the merge job writes for one nb analysis: its result tables, dispersions.tsv,
     model.json and the report's summary table."""
     return {
-        "tables": {t: f"{OUTDIR}/{name}/{t}.tsv" for t in ANALYSES[name].table_names},
+        "tables": result_tables(name),
         "dispersions": f"{OUTDIR}/{name}/dispersions.tsv",
         "model": REPORT_PATHS.model(name),
         "summary": REPORT_PATHS.summary_table(name),
@@ -775,7 +782,7 @@ def nb_plot_outputs(name):
 
 
 def model_plot_report(kind, label, name):
-    """A plot of an nb analysis's model, marked for Snakemake's report."""
+    """A plot of an analysis's model, marked for Snakemake's report."""
     return report(
         REPORT_PATHS.analysis_plot(kind, name),
         caption=f"captions/{kind}.rst",
@@ -819,10 +826,16 @@ def group_library_size_input(key):
 
 def limma_outputs(name):
     """What the moderate job writes for one gaussian or voom analysis: its tables, model.json."""
-    return {
-        "tables": {t: f"{OUTDIR}/{name}/{t}.tsv" for t in ANALYSES[name].table_names},
-        "model": REPORT_PATHS.model(name),
-    }
+    return {"tables": result_tables(name), "model": REPORT_PATHS.model(name)}
+
+
+def group_limma_outputs(names):
+    """The files of an lmfit group's moderate job (`limma_outputs` of each of its analyses)."""
+    return [
+        path
+        for name in names
+        for path in [*result_tables(name).values(), REPORT_PATHS.model(name)]
+    ]
 
 
 def limma_plot_outputs(name):
@@ -838,15 +851,8 @@ def group_limma_plot_outputs(names):
     analyses), marked for Snakemake's report."""
     files = []
     for name in names:
-        sigma_mean = report(
-            REPORT_PATHS.analysis_plot("sigma_mean", name),
-            caption="captions/sigma_mean.rst",
-            category=name,
-            subcategory="model",
-            labels={"figure": "sigma against mean"},
-        )
         files += [
-            sigma_mean,
+            model_plot_report("sigma_mean", "sigma against mean", name),
             # one folder per kind of plot, a PNG per table (table_plot_paths)
             table_report("ma", "MA plot", "limma_ma", name),
             table_report("volcano", "volcano plot", "limma_volcano", name),
@@ -864,7 +870,7 @@ def table_outputs():
         out.append(rules.ingest.output.size_factors)
         out += list(rules.normalize.output)
     for name, analysis in ANALYSES.items():
-        out += [f"{OUTDIR}/{name}/{table}.tsv" for table in analysis.table_names]
+        out += list(result_tables(name).values())
         if analysis.sva is not None:
             out.append(sva_table(analysis))
         if analysis.is_reverse:

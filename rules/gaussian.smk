@@ -145,14 +145,7 @@ for _key, _names in LMFIT_GROUPS.items():
             samples=config["samples"],
             stamps=[stamp("moderate", name) for name in _names],
         output:
-            [
-                path
-                for name in _names
-                for path in [
-                    *limma_outputs(name)["tables"].values(),
-                    limma_outputs(name)["model"],
-                ]
-            ],
+            group_limma_outputs(_names),
         log:
             f"{OUTDIR}/logs/models/{_key}/moderate.log",
         benchmark:

@@ -5,8 +5,9 @@ Per analysis, its model's plots (dispersion estimates, Cook's distances per samp
 result table the MA and volcano plots, the p-value histogram, the counts of the top genes and
 their table. One job for the group, not one per analysis or table: a plot job's start (Python,
 numpy, matplotlib) costs as much as drawing an analysis's figures, and a second analysis of a
-design costs its figures only. A forked child draws half of them (glmstack.report.beside;
-`split_plots`): the job often runs alone after the fits, and the child costs no second start.
+design costs its figures only. A forked child draws half of them (glmstack.report.beside:
+`split_analysis_plots`): the job often runs alone after the fits, and the child costs no second
+start.
 
 The tables stay dicts of columns and the sample sheet is read as the few columns the count plot
 needs: the job imports no pandas (0.2 s of its start), unless a count plot needs the whole sheet
@@ -34,41 +35,24 @@ from glmstack.logs import log_to
 from glmstack.nb.cooks import filter_cutoff
 from glmstack.nb.results import analysis_tables
 from glmstack.report import plots
-from glmstack.report.beside import drawn_beside, split_in_two
+from glmstack.report.beside import drawn_beside, split_analysis_plots
 from glmstack.report.summary import top_columns, top_rows
 from glmstack.spec import Analysis
 
 DISPERSION_KEYS = ["base_mean", "disp_gene_est", "disp_fit", "dispersion", "disp_outlier"]
 
 
-# what a side draws: ("model", analysis, job, None) for an analysis's two model plots, or
-# ("table", analysis, job, table) for a result table's four figures and its top-genes table
-Task = tuple[str, Analysis, dict, "str | None"]
-# a table's figures take about twice as long to draw as the model's (the count plot's panels)
-WEIGHTS = {"model": 1, "table": 2}
-
-
 def main(smk) -> None:
     log = log_to(smk.log[0])
     manifest = read_json(smk.input.manifest)
-    here, beside = split_plots([(Analysis.from_params(job["analysis"]), job) for job in smk.params.analyses])
+    here, beside = split_analysis_plots([(Analysis.from_params(job["analysis"]), job) for job in smk.params.analyses])
     with drawn_beside(lambda: draw(smk, beside, manifest, log)):  # a forked child draws them
         draw(smk, here, manifest, log)
 
 
-def split_plots(jobs: list[tuple[Analysis, dict]]) -> tuple[list[Task], list[Task]]:
-    """The plots of the analyses (`jobs`: each with its entry of params.analyses) in two lists
-    of about equal drawing time, this process's and the forked child's. One analysis with one
-    table: the table here, the model beside (as the model's plots and the job's start)."""
-    tasks: list[Task] = []
-    for analysis, job in jobs:
-        tasks += [("table", analysis, job, name) for name in analysis.table_names]
-        tasks.append(("model", analysis, job, None))
-    return split_in_two(tasks, lambda task: WEIGHTS[task[0]])
-
-
-def draw(smk, tasks: list[Task], manifest: dict, log) -> None:
-    """Draw `tasks` (split_plots) in turn; each analysis's tables are made once, from its fits."""
+def draw(smk, tasks: list[tuple], manifest: dict, log) -> None:
+    """Draw `tasks` (split_analysis_plots) in turn; each analysis's tables are made once, from its
+    fits."""
     samples = manifest["samples"]
     features, prepared = None, {}
     for kind, analysis, job, table in tasks:

@@ -5,7 +5,8 @@ Per analysis, sqrt(sigma) against AveExpr with the variance prior (limma plotSA)
 table the MA and volcano plots, the p-value histogram, its top features as a table and as their
 values against the tested variable. One job for the analyses of a fit, not one per analysis or
 table: a plot job's start (Python, numpy, pandas, matplotlib) costs more than drawing its
-figures, and an analysis's tables share one moderation.
+figures, and an analysis's tables share one moderation. A forked child draws half of them
+(glmstack.report.beside: `split_analysis_plots`), at no second start.
 """
 
 import dataclasses
@@ -24,6 +25,7 @@ from glmstack.io.shards import select_rows
 from glmstack.io.tables import write_tsv
 from glmstack.logs import log_to
 from glmstack.report import plots
+from glmstack.report.beside import drawn_beside, split_analysis_plots
 from glmstack.report.summary import top_genes
 from glmstack.spec import Analysis
 from glmstack.sva.covariates import job_covariates
@@ -42,27 +44,43 @@ def top_values(smk, analysis: Analysis, samples: list[str], rows: np.ndarray) ->
 def main(smk) -> None:
     log = log_to(smk.log[0])
     samples = read_json(smk.input.manifest)["samples"]
-    sheet = aligned_samples(smk.input.samples, samples)
+    jobs = [(Analysis.from_params(job["analysis"]), job) for job in smk.params.analyses]
+    here, beside = split_analysis_plots(jobs)
+    with drawn_beside(lambda: draw(smk, beside, samples, log)):  # a forked child draws them
+        draw(smk, here, samples, log)
+
+
+def draw(smk, tasks: list[tuple], samples: list[str], log) -> None:
+    """Draw `tasks` (split_analysis_plots) in turn; each analysis is moderated once."""
+    prepared = {}
+    for kind, analysis, job, table in tasks:
+        if analysis.name not in prepared:
+            prepared[analysis.name] = prepare(smk, analysis, job, samples)
+        result, model, coefficients = prepared[analysis.name]
+        if kind == "model":
+            fit, prior = result["fit"], result["moderation"].prior
+            title = f"{analysis.name}: residual sd against average value"
+            plots.sigma_mean_plot(fit.amean, fit.sigma, prior.s2_prior, job["outputs"]["sigma_mean"], title)
+            log.info("%s: %d features; df.prior %s", analysis.name, fit.n_features, prior.df_prior[:1])
+            continue
+        frame = result["tables"][table]
+        table_plots(smk, analysis, table, frame, job["outputs"]["tables"][table], annotation_columns(smk.input.features),
+                    model, coefficients, samples)  # fmt: skip
+        log.info("%s %s: %d features with adj.P.Val < %g", analysis.name, table,
+                 int(np.sum(frame["adj.P.Val"] < analysis.alpha)), analysis.alpha)  # fmt: skip
+
+
+def prepare(smk, analysis: Analysis, job: dict, samples: list[str]) -> tuple:
+    """An analysis's moderation and tables (as rule moderate makes them, from the same inputs and
+    calls: the plots need not wait for them), its formula design with the sample sheet, and the
+    (G, P) coefficients of that design."""
+    fitted = model_from_params(job["model"], samples, job_covariates(smk.input))
+    result = tables_from_files(smk.input.fits, smk.input.features, fitted, analysis)
+    # the formula's design (surrogate variables, at the end, are neither axis nor colour)
+    sheet, _ = design_samples(aligned_samples(smk.input.samples, samples), analysis)
+    model = dataclasses.replace(model_from_params(job["model"], samples), samples=sheet)
     coefficients = np.concatenate([read_npz(p, ["coefficients"])["coefficients"] for p in smk.input.fits])
-    annotation = annotation_columns(smk.input.features)  # gene_name, ...: features are named by it
-    for job in smk.params.analyses:
-        analysis = Analysis.from_params(job["analysis"])
-        # the tables of rule moderate, from the same inputs and calls: the plots need not wait for them
-        fitted = model_from_params(job["model"], samples, job_covariates(smk.input))
-        result = tables_from_files(smk.input.fits, smk.input.features, fitted, analysis)
-        fit, prior = result["fit"], result["moderation"].prior
-        title = f"{analysis.name}: residual sd against average value"
-        plots.sigma_mean_plot(fit.amean, fit.sigma, prior.s2_prior, job["outputs"]["sigma_mean"], title)
-        log.info("%s: %d features; df.prior %s", analysis.name, fit.n_features, prior.df_prior[:1])
-        # the formula's design (surrogate variables, at the end, are neither axis nor colour)
-        design_sheet, _ = design_samples(sheet, analysis)
-        model = dataclasses.replace(model_from_params(job["model"], samples), samples=design_sheet)
-        for name, table in result["tables"].items():
-            paths = job["outputs"]["tables"][name]
-            table_plots(smk, analysis, name, table, paths, annotation, model, coefficients[:, : model.full.matrix.shape[1]],
-                        samples)  # fmt: skip
-            log.info("%s %s: %d features with adj.P.Val < %g", analysis.name, name,
-                     int(np.sum(table["adj.P.Val"] < analysis.alpha)), analysis.alpha)  # fmt: skip
+    return result, model, coefficients[:, : model.full.matrix.shape[1]]
 
 
 def table_plots(smk, analysis: Analysis, table_name: str, table, paths: dict, annotation: list[str], model,

@@ -172,3 +172,18 @@ def test_the_halves_of_many_items_differ_by_at_most_the_heaviest():
     here, beside = split_in_two(list(range(40)), lambda i: weights[i])
     assert sorted(here + beside) == list(range(40))
     assert abs(weights[here].sum() - weights[beside].sum()) <= weights.max()
+
+
+def test_an_analysis_s_table_plots_here_and_its_model_plots_beside():
+    """One analysis, one table: the table's figures here, the model's in the child; two analyses
+    of one table each: one analysis a side; three tables: two here, one and the model beside."""
+    from types import SimpleNamespace
+
+    a, b = SimpleNamespace(table_names=["t"]), SimpleNamespace(table_names=["lrt"])
+    assert beside.split_analysis_plots([(a, {})]) == ([("table", a, {}, "t")], [("model", a, {}, None)])
+    here, there = beside.split_analysis_plots([(a, {}), (b, {})])
+    assert here == [("table", a, {}, "t"), ("model", a, {}, None)]
+    assert there == [("table", b, {}, "lrt"), ("model", b, {}, None)]
+    c = SimpleNamespace(table_names=["x", "y", "z"])
+    here, there = beside.split_analysis_plots([(c, {})])
+    assert [t[3] for t in here] == ["x", "z"] and [t[3] for t in there] == ["y", None]

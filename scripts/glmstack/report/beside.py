@@ -13,7 +13,7 @@ import os
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -65,6 +65,26 @@ def split_in_two(items: Sequence[T], weight: Callable[[T], float]) -> tuple[list
         sides[side].append(item)
         loads[side] += weight(item)
     return sides
+
+
+# a result table's figures take about twice as long to draw as an analysis's model plots (the
+# count or value plot's panels)
+PLOT_WEIGHTS = {"model": 1, "table": 2}
+
+
+def split_analysis_plots(analyses: Sequence[tuple[Any, dict]]) -> tuple[list[tuple], list[tuple]]:
+    """The plots of a plot job's analyses in two halves of about equal drawing time, this
+    process's and the forked child's (`split_in_two`): ("model", analysis, job, None) for an
+    analysis's model plots, ("table", analysis, job, table) for each of its result tables.
+
+    analyses : (glmstack.spec.Analysis, its entry of the job's params.analyses) pairs. One
+    analysis with one table: the table here, the model's plots in the child.
+    """
+    tasks: list[tuple] = []
+    for analysis, job in analyses:
+        tasks += [("table", analysis, job, name) for name in analysis.table_names]
+        tasks.append(("model", analysis, job, None))
+    return split_in_two(tasks, lambda task: PLOT_WEIGHTS[task[0]])
 
 
 def _report_to(send, draw: Callable[[], None], parent: int) -> None:
