@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import filecmp
 import signal
 import subprocess
@@ -69,15 +70,24 @@ def test_killed_job_then_rerun_gives_identical_tables(reference, tmp_path):
     work = make_study(tmp_path, "killed")
     proc = subprocess.Popen(snakemake_command(work, "--cores", "1"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     fits = work / "out" / "models"  # models/<model>/<fit_type>/fit/<shard>.npz
-    killed = None
+
+    def n_fits() -> int:
+        return len(list(fits.glob("*/*/fit/*.npz")))
+
+    killed = late = None
     deadline = time.time() + 600
     while killed is None and time.time() < deadline and proc.poll() is None:
-        jobs = running_jobs(proc) if len(list(fits.glob("*/*/fit/*.npz"))) >= 3 else []
-        for job in jobs:
+        for job in running_jobs(proc) if n_fits() >= 3 else []:
+            before = n_fits()
             job.send_signal(signal.SIGKILL)  # one shard fit dies mid-way, as under an OOM killer
-            killed = job
+            with contextlib.suppress(psutil.Error):
+                job.wait(timeout=30)
+            # its shard written before the kill: the job may have been exiting already, with
+            # status 0 (a kill then changes nothing); the next shard's job is killed instead
+            killed, late = (job, late) if n_fits() == before else (None, job)
             break
         time.sleep(0.05)
+    killed = killed or (late if proc.wait(timeout=600) != 0 else None)  # a late kill that did fail the job
     assert killed is not None, "no fit job was caught running"
     assert proc.wait(timeout=600) != 0  # the workflow reports the failed job and stops
     assert not (work / "out" / "tissue" / "dispersions.tsv").exists()
