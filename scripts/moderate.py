@@ -4,9 +4,8 @@ job for the analyses of a fit, as for the fit itself: a second analysis costs it
 tables, not a job start."""
 
 from glmstack.design.matrices import model_from_params
-from glmstack.gaussian.analysis import analysis_tables, model_summary
-from glmstack.gaussian.lmfit import fit_from_arrays
-from glmstack.io.features import annotate, read_features
+from glmstack.gaussian.analysis import annotated_tables, model_summary
+from glmstack.io.features import read_features
 from glmstack.io.files import read_json, write_json
 from glmstack.io.shards import concat_npz
 from glmstack.io.tables import write_tsv
@@ -24,9 +23,9 @@ def main(smk) -> None:
     for job in smk.params.analyses:
         analysis, out = Analysis.from_params(job["analysis"]), job["outputs"]
         model = model_from_params(job["model"], samples, covariates)
-        result = analysis_tables(arrays["gene_id"], fit_from_arrays(arrays), model, analysis)
+        result = annotated_tables(arrays, features, model, analysis)
         for name, table in result["tables"].items():
-            write_tsv(out["tables"][name], annotate(table, features))
+            write_tsv(out["tables"][name], table)
             log.info("%s %s: %d of %d features tested", analysis.name, name, int(table["P.Value"].notna().sum()),
                      len(table))  # fmt: skip
         write_json(out["model"], model_summary(model, analysis, result, samples))

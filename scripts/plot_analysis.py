@@ -54,10 +54,11 @@ def draw(smk, tasks: list[tuple], manifest: dict, log) -> None:
     """Draw `tasks` (split_analysis_plots) in turn; each analysis's tables are made once, from its
     fits."""
     samples = manifest["samples"]
-    features, prepared = None, {}
+    features, trend, prepared = None, None, {}
     for kind, analysis, job, table in tasks:
         if kind == "model":
-            model_plots(smk.input.fits, analysis, job["outputs"], read_json(smk.input.trend), samples)
+            trend = trend or read_json(smk.input.trend)
+            model_plots(smk.input.fits, analysis, job["outputs"], trend, samples)
             continue
         if features is None:
             features = read_features(smk.input.features)

@@ -15,13 +15,14 @@ from pathlib import Path
 import numpy as np
 from glmstack.design.covariates import design_samples
 from glmstack.design.matrices import model_from_params
-from glmstack.gaussian.analysis import tables_from_files
+from glmstack.gaussian.analysis import annotated_tables
 from glmstack.gaussian.shard_steps import voom_library_sizes
 from glmstack.gaussian.voom import log_cpm
-from glmstack.io.annotation import annotation_columns, feature_labels
+from glmstack.io.annotation import feature_labels
+from glmstack.io.features import read_features
 from glmstack.io.files import read_json, read_library_sizes, read_npz
 from glmstack.io.samples import aligned_samples
-from glmstack.io.shards import select_rows
+from glmstack.io.shards import concat_npz, select_rows
 from glmstack.io.tables import write_tsv
 from glmstack.logs import log_to
 from glmstack.report import plots
@@ -51,12 +52,15 @@ def main(smk) -> None:
 
 
 def draw(smk, tasks: list[tuple], samples: list[str], log) -> None:
-    """Draw `tasks` (split_analysis_plots) in turn; each analysis is moderated once."""
-    prepared = {}
+    """Draw `tasks` (split_analysis_plots) in turn: the group's fits, the annotation and the sheet
+    read once, each analysis moderated once."""
+    shared, prepared = None, {}
     for kind, analysis, job, table in tasks:
+        if shared is None:
+            shared = GroupData.read(smk, samples)
         if analysis.name not in prepared:
-            prepared[analysis.name] = prepare(smk, analysis, job, samples)
-        result, model, coefficients = prepared[analysis.name]
+            prepared[analysis.name] = prepare(smk, shared, analysis, job, samples)
+        result, model = prepared[analysis.name]
         if kind == "model":
             fit, prior = result["fit"], result["moderation"].prior
             title = f"{analysis.name}: residual sd against average value"
@@ -64,23 +68,36 @@ def draw(smk, tasks: list[tuple], samples: list[str], log) -> None:
             log.info("%s: %d features; df.prior %s", analysis.name, fit.n_features, prior.df_prior[:1])
             continue
         frame = result["tables"][table]
-        table_plots(smk, analysis, table, frame, job["outputs"]["tables"][table], annotation_columns(smk.input.features),
+        coefficients = shared.arrays["coefficients"][:, : model.full.matrix.shape[1]]
+        table_plots(smk, analysis, table, frame, job["outputs"]["tables"][table], list(shared.features.columns),
                     model, coefficients, samples)  # fmt: skip
         log.info("%s %s: %d features with adj.P.Val < %g", analysis.name, table,
                  int(np.sum(frame["adj.P.Val"] < analysis.alpha)), analysis.alpha)  # fmt: skip
 
 
-def prepare(smk, analysis: Analysis, job: dict, samples: list[str]) -> tuple:
+@dataclasses.dataclass(frozen=True)
+class GroupData:
+    """What every analysis of the group draws from: the least-squares fits concatenated
+    (`concat_npz`), the study's annotation (read_features) and the sample sheet in count order."""
+
+    arrays: dict
+    features: object  # glmstack.io.features.Features
+    sheet: object  # pandas.DataFrame
+
+    @classmethod
+    def read(cls, smk, samples: list[str]) -> "GroupData":
+        return cls(concat_npz(smk.input.fits), read_features(smk.input.features),
+                   aligned_samples(smk.input.samples, samples))  # fmt: skip
+
+
+def prepare(smk, shared: GroupData, analysis: Analysis, job: dict, samples: list[str]) -> tuple:
     """An analysis's moderation and tables (as rule moderate makes them, from the same inputs and
-    calls: the plots need not wait for them), its formula design with the sample sheet, and the
-    (G, P) coefficients of that design."""
+    calls: the plots need not wait for them) and its formula design with the sample sheet."""
     fitted = model_from_params(job["model"], samples, job_covariates(smk.input))
-    result = tables_from_files(smk.input.fits, smk.input.features, fitted, analysis)
+    result = annotated_tables(shared.arrays, shared.features, fitted, analysis)
     # the formula's design (surrogate variables, at the end, are neither axis nor colour)
-    sheet, _ = design_samples(aligned_samples(smk.input.samples, samples), analysis)
-    model = dataclasses.replace(model_from_params(job["model"], samples), samples=sheet)
-    coefficients = np.concatenate([read_npz(p, ["coefficients"])["coefficients"] for p in smk.input.fits])
-    return result, model, coefficients[:, : model.full.matrix.shape[1]]
+    sheet, _ = design_samples(shared.sheet, analysis)
+    return result, dataclasses.replace(model_from_params(job["model"], samples), samples=sheet)
 
 
 def table_plots(smk, analysis: Analysis, table_name: str, table, paths: dict, annotation: list[str], model,

@@ -12,25 +12,20 @@ import numpy as np
 import pandas as pd
 
 from ..design.matrices import Model, model_description, model_settings
-from ..io.features import annotate, read_features
-from ..io.shards import concat_npz
+from ..io.features import Features, annotate
 from ..spec import Analysis
 from ..workflow import software_versions
 from . import steps
 from .lmfit import LinearFit, fit_from_arrays
 
 
-def tables_from_files(
-    fits: list[str], features: str, model: Model, analysis: Analysis, tables: list[str] | None = None
-) -> dict:
-    """Tables of a gaussian analysis (default: every one) from its least-squares fit shards, with
-    the study's annotation columns: `analysis_tables`'s dict, its tables annotated, as rule
-    moderate writes them: rule plot_limma_analysis draws them without waiting for the files.
-    model : with the analysis's surrogate variables, if any."""
-    arrays = concat_npz(fits)
-    result = analysis_tables(arrays["gene_id"], fit_from_arrays(arrays), model, analysis, tables)
-    annotation = read_features(features)
-    result["tables"] = {name: annotate(frame, annotation) for name, frame in result["tables"].items()}
+def annotated_tables(arrays: dict[str, np.ndarray], features: Features | None, model: Model, analysis: Analysis) -> dict:
+    """`analysis_tables` from the least-squares fit shards of the analysis's lmfit group, read
+    once (`concat_npz`), its tables with the study's annotation columns (`features`:
+    read_features): what rule moderate writes, and rule plot_limma_analysis draws without
+    waiting for the files. model : with the analysis's surrogate variables, if any."""
+    result = analysis_tables(arrays["gene_id"], fit_from_arrays(arrays), model, analysis)
+    result["tables"] = {name: annotate(frame, features) for name, frame in result["tables"].items()}
     return result
 
 
