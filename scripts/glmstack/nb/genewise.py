@@ -10,6 +10,7 @@ from ..constants import DISP_MAXIT, MIN_DISP, MIN_MU, NO_INCREASE_RTOL
 from .blocks import by_blocks, rows_by_blocks
 from .count_rows import CountRows
 from .dispersion import grid_search, maximise_log_posterior
+from .gram import row_products
 from .irls import fit_nb_glm, linear_predictor
 from .size_factors import factor_rows, moments_xim
 
@@ -31,9 +32,9 @@ def linear_model_coef(normalized: np.ndarray, design: np.ndarray) -> np.ndarray:
     """Least-squares coefficients (G, P) of normalised counts on the design.
 
     Fitted values through them rather than the N x N hat matrix DESeq2 forms, so the cost
-    grows linearly with the number of samples; row by row, see irls.linear_predictor.
+    grows linearly with the number of samples; gene by gene, see gram.row_products.
     """
-    return np.einsum("gn,pn->gp", normalized, np.linalg.pinv(design))
+    return row_products(normalized, np.linalg.pinv(design))
 
 
 def fitted_mu(coef: np.ndarray, size_factors: np.ndarray, design: np.ndarray) -> np.ndarray:

@@ -1,10 +1,15 @@
-"""Weighted Gram matrices X' diag(w_g) X and quadratic forms x_n' A_g x_n for many genes at once.
+"""Per-gene products with the design, for many genes at once: weighted Gram matrices
+X' diag(w_g) X, quadratic forms x_n' A_g x_n, X' v_g and X b_g.
 
-Both go through the P(P+1)/2 products of design columns, x_np x_nq for p <= q, so the work per
-gene is one pass over its N weights per product (two-operand einsum) instead of a
-three-operand einsum over (N, P, P) -- about ten times faster at P = 3. einsum's own loops
-rather than BLAS: a gene's numbers then depend only on its own row, never on which other genes
-share its shard or on the number of BLAS threads (kept C-contiguous for the same reason).
+The Gram and quadratic forms go through the P(P+1)/2 products of design columns, x_np x_nq
+for p <= q, so the work per gene is one pass over its N weights per product instead of a
+pass over (N, P, P). Each gene's product is one BLAS matrix-vector call (numpy's matvec and
+vecmat gufuncs loop over the genes): the same call on the same shapes whichever genes share
+its block or shard, so a gene's numbers depend on its own row only; three to five times
+faster than einsum's own loops, which the line searches and IRLS spend a fifth of their time
+in. OpenBLAS splits a large matrix-vector product (many coefficients times many thousand
+samples) over its threads, which rounds differently: a workflow job runs it on one thread
+(Snakemake sets OMP_NUM_THREADS to the job's threads), so a rerun gives the same bits.
 """
 
 from __future__ import annotations
@@ -54,12 +59,24 @@ def trace_product(a: np.ndarray, design: np.ndarray, w: np.ndarray) -> np.ndarra
 
 def weighted_gram_upper(design: np.ndarray, w: np.ndarray) -> np.ndarray:
     """(G, K) upper triangle (p <= q) of X' diag(w_g) X."""
-    return np.einsum("gn,kn->gk", np.ascontiguousarray(w), column_products(design))
+    return row_products(w, column_products(design))
 
 
 def quadratic_diagonal(design: np.ndarray, a: np.ndarray) -> np.ndarray:
     """(G, N) x_n' A_g x_n for each sample n, for symmetric A (G, P, P)."""
-    return np.einsum("gk,nk->gn", _symmetric_weights(a), np.ascontiguousarray(column_products(design).T))
+    return row_combinations(_symmetric_weights(a), column_products(design))
+
+
+def row_products(rows: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    """(G, K) dot products of each row (G, N) with each vector (K, N): for a design's
+    columns (X', P x N), X' v_g of each gene's v_g."""
+    return np.matvec(np.ascontiguousarray(vectors, dtype=float), np.ascontiguousarray(rows, dtype=float))
+
+
+def row_combinations(coefficients: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    """(G, N) sum_k c_gk v_k of each gene's coefficients (G, K) and vectors (K, N): for a
+    design's columns (X', P x N), the linear predictor X b_g of each gene's b_g."""
+    return np.vecmat(np.ascontiguousarray(coefficients, dtype=float), np.ascontiguousarray(vectors, dtype=float))
 
 
 def _symmetric_weights(a: np.ndarray) -> np.ndarray:

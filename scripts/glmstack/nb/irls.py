@@ -15,7 +15,7 @@ from ..constants import BETA_MAXIT, BETA_TOL, LARGE_BETA, MIN_MU, RIDGE_LOG2
 from ..rmath.summation import row_sums
 from .blocks import by_blocks
 from .count_rows import CountRows
-from .gram import quadratic_diagonal, weighted_gram
+from .gram import quadratic_diagonal, row_combinations, row_products, weighted_gram
 from .size_factors import factor_rows
 
 log = logging.getLogger(__name__)
@@ -105,13 +105,9 @@ def ridge_penalty(n_coef: int) -> np.ndarray:
 
 
 def linear_predictor(beta: np.ndarray, design: np.ndarray) -> np.ndarray:
-    """(G, N) = beta (G, P) times design' (P, N), row by row.
-
-    einsum's own loops rather than BLAS: a gene's numbers then do not depend on which other
-    genes share its shard (BLAS kernels round differently at block edges). The transposed
-    design is made contiguous: einsum's loops are several times faster that way.
-    """
-    return np.einsum("gp,pn->gn", beta, np.ascontiguousarray(design.T))
+    """(G, N) = beta (G, P) times design' (P, N), gene by gene (gram.row_combinations: a gene's
+    numbers do not depend on which other genes share its shard)."""
+    return row_combinations(beta, design.T)
 
 
 def initial_beta(counts: np.ndarray, size_factors: np.ndarray, design: np.ndarray) -> np.ndarray:
@@ -120,7 +116,7 @@ def initial_beta(counts: np.ndarray, size_factors: np.ndarray, design: np.ndarra
     Returns (G, P) natural-log coefficients.
     """
     y = np.log(counts / size_factors + 0.1)
-    return np.einsum("gn,pn->gp", y, np.linalg.pinv(design))
+    return row_products(y, np.linalg.pinv(design))
 
 
 @dataclass(frozen=True)
@@ -259,7 +255,7 @@ def _irls(
         w = _weights(m, a)
         z = np.log(m) - factor_rows(log_sf, active) + (y - m) / m
         lhs = weighted_gram(design, w) + ridge_m
-        rhs = np.einsum("gn,pn->gp", w * z, design_t)
+        rhs = row_products(w * z, design_t)
         b = np.linalg.solve(lhs, rhs[..., None])[..., 0]
         too_large = np.any(np.abs(b) > LARGE_BETA, axis=1)
         with np.errstate(over="ignore"):  # diverged genes are dropped just below
