@@ -55,6 +55,39 @@ def test_codes_hold_few_values_and_rebuild_the_matrix():
         coded.with_values(np.zeros(3))
 
 
+@pytest.mark.parametrize("genes", [3000, 1, 0])
+def test_counts_coded_through_the_table_of_small_counts_are_coded_as_sorted(genes, monkeypatch):
+    """Whole counts below TABLE_LIMIT are found by a count of each number, the others sorted:
+    the same values, starts and codes as sorting every cell (np.unique), at and around the
+    limit, in a column of small counts only, of large ones only, and of both."""
+    from glmstack.io import column_codes as module
+
+    rng = np.random.default_rng(genes)
+    limit = module.TABLE_LIMIT
+    counts = counts_like(rng, genes, 6)
+    counts[:, 2] = rng.integers(0, 50, size=genes)  # small only
+    counts[:, 3] = rng.integers(limit, 3 * limit, size=genes)  # large only
+    counts[: genes // 2, 4] = rng.choice([limit - 1.0, float(limit), limit + 1.0, 0.0], size=genes // 2)
+    assert module._small_whole(counts) is not None  # the table path
+    tabled = module.column_codes(counts)
+    monkeypatch.setattr(module, "_small_whole", lambda matrix: None)
+    sorted_ = module.column_codes(counts)
+    np.testing.assert_array_equal(tabled.values.view(np.int64), sorted_.values.view(np.int64))
+    np.testing.assert_array_equal(tabled.starts, sorted_.starts)
+    np.testing.assert_array_equal(tabled.codes, sorted_.codes)
+    np.testing.assert_array_equal(tabled.dense(), counts)
+
+
+@pytest.mark.parametrize("odd", [0.5, -0.0, np.nan, -1.0])
+def test_a_matrix_with_a_value_that_is_not_a_whole_count_is_sorted(odd):
+    from glmstack.io import column_codes as module
+
+    counts = np.array([[0.0, 5.0], [3.0, 5.0], [odd, 1e7]])
+    assert module._small_whole(counts) is None
+    coded = module.column_codes(counts)
+    np.testing.assert_array_equal(coded.dense().view(np.int64), counts.view(np.int64))
+
+
 def test_values_are_told_apart_by_their_bits_so_odd_values_keep_their_text(tmp_path):
     # 0.0 and -0.0 are == but are written "0" and "-0"; NaN is an empty field, inf is "inf";
     # below them doubles of every magnitude, some repeated: each distinct one formatted once
