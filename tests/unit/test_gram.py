@@ -47,3 +47,21 @@ def test_a_genes_trace_does_not_depend_on_the_genes_beside_it():
         assert gram.trace_product(a[g : g + 1], design, w[g : g + 1])[0] == whole[g]
     expected = np.einsum("gpq,gqp->g", a, np.einsum("np,gn,nq->gpq", design, w, design))
     np.testing.assert_allclose(whole, expected, rtol=1e-9)  # A is not definite: some traces cancel
+
+
+@pytest.mark.parametrize("n_samples", [40, 12_345])
+def test_a_genes_products_with_the_design_do_not_depend_on_the_genes_beside_it(n_samples):
+    """Each gene's product is its own BLAS call (numpy's matvec and vecmat): the same bits for a
+    gene alone, in a block, or among all (also past 10,000 samples, where OpenBLAS would split
+    one long dot product over its threads)."""
+    rng = np.random.default_rng(n_samples)
+    design = rng.normal(size=(n_samples, 5))
+    w = rng.random((301, n_samples))
+    beta = rng.normal(size=(301, 5))
+    whole = gram.row_products(w, design.T)
+    predictor = gram.row_combinations(beta, design.T)
+    np.testing.assert_allclose(whole, w @ design, rtol=1e-10, atol=1e-8)
+    np.testing.assert_allclose(predictor, beta @ design.T, rtol=1e-9, atol=1e-9)
+    for rows in (slice(0, 1), slice(7, 8), slice(3, 260), slice(100, 301)):
+        np.testing.assert_array_equal(gram.row_products(w[rows], design.T), whole[rows])
+        np.testing.assert_array_equal(gram.row_combinations(beta[rows], design.T), predictor[rows])

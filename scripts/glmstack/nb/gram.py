@@ -9,7 +9,7 @@ its block or shard, so a gene's numbers depend on its own row only; three to fiv
 faster than einsum's own loops, which the line searches and IRLS spend a fifth of their time
 in. OpenBLAS splits a large matrix-vector product (many coefficients times many thousand
 samples) over its threads, which rounds differently: a workflow job runs it on one thread
-(Snakemake sets OMP_NUM_THREADS to the job's threads), so a rerun gives the same bits.
+(Snakemake sets OPENBLAS_NUM_THREADS to the job's threads), so a rerun gives the same bits.
 """
 
 from __future__ import annotations
