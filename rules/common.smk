@@ -831,11 +831,11 @@ def limma_outputs(name):
 
 def group_limma_outputs(names):
     """The files of an lmfit group's moderate job (`limma_outputs` of each of its analyses)."""
-    return [
-        path
-        for name in names
-        for path in [*result_tables(name).values(), REPORT_PATHS.model(name)]
-    ]
+    files = []
+    for name in names:
+        out = limma_outputs(name)
+        files += [*out["tables"].values(), out["model"]]
+    return files
 
 
 def limma_plot_outputs(name):
